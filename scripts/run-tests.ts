@@ -1,0 +1,71 @@
+/**
+ * `npm test`: start one shared set of real services (Postgres, Redis, a Temporal dev server) on free ports,
+ * run every test file with node's test runner against them, and stop everything afterwards.
+ * Each test file isolates itself inside the shared services (own database, Redis key prefix, task queue,
+ * schedule id); tests that must kill or restart a service start a private one.
+ *
+ * Usage: node --import tsx scripts/run-tests.ts [test files…]   (default: test/unit, test/integration, test/e2e)
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../src/stack/postgres';
+import { startRedisServer } from '../src/stack/redis';
+import { startTemporalDevServer } from '../src/stack/temporal';
+import { freePort } from '../src/stack/ports';
+
+function listTests(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f))
+    .sort();
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const files = args.length > 0 ? args : ['test/unit', 'test/integration', 'test/e2e'].flatMap(listTests);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-test-'));
+  fs.chmodSync(tmp, 0o755); // the embedded Postgres runs as the `postgres` user when we are root
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  try {
+    const [pgPort, redisPort, temporalPort] = [await freePort(), await freePort(), await freePort()];
+    const [postgres, redis, temporal] = await Promise.all([
+      startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: pgPort, unsafeFast: true }),
+      startRedisServer(redisPort),
+      startTemporalDevServer({ port: temporalPort }),
+    ]);
+    started.push(postgres, redis, temporal);
+    const env = {
+      ...process.env,
+      SENDONCE_TEST_PG_ADMIN_URL: postgres.adminUrl,
+      SENDONCE_TEST_REDIS_URL: redis.url,
+      SENDONCE_TEST_TEMPORAL_ADDRESS: temporal.address,
+      SENDONCE_TEST_TMP: tmp,
+    };
+    const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+      { stdio: 'inherit', env },
+    );
+    return await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  } finally {
+    await stopAll();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
