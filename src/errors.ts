@@ -58,6 +58,12 @@ export class ConfigError extends SendonceError {}
 /** A claim carried a fence older than the newest one for the job: a newer lock holder exists. */
 export class FenceRejectedError extends SendonceError {}
 
+/** Another attempt's claim on the key is still live (retryable: by the next try its lease has expired). */
+export class ClaimBusyError extends SendonceError {}
+
+/** Earlier tries already used every attempt for this key. */
+export class AttemptsExhaustedError extends SendonceError {}
+
 /** Error types a send must not retry. Config errors are here too: retrying a bad config only delays the alarm. */
 export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = [
   SmtpPermanentError.name,
@@ -67,6 +73,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = [
   UnknownJobError.name,
   ConfigError.name,
   FenceRejectedError.name,
+  AttemptsExhaustedError.name,
 ];
 
 /** Error types that mean the run itself is misconfigured: the workflow stops sending and fails loudly. */

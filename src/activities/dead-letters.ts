@@ -1,0 +1,80 @@
+/**
+ * The failure branch: a send that ended non-retryable, or used up its attempts, becomes a dead letter with
+ * the last error — unless its claim is still open, which means the last attempt may have reached the server:
+ * that key is `unknown`, not dead (declaring it dead would invite a redrive that duplicates it).
+ */
+import type { Pool } from 'pg';
+import type { SendState } from './claims';
+
+export interface DeadLetterRequest {
+  key: string;
+  jobName: string;
+  template: string;
+  recipientId: string;
+  window: string;
+  runId: string;
+  fence: number;
+  messageId: string;
+  errorType: string;
+  /** Scrubbed of addresses by the caller. */
+  message: string;
+}
+
+export async function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<SendState> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ state: SendState; last_error_type: string | null }>(
+      'SELECT state, last_error_type FROM email_sends WHERE idempotency_key = $1 FOR UPDATE',
+      [req.key],
+    );
+    let state = rows[0]?.state;
+    if (state === undefined) {
+      // Never claimed (e.g. every attempt failed before the claim): record it so the key is accounted for.
+      await client.query(
+        `INSERT INTO email_sends (idempotency_key, job_name, template, recipient_id, window_key, state, attempts,
+                                  fence, run_id, message_id, last_error_type, reason)
+         VALUES ($1, $2, $3, $4, $5, 'dead', 0, $6, $7, $8, $9, $10)`,
+        [req.key, req.jobName, req.template, req.recipientId, req.window, req.fence, req.runId, req.messageId,
+          req.errorType, req.message],
+      );
+      state = 'dead';
+    } else if (state === 'failed' && rows[0]?.last_error_type !== 'SmtpAmbiguousError') {
+      await client.query(
+        `UPDATE email_sends SET state = 'dead', reason = $2, last_error_type = COALESCE(last_error_type, $3),
+                lease_until = NULL, updated_at = now()
+          WHERE idempotency_key = $1`,
+        [req.key, req.message, req.errorType],
+      );
+      state = 'dead';
+    } else if (state === 'claimed' || state === 'failed') {
+      // An open claim, or a last attempt whose reply was lost: the server may have the message.
+      await client.query(
+        `UPDATE email_sends SET state = 'unknown', lease_until = NULL, last_error_type = $3,
+                reason = 'attempts ended while the claim was open: ' || $2, updated_at = now()
+          WHERE idempotency_key = $1`,
+        [req.key, req.message, req.errorType],
+      );
+      state = 'unknown';
+    }
+    if (state === 'dead') {
+      // Idempotent under activity retries: one open dead letter per key.
+      await client.query(
+        `INSERT INTO dead_letters (idempotency_key, job_name, recipient_id, error_type, smtp_code, smtp_response, attempts, run_id)
+         SELECT s.idempotency_key, s.job_name, s.recipient_id, COALESCE(s.last_error_type, $2), s.last_smtp_code,
+                s.last_smtp_response, s.attempts, $3
+           FROM email_sends s
+          WHERE s.idempotency_key = $1
+            AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.idempotency_key = $1 AND d.redriven_at IS NULL)`,
+        [req.key, req.errorType, req.runId],
+      );
+    }
+    await client.query('COMMIT');
+    return state;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * All I/O of a batch run, built by one factory from its dependencies (pool, lock, mail transport, jobs,
+ * logger) so tests can build the same activities against real services with their own settings.
+ * Workflows import only the *type* of what this returns.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Transporter } from 'nodemailer';
+import type { Pool } from 'pg';
+import type { JobRegistry, SendRetryOptions } from '../jobs';
+import type { Logger } from '../logger';
+import { LockUnavailableError, type JobLock } from '../lock';
+import { messageIdFor } from '../smtp/message-id';
+import type {
+  LockAcquireResult,
+  RunSummary,
+  SendInput,
+  SendResult,
+  StartRunResult,
+} from '../workflows/types';
+import { windowFor } from '../window';
+import { recordDeadLetter } from './dead-letters';
+import { recordRunFinish, recordRunStart } from './runs';
+import { keyFor, sendEmail } from './send';
+import { runSettings } from './settings';
+
+export interface ActivityDeps {
+  pool: Pool;
+  lock: JobLock;
+  transport: Transporter;
+  jobs: JobRegistry;
+  logger: Logger;
+  mailFrom: string;
+  messageIdDomain: string;
+  lockTtlMs: number;
+  /** What a tick does when the lock store is unreachable: 'skip' (fail closed) or 'fail' the run. */
+  lockUnavailable: 'skip' | 'fail';
+  retryDefaults?: Partial<SendRetryOptions>;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { pool, logger, jobs } = deps;
+  const retryDefaults = deps.retryDefaults ?? {};
+  const sendDeps = { ...deps, retryDefaults };
+
+  return {
+    /** Validate the job, compute the window from the nominal time, record the run as started. */
+    async startRun(input: { jobName: string; runId: string; workflowId: string; scheduledAt: string }): Promise<StartRunResult> {
+      const job = jobs.get(input.jobName);
+      const scheduledAt = new Date(input.scheduledAt);
+      const window = windowFor(scheduledAt, job.window);
+      await recordRunStart(pool, { ...input, scheduledAt, window });
+      logger.info({ runId: input.runId, jobName: job.name, workflowId: input.workflowId, scheduledAt: input.scheduledAt, window }, 'job_run_started');
+      return { window, settings: runSettings(job, { lockTtlMs: deps.lockTtlMs, attemptTimeoutMs: retryDefaults.attemptTimeoutMs }) };
+    },
+
+    async acquireLock(input: { jobName: string; runId: string; ttlMs: number }): Promise<LockAcquireResult> {
+      try {
+        const lease = await deps.lock.acquire(input.jobName, input.ttlMs);
+        if (lease) {
+          logger.info({ runId: input.runId, jobName: input.jobName, fence: lease.fence }, 'job_lock_acquired');
+          return { acquired: true, token: lease.token, fence: lease.fence };
+        }
+        logger.info({ runId: input.runId, jobName: input.jobName }, 'job_skipped_locked');
+        return { acquired: false, reason: 'locked' };
+      } catch (err) {
+        if (!(err instanceof LockUnavailableError)) throw err;
+        logger.error({ runId: input.runId, jobName: input.jobName, err: err.message }, 'job_skipped_lock_unavailable');
+        if (deps.lockUnavailable === 'fail') {
+          throw ApplicationFailure.nonRetryable(`lock store unreachable: ${err.message}`, 'LockUnavailableError');
+        }
+        return { acquired: false, reason: 'lock_unavailable' };
+      }
+    },
+
+    /** Token-checked: false means the lock is no longer ours (expired and taken, or the store lost it). */
+    async renewLock(input: { jobName: string; token: string; ttlMs: number }): Promise<boolean> {
+      try {
+        return await deps.lock.extend(input.jobName, input.token, input.ttlMs);
+      } catch (err) {
+        if (err instanceof LockUnavailableError) return false;
+        throw err;
+      }
+    },
+
+    async releaseLock(input: { jobName: string; token: string }): Promise<boolean> {
+      try {
+        return await deps.lock.release(input.jobName, input.token);
+      } catch (err) {
+        // Unreachable store: the lock expires by its TTL; nothing else to do.
+        if (err instanceof LockUnavailableError) return false;
+        throw err;
+      }
+    },
+
+    async fetchRecipientPage(input: { jobName: string; afterId: string | null; limit: number; window: string; scheduledAt: string }): Promise<string[]> {
+      const job = jobs.get(input.jobName);
+      return job.recipientPage(pool, { ...input, scheduledAt: new Date(input.scheduledAt) });
+    },
+
+    async sendEmail(input: SendInput): Promise<SendResult> {
+      return sendEmail(sendDeps, input);
+    },
+
+    /** The failure branch: returns the key's final state ('dead', or 'unknown' if it may have been sent). */
+    async recordDeadLetter(input: SendInput & { errorType: string; message: string }): Promise<string> {
+      const job = jobs.get(input.jobName);
+      const key = keyFor(job, input.recipientId, input.window);
+      const state = await recordDeadLetter(pool, {
+        key,
+        jobName: job.name,
+        template: job.template,
+        recipientId: input.recipientId,
+        window: input.window,
+        runId: input.runId,
+        fence: input.fence,
+        messageId: messageIdFor(key, deps.messageIdDomain),
+        errorType: input.errorType,
+        message: input.message,
+      });
+      logger.warn({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, errorType: input.errorType, state }, 'send_dead_lettered');
+      return state;
+    },
+
+    /** Record the run's end and log the run summary line. */
+    async finishRun(input: { summary: RunSummary; error?: string }): Promise<void> {
+      const { summary } = input;
+      const durationMs = await recordRunFinish(pool, {
+        runId: summary.runId,
+        outcome: summary.outcome,
+        fence: summary.fence,
+        stats: summary.stats,
+        error: input.error,
+      });
+      const line = {
+        runId: summary.runId,
+        workflowId: summary.workflowId,
+        jobName: summary.jobName,
+        scheduledAt: summary.scheduledAt,
+        window: summary.window,
+        outcome: summary.outcome,
+        reason: summary.reason,
+        durationMs,
+        ...summary.stats,
+        ...(input.error ? { error: input.error } : {}),
+      };
+      if (summary.outcome === 'failed') logger.error(line, 'job_run_finished');
+      else logger.info(line, 'job_run_finished');
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

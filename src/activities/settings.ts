@@ -1,0 +1,30 @@
+/** Resolve a job's run settings from its definition and the deployment config (defaults documented here). */
+import { DEFAULT_RETRY, type JobDefinition, type SendRetryOptions } from '../jobs';
+import type { RunSettings } from '../workflows/types';
+
+/** Pages of this size keep each history segment well under Temporal's limits (see continueAsNewAfterEvents). */
+export const DEFAULT_PAGE_SIZE = 200;
+/** Hundreds at most: a workflow fails above 2,000 activities in flight; the worker runs 100 at once by default. */
+export const DEFAULT_MAX_IN_FLIGHT = 50;
+/**
+ * Each send costs ≥ 3 history events plus workflow-task events. The server suggests continue-as-new at ~4k
+ * events and hard-fails at 50k; checking between pages at 4,000 keeps every segment under 10,000.
+ */
+export const CONTINUE_AS_NEW_AFTER_EVENTS = 4_000;
+
+export function resolveRetry(job: JobDefinition, defaults: Partial<SendRetryOptions> = {}): SendRetryOptions {
+  return { ...DEFAULT_RETRY, ...defaults, ...job.retry };
+}
+
+export function runSettings(
+  job: JobDefinition,
+  deployment: { lockTtlMs: number; attemptTimeoutMs?: number },
+): RunSettings {
+  return {
+    pageSize: job.pageSize ?? DEFAULT_PAGE_SIZE,
+    maxInFlight: Math.min(job.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 500),
+    lockTtlMs: deployment.lockTtlMs,
+    retry: resolveRetry(job, deployment.attemptTimeoutMs ? { attemptTimeoutMs: deployment.attemptTimeoutMs } : {}),
+    continueAsNewAfterEvents: CONTINUE_AS_NEW_AFTER_EVENTS,
+  };
+}

@@ -1,0 +1,27 @@
+import type { JobDefinition } from './types';
+
+/** The demo job: every 5 minutes, each opted-in user gets at most one digest per UTC day. */
+export const dailyDigest: JobDefinition = {
+  name: 'daily-digest',
+  template: 'daily-digest',
+  variables: ['name'],
+  schedule: { every: '5m', catchupWindow: '5m', maxRunDuration: '1h' },
+  window: { granularity: 'daily', timezone: 'UTC' },
+  async recipientPage(db, { afterId, limit }) {
+    const { rows } = await db.query<{ id: string }>(
+      `SELECT id::text AS id FROM users
+        WHERE digest_opt_in AND ($1::bigint IS NULL OR id > $1::bigint)
+        ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => r.id);
+  },
+  async loadRecipient(db, id) {
+    const { rows } = await db.query<{ id: string; email: string; name: string }>(
+      'SELECT id::text AS id, email, name FROM users WHERE id = $1::bigint AND digest_opt_in',
+      [id],
+    );
+    const row = rows[0];
+    return row ? { id: row.id, email: row.email, displayName: row.name, values: { name: row.name } } : null;
+  },
+};

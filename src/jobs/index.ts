@@ -1,0 +1,52 @@
+import { UnknownJobError, ConfigError } from '../errors';
+import { getTemplate, validateTemplate, type EmailTemplate, templates as defaultTemplates } from '../templates';
+import { assertTimezone } from '../window';
+import { dailyDigest } from './daily-digest';
+import type { JobDefinition } from './types';
+
+export * from './types';
+
+/** The jobs this deployment runs. Add yours here (see src/jobs/daily-digest.ts for the shape). */
+export const defaultJobs: readonly JobDefinition[] = [dailyDigest];
+
+export interface JobRegistry {
+  get(name: string): JobDefinition;
+  all(): readonly JobDefinition[];
+  template(job: JobDefinition): EmailTemplate;
+}
+
+const JOB_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * Build the registry and check every job up front — name, timezone, template and its variables —
+ * so a mistake stops the worker at start-up, not at the first send.
+ */
+export function createJobRegistry(
+  jobs: readonly JobDefinition[] = defaultJobs,
+  templateRegistry: Readonly<Record<string, EmailTemplate>> = defaultTemplates,
+): JobRegistry {
+  const byName = new Map<string, JobDefinition>();
+  const problems: string[] = [];
+  for (const job of jobs) {
+    if (!JOB_NAME.test(job.name)) problems.push(`job '${job.name}': name must match ${JOB_NAME}`);
+    if (byName.has(job.name)) problems.push(`job '${job.name}' is defined twice`);
+    byName.set(job.name, job);
+    try {
+      assertTimezone(job.window.timezone);
+      if (job.schedule.timezone) assertTimezone(job.schedule.timezone);
+      validateTemplate(getTemplate(job.template, templateRegistry), [...job.variables, 'window']);
+    } catch (err) {
+      problems.push(`job '${job.name}': ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid job definitions:\n  - ${problems.join('\n  - ')}`);
+  return {
+    get(name) {
+      const job = byName.get(name);
+      if (!job) throw new UnknownJobError(`unknown job '${name}' (known: ${[...byName.keys()].join(', ') || 'none'})`);
+      return job;
+    },
+    all: () => [...byName.values()],
+    template: (job) => getTemplate(job.template, templateRegistry),
+  };
+}

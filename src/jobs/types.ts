@@ -1,0 +1,80 @@
+import type { Pool } from '../db/pool';
+import type { WindowSpec } from '../window';
+
+/** One recipient, loaded by id inside the send activity (workflow inputs and results carry ids only). */
+export interface Recipient {
+  id: string;
+  email: string;
+  /** Display name for the To header; CR/LF are rejected. */
+  displayName?: string;
+  /** Extra recipients of the same message (rare; a rejection of only these does not fail the send). */
+  cc?: string[];
+  /** Template values. `window` is added by sendonce. */
+  values: Record<string, string | number | null | undefined>;
+}
+
+export interface RecipientPageArgs {
+  /** Keyset cursor: the last id of the previous page, or null for the first page. */
+  afterId: string | null;
+  limit: number;
+  window: string;
+  scheduledAt: Date;
+}
+
+/** Per-send retry bounds (Temporal RetryPolicy + timeouts). Every send is bounded in attempts AND total time. */
+export interface SendRetryOptions {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  /** One attempt, including SMTP; keep SMTP_SOCKET_TIMEOUT_MS below it. */
+  attemptTimeoutMs: number;
+  /** All attempts together, backoff included. */
+  totalTimeoutMs: number;
+}
+
+/**
+ * What happens to a send whose outcome is ambiguous (the server may have accepted it, the reply was lost):
+ * `record` (default) marks it `unknown` and never resends; `resend-once` sends one more copy with the same
+ * Message-ID, so a receiver that deduplicates by Message-ID shows it once.
+ */
+export type UnknownPolicy = 'record' | 'resend-once';
+
+export interface JobDefinition {
+  /** [a-z0-9-]; names the schedule, workflow ids, lock key and rows. */
+  name: string;
+  template: string;
+  /** Template variables the recipients provide (checked against the template at start-up); `window` is always there. */
+  variables: readonly string[];
+  schedule: {
+    /** Interval like '5m' (epoch-aligned, immune to DST) — the default. */
+    every?: string;
+    /** Cron expression instead of an interval; beware DST in non-UTC zones. */
+    cron?: string;
+    timezone?: string;
+    /** Missed ticks older than this are dropped after downtime; the server's default is a year. */
+    catchupWindow?: string;
+    /** A run (all continue-as-new segments) is stopped after this, so a hung run cannot block the schedule. */
+    maxRunDuration?: string;
+  };
+  window: WindowSpec;
+  retry?: Partial<SendRetryOptions>;
+  unknownPolicy?: UnknownPolicy;
+  /** Recipients fetched per page (keyset pagination). */
+  pageSize?: number;
+  /** Sends in flight at once per run (Temporal fails a workflow above 2,000). */
+  maxInFlight?: number;
+  /** Ids of eligible recipients after `afterId`, ordered, at most `limit`. Keyset, never OFFSET. */
+  recipientPage(db: Pool, args: RecipientPageArgs): Promise<string[]>;
+  /** The recipient to send to, or null if no longer eligible (deleted, opted out since the page was read). */
+  loadRecipient(db: Pool, id: string): Promise<Recipient | null>;
+}
+
+export const DEFAULT_RETRY: SendRetryOptions = {
+  maximumAttempts: 5,
+  initialIntervalMs: 2_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 60_000,
+  attemptTimeoutMs: 60_000,
+  totalTimeoutMs: 10 * 60_000,
+};

@@ -1,0 +1,114 @@
+/**
+ * Data that crosses the workflow/activity boundary. Ids and counts only: never an email address or a body
+ * (workflow history is stored by Temporal and shown in its UI).
+ */
+
+export interface RunStats {
+  /** Recipients examined in this run. */
+  processedCount: number;
+  sentCount: number;
+  /** Already finished for this window (sent, dead or unknown earlier) — not sent again. */
+  skippedDedupeCount: number;
+  /** Not delivered because of an error: deadLettered + unknown + stopped by a run-fatal error. */
+  failedCount: number;
+  deadLetteredCount: number;
+  unknownCount: number;
+  /** No longer eligible when their turn came (deleted, opted out). */
+  ineligibleCount: number;
+  /** Retry attempts used across all sends (attempt − 1 per send). */
+  retryCount: number;
+}
+
+export const emptyStats = (): RunStats => ({
+  processedCount: 0,
+  sentCount: 0,
+  skippedDedupeCount: 0,
+  failedCount: 0,
+  deadLetteredCount: 0,
+  unknownCount: 0,
+  ineligibleCount: 0,
+  retryCount: 0,
+});
+
+export interface BatchInput {
+  jobName: string;
+  /** Nominal time for runs not started by a schedule (ISO); scheduled runs use TemporalScheduledStartTime. */
+  scheduledAt?: string;
+  /** Set by continue-as-new only. */
+  continuation?: Continuation;
+}
+
+export interface LockHold {
+  token: string;
+  fence: number;
+}
+
+export interface Continuation {
+  runId: string;
+  scheduledAt: string;
+  window: string;
+  settings: RunSettings;
+  lock: LockHold;
+  cursor: string | null;
+  stats: RunStats;
+  segment: number;
+}
+
+/** Everything the workflow needs from the job definition, resolved once by the startRun activity. */
+export interface RunSettings {
+  pageSize: number;
+  maxInFlight: number;
+  lockTtlMs: number;
+  retry: {
+    maximumAttempts: number;
+    initialIntervalMs: number;
+    backoffCoefficient: number;
+    maximumIntervalMs: number;
+    attemptTimeoutMs: number;
+    totalTimeoutMs: number;
+  };
+  /** Continue-as-new once the history passes this many events (checked between pages). */
+  continueAsNewAfterEvents: number;
+}
+
+export type RunOutcome = 'completed' | 'skipped' | 'lock_lost' | 'failed';
+
+export interface RunSummary {
+  runId: string;
+  workflowId: string;
+  jobName: string;
+  scheduledAt: string;
+  window: string;
+  outcome: RunOutcome;
+  skipped: boolean;
+  reason?: 'locked' | 'lock_unavailable' | string;
+  fence?: number;
+  /** Continue-as-new segments this run used (1 = none). */
+  segments: number;
+  stats: RunStats;
+}
+
+export interface SendInput {
+  jobName: string;
+  runId: string;
+  recipientId: string;
+  window: string;
+  fence: number;
+}
+
+export type SendOutcome = 'sent' | 'skipped_dedupe' | 'unknown' | 'fenced' | 'ineligible';
+
+export interface SendResult {
+  outcome: SendOutcome;
+  /** The Temporal attempt that produced this result (1 = first try). */
+  attempt: number;
+}
+
+export type LockAcquireResult =
+  | { acquired: true; token: string; fence: number }
+  | { acquired: false; reason: 'locked' | 'lock_unavailable' };
+
+export interface StartRunResult {
+  window: string;
+  settings: RunSettings;
+}
