@@ -1,0 +1,61 @@
+/**
+ * Fences: one number per job that only grows. Every lock acquisition (either backend) takes the next one, and
+ * claims carry it, so a holder whose TTL lapsed while it was paused is refused once a newer holder exists.
+ * It lives in Postgres (job_fences) rather than in Redis: Redis here runs without persistence, and an INCR
+ * counter would restart from 1 after a Redis restart and let an old holder's fence look new again.
+ */
+import type { Pool } from '../db/pool';
+import { LockUnavailableError } from './types';
+
+/**
+ * Take the next fence for a job: a single upsert, so two concurrent callers always get different numbers
+ * (the second waits on the row lock of the first and increments its committed value).
+ * Throws LockUnavailableError when Postgres can't be reached.
+ */
+export async function takeFence(pool: Pool, jobName: string): Promise<number> {
+  try {
+    const { rows } = await pool.query<{ current_fence: number }>(
+      `INSERT INTO job_fences (job_name, current_fence) VALUES ($1, 1)
+       ON CONFLICT (job_name) DO UPDATE SET current_fence = job_fences.current_fence + 1
+       RETURNING current_fence`,
+      [jobName],
+    );
+    return rows[0]!.current_fence;
+  } catch (err) {
+    throw asLockUnavailable(err, `could not take a fence for job ${jobName}`);
+  }
+}
+
+/** The newest fence handed out for a job; 0 when none has been. */
+export async function currentFence(pool: Pool, jobName: string): Promise<number> {
+  const { rows } = await pool.query<{ current_fence: number }>(
+    'SELECT current_fence FROM job_fences WHERE job_name = $1',
+    [jobName],
+  );
+  return rows[0]?.current_fence ?? 0;
+}
+
+/** True when no newer fence than `fence` has been handed out for the job (the claim side enforces this in SQL). */
+export async function isFenceCurrent(pool: Pool, jobName: string, fence: number): Promise<boolean> {
+  return fence >= (await currentFence(pool, jobName));
+}
+
+// Node socket errors, and SQLSTATEs that mean "the server is not there for us": class 08 (connection
+// exception), shutdowns and start-up (57P01-57P03), too many connections (53300).
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+const UNREACHABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Connection refused/i;
+
+/** True when a pg error means Postgres could not be reached (as opposed to a bad statement or a constraint). */
+export function isPostgresConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err instanceof AggregateError && err.errors.some(isPostgresConnectionError)) return true;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return UNREACHABLE_MESSAGES.test(err.message);
+}
+
+/** Wrap a Postgres connection failure as LockUnavailableError; return any other error unchanged. */
+export function asLockUnavailable(err: unknown, what: string): unknown {
+  if (err instanceof LockUnavailableError || !isPostgresConnectionError(err)) return err;
+  return new LockUnavailableError(`${what}: Postgres unreachable (${(err as Error).message})`, 'postgres', { cause: err });
+}

@@ -1,0 +1,46 @@
+/**
+ * The job lock contract shared by both backends (Redis token lock, Postgres lease row), and the one error
+ * a caller must tell apart from "someone else holds it".
+ */
+
+/** What a successful acquire hands back: the token proving ownership, and the fence claims must carry. */
+export interface LockLease {
+  token: string;
+  /** Strictly greater than every fence handed out before for this job (job_fences, in Postgres). */
+  fence: number;
+}
+
+export interface JobLock {
+  /** Try once; null when someone else holds it. Throws LockUnavailableError when the store can't be reached. */
+  acquire(jobName: string, ttlMs: number): Promise<LockLease | null>;
+  /** Token-checked: true only if the caller still holds it (then the TTL is reset to ttlMs). */
+  extend(jobName: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Token-checked compare-and-delete: true if it was ours and is now released; never deletes another's lock. */
+  release(jobName: string, token: string): Promise<boolean>;
+}
+
+export type LockBackend = 'redis' | 'postgres';
+
+/**
+ * The lock store (Redis, or Postgres for the lease and the fence) could not be reached, so we do not know who
+ * holds the lock. Distinct from `null` ("held by someone else", skip the run): this one is retryable — the
+ * name is part of the retry contract (see src/errors.ts), never rename it casually.
+ */
+export class LockUnavailableError extends Error {
+  override readonly name = 'LockUnavailableError';
+
+  constructor(
+    message: string,
+    readonly backend: LockBackend,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Reject a TTL Redis (PX) or Postgres would round or refuse, before touching the store. */
+export function assertTtl(ttlMs: number): void {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
+    throw new RangeError(`lock ttlMs must be a positive integer number of milliseconds, got ${ttlMs}`);
+  }
+}
