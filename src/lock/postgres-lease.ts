@@ -1,0 +1,74 @@
+/**
+ * The Postgres job lock (LOCK_BACKEND=postgres): a lease row in job_leases, not a session advisory lock.
+ * An advisory lock belongs to one connection, so through a pool the unlock may run on another connection,
+ * fail, and leak the lock with the pooled connection; it also breaks behind transaction-pooling proxies.
+ * A lease row works from any connection. Every time comparison uses the database clock (now()), so workers
+ * with skewed clocks agree on when a lease has expired.
+ */
+import crypto from 'node:crypto';
+import type { Pool } from '../db/pool';
+import { asLockUnavailable, takeFence } from './fence';
+import { assertTtl, type JobLock, type LockLease } from './types';
+
+export function createPostgresJobLock(pool: Pool): JobLock {
+  async function query(what: string, sql: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
+    try {
+      return (await pool.query(sql, params)).rows;
+    } catch (err) {
+      throw asLockUnavailable(err, what);
+    }
+  }
+
+  async function release(jobName: string, token: string): Promise<boolean> {
+    // Delete our row even when it has expired (it is garbage either way), but report whether we still held it,
+    // as Redis would: an expired lease was not ours any more.
+    const rows = await query(
+      `release lease ${jobName}`,
+      `DELETE FROM job_leases WHERE job_name = $1 AND holder_token = $2 RETURNING expires_at > now() AS was_held`,
+      [jobName, token],
+    );
+    return rows[0]?.was_held === true;
+  }
+
+  return {
+    async acquire(jobName: string, ttlMs: number): Promise<LockLease | null> {
+      assertTtl(ttlMs);
+      const token = crypto.randomUUID();
+      // One statement: insert, or take over a lease that has expired. Two racing inserts serialise on the
+      // primary key; the loser re-checks the WHERE against the winner's row and gets no row back.
+      const rows = await query(
+        `acquire lease ${jobName}`,
+        `INSERT INTO job_leases (job_name, holder_token, expires_at)
+         VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+         ON CONFLICT (job_name) DO UPDATE
+           SET holder_token = EXCLUDED.holder_token, expires_at = EXCLUDED.expires_at
+           WHERE job_leases.expires_at < now()
+         RETURNING holder_token`,
+        [jobName, token, ttlMs],
+      );
+      if (rows.length === 0) return null;
+      try {
+        return { token, fence: await takeFence(pool, jobName) };
+      } catch (err) {
+        // A lease without a fence is useless; free it now rather than make other runs skip until it expires.
+        await release(jobName, token).catch(() => undefined);
+        throw err;
+      }
+    },
+
+    async extend(jobName: string, token: string, ttlMs: number): Promise<boolean> {
+      assertTtl(ttlMs);
+      // Only a lease that is still ours and still live: once expired, someone else may already have taken it.
+      const rows = await query(
+        `extend lease ${jobName}`,
+        `UPDATE job_leases SET expires_at = now() + $3 * interval '1 millisecond'
+         WHERE job_name = $1 AND holder_token = $2 AND expires_at >= now()
+         RETURNING job_name`,
+        [jobName, token, ttlMs],
+      );
+      return rows.length === 1;
+    },
+
+    release,
+  };
+}
