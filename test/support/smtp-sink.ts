@@ -1,0 +1,298 @@
+/**
+ * A real SMTP server on 127.0.0.1 for tests: records what it accepts and misbehaves on request.
+ *
+ *   const sink = await startSmtpSink();            // port 0 → sink.port is the real one
+ *   sink.failTimes('a@x.test', 2, 451);            // RCPT for a@x.test gets 451 twice, then is accepted
+ *   sink.onData(() => 'store-then-drop');          // record the message, then cut the connection unanswered
+ *   ...
+ *   await sink.close();
+ *
+ * Fault rules are plain mutable functions, consulted at the moment the command arrives, so a test can change
+ * them between (or during) sends. Built on smtp-server (the server half of nodemailer's project), so the
+ * client sees a real ESMTP dialogue with PIPELINING, AUTH PLAIN/LOGIN and SIZE, but no STARTTLS.
+ */
+import type { Socket } from 'node:net';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { simpleParser, type AddressObject } from 'mailparser';
+
+/** A reply the sink sends instead of accepting: `{ code: 550, message: '5.1.1 No such user' }`. */
+export interface SmtpReply {
+  code: number;
+  message: string;
+}
+
+export interface SinkMessage {
+  /** Message-ID header as sent, with angle brackets (mailparser keeps them). */
+  messageId: string | undefined;
+  /** Header To/Cc addresses (bare, lower-cased). */
+  to: string[];
+  cc: string[];
+  subject: string | undefined;
+  text: string | undefined;
+  html: string | undefined;
+  /** The header block exactly as received (up to the first empty line). */
+  rawHeaders: string;
+  /** MAIL FROM and the RCPT TO addresses the sink accepted for this transaction (the real recipients). */
+  mailFrom: string;
+  envelopeRcpt: string[];
+  /** Bytes of the DATA body as received. */
+  size: number;
+}
+
+/** What the onData rule sees. `message` is absent in counting mode (nothing is parsed). */
+export interface DataContext {
+  mailFrom: string;
+  envelopeRcpt: string[];
+  size: number;
+  message?: SinkMessage;
+}
+
+/**
+ * 'accept' → 250; a reply → that code; 'store-then-drop' → recorded as accepted, then the socket is destroyed
+ * before any reply (the client cannot know the outcome); 'hang' → recorded as NOT accepted, never answered.
+ */
+export type DataDecision = 'accept' | SmtpReply | 'store-then-drop' | 'hang';
+
+export type RcptRule = (address: string) => SmtpReply | undefined;
+export type DataRule = (ctx: DataContext) => DataDecision;
+
+export interface SmtpSinkOptions {
+  /** Count accepted messages without buffering or parsing them (benchmarks); messages() stays empty. */
+  counting?: boolean;
+}
+
+export interface SmtpSink {
+  readonly host: string;
+  readonly port: number;
+  /** Replace the RCPT rule (undefined → accept everyone). Consulted after failTimes() counters. */
+  rejectRcpt(rule: RcptRule | undefined): void;
+  /** Refuse RCPT for `address` with `code` the next `times` times it is offered, then accept it again. */
+  failTimes(address: string, times: number, code: number, message?: string): void;
+  /** Replace the DATA rule (undefined → accept everything). */
+  onData(rule: DataRule | undefined): void;
+  /** Close the next `k` connections as soon as they open, before the greeting (a server that is "half up"). */
+  dropConnections(k: number): void;
+  /** Demand these credentials (wrong ones get 535; MAIL without AUTH gets 530); undefined → anyone. */
+  requireAuth(credentials: { user: string; pass: string } | undefined): void;
+  /** Stop listening and drop every open connection (the server is "down"); start() listens on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** stop() for good. */
+  close(): Promise<void>;
+  /** Accepted messages (including 'store-then-drop' ones), oldest first. */
+  messages(): SinkMessage[];
+  /** Accepted messages whose envelope included `address`. */
+  messagesTo(address: string): SinkMessage[];
+  /** Message-ID → number of accepted copies. */
+  countByMessageId(): Map<string, number>;
+  /** How many times RCPT TO was offered for `address` (accepted or not). */
+  rcptAttempts(address: string): number;
+  /** Number of accepted messages (maintained in counting mode too). */
+  readonly count: number;
+  /** Forget recorded messages and RCPT counters (rules stay). */
+  clear(): void;
+}
+
+const HOST = '127.0.0.1';
+
+function replyError({ code, message }: SmtpReply): Error {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
+  const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
+  return objects.flatMap((o) => o.value).flatMap((a) => (a.address ? [a.address.toLowerCase()] : []));
+}
+
+async function readAll(stream: SMTPServerDataStream, keep: boolean): Promise<{ raw: Buffer; size: number }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (keep) chunks.push(chunk);
+  }
+  return { raw: Buffer.concat(chunks), size };
+}
+
+async function parse(raw: Buffer, size: number, session: SMTPServerSession): Promise<SinkMessage> {
+  const parsed = await simpleParser(raw);
+  const headerEnd = raw.indexOf('\r\n\r\n');
+  return {
+    messageId: parsed.messageId,
+    to: addressesOf(parsed.to),
+    cc: addressesOf(parsed.cc),
+    subject: parsed.subject,
+    text: parsed.text,
+    html: typeof parsed.html === 'string' ? parsed.html : undefined,
+    rawHeaders: raw.subarray(0, headerEnd < 0 ? raw.length : headerEnd).toString('utf8'),
+    ...envelopeOf(session),
+    size,
+  };
+}
+
+function envelopeOf(session: SMTPServerSession): { mailFrom: string; envelopeRcpt: string[] } {
+  const from = session.envelope.mailFrom;
+  return {
+    mailFrom: from ? from.address : '',
+    envelopeRcpt: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+  };
+}
+
+export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
+  const counting = options.counting ?? false;
+  let rcptRule: RcptRule | undefined;
+  let dataRule: DataRule | undefined;
+  let credentials: { user: string; pass: string } | undefined;
+  const failCounters = new Map<string, { remaining: number; reply: SmtpReply }>();
+  const rcptOffers = new Map<string, number>();
+  let connectionsToDrop = 0;
+  let accepted: SinkMessage[] = [];
+  let count = 0;
+  let port = 0;
+  let server: SMTPServer | undefined;
+
+  /** The socket behind a session, so 'store-then-drop' can cut exactly that connection. */
+  const socketOf = (session: SMTPServerSession): Socket | undefined =>
+    [...(server?.connections ?? [])].find((c) => c.id === session.id)?._socket;
+
+  const decideRcpt = (address: string): SmtpReply | undefined => {
+    rcptOffers.set(address, (rcptOffers.get(address) ?? 0) + 1);
+    const counter = failCounters.get(address);
+    if (counter && counter.remaining > 0) {
+      counter.remaining -= 1;
+      return counter.reply;
+    }
+    return rcptRule?.(address);
+  };
+
+  const handleData = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<DataDecision> => {
+    const { raw, size } = await readAll(stream, !counting);
+    const message = counting ? undefined : await parse(raw, size, session);
+    const decision = dataRule?.({ ...envelopeOf(session), size, ...(message ? { message } : {}) }) ?? 'accept';
+    if (decision === 'accept' || decision === 'store-then-drop') {
+      count += 1;
+      if (message) accepted.push(message);
+    }
+    return decision;
+  };
+
+  const createServer = (): SMTPServer =>
+    new SMTPServer({
+      authOptional: true,
+      allowInsecureAuth: true, // no TLS here; the client sends AUTH PLAIN/LOGIN over plain TCP on loopback
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onConnect(session, callback) {
+        if (connectionsToDrop > 0) {
+          connectionsToDrop -= 1;
+          socketOf(session)?.destroy(); // no greeting: the client has sent nothing yet
+          return;
+        }
+        callback();
+      },
+      onAuth(auth, _session, callback) {
+        if (credentials && (auth.username !== credentials.user || auth.password !== credentials.pass)) {
+          callback(replyError({ code: 535, message: '5.7.8 Authentication credentials invalid' }));
+          return;
+        }
+        callback(null, { user: auth.username ?? 'anonymous' });
+      },
+      onMailFrom(_address, session, callback) {
+        if (credentials && !session.user) {
+          callback(replyError({ code: 530, message: '5.7.0 Authentication required' }));
+          return;
+        }
+        callback();
+      },
+      onRcptTo(address, _session, callback) {
+        const reply = decideRcpt(address.address.toLowerCase());
+        callback(reply ? replyError(reply) : undefined);
+      },
+      onData(stream, session, callback) {
+        handleData(stream, session).then(
+          (decision) => {
+            if (decision === 'accept') callback();
+            else if (decision === 'store-then-drop') socketOf(session)?.destroy(); // stored, never answered
+            else if (decision === 'hang') return; // never answered; close()/stop() destroys the socket
+            else callback(replyError(decision));
+          },
+          (err: unknown) => callback(replyError({ code: 451, message: `4.3.0 sink failed: ${String(err)}` })),
+        );
+      },
+    });
+
+  const listen = async (): Promise<void> => {
+    const s = createServer();
+    s.on('error', () => undefined); // a client resetting its socket must not crash the test process
+    await new Promise<void>((resolve, reject) => {
+      s.server.once('error', reject);
+      s.listen(port, HOST, () => {
+        s.server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = s.server.address();
+    if (address === null || typeof address === 'string') throw new Error('smtp sink: no TCP address');
+    port = address.port;
+    server = s;
+  };
+
+  const stop = async (): Promise<void> => {
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    // Drop open sessions (including hung ones) at once: smtp-server's close() would otherwise wait 30 s.
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    for (const c of s.connections) c._socket.destroy();
+    for (const [socket, upper] of s._pendingSockets) {
+      socket.destroy();
+      upper.destroy();
+    }
+    await closed;
+  };
+
+  await listen();
+
+  return {
+    host: HOST,
+    get port() {
+      return port;
+    },
+    get count() {
+      return count;
+    },
+    rejectRcpt: (rule) => {
+      rcptRule = rule;
+    },
+    failTimes: (address, times, code, message = `${code >= 500 ? '5' : '4'}.0.0 Injected failure`) => {
+      failCounters.set(address.toLowerCase(), { remaining: times, reply: { code, message } });
+    },
+    onData: (rule) => {
+      dataRule = rule;
+    },
+    dropConnections: (k) => {
+      connectionsToDrop = k;
+    },
+    requireAuth: (creds) => {
+      credentials = creds;
+    },
+    stop,
+    start: async () => {
+      if (!server) await listen();
+    },
+    close: stop,
+    messages: () => [...accepted],
+    messagesTo: (address) => accepted.filter((m) => m.envelopeRcpt.includes(address.toLowerCase())),
+    countByMessageId: () => {
+      const counts = new Map<string, number>();
+      for (const m of accepted) counts.set(m.messageId ?? '', (counts.get(m.messageId ?? '') ?? 0) + 1);
+      return counts;
+    },
+    rcptAttempts: (address) => rcptOffers.get(address.toLowerCase()) ?? 0,
+    clear: () => {
+      accepted = [];
+      count = 0;
+      rcptOffers.clear();
+    },
+  };
+}
