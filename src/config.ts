@@ -37,7 +37,10 @@ const schema = z.object({
   MESSAGE_ID_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a bare domain name').default('sendonce.local'),
   TASK_QUEUE: z.string().min(1).default('sendonce'),
   LOCK_BACKEND: z.enum(['redis', 'postgres']).default('redis'),
+  /** Greater than the gap between renewals (a third of it); renewed while the run works. */
   LOCK_TTL_MS: int(1000, 24 * 3600_000).default(60_000),
+  /** Prefix for the Redis lock keys (`{prefix}job:{name}:lock`), to share one Redis between deployments. */
+  LOCK_KEY_PREFIX: z.string().default(''),
   /** What a tick does when the lock store cannot be reached: skip (fail closed, default) or fail the run. */
   LOCK_UNAVAILABLE: z.enum(['skip', 'fail']).default('skip'),
   SEND_ATTEMPT_TIMEOUT_MS: int(2000, 3600_000).default(60_000),

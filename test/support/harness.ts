@@ -1,0 +1,162 @@
+/**
+ * A real sendonce worker for one test: its own database (migrated), Redis key prefix, task queue and SMTP
+ * sink, connected to the shared Temporal dev server. Nothing is mocked.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Redis } from 'ioredis';
+import type { ActivityDeps } from '../../src/activities';
+import { createJobRegistry, type JobDefinition, type SendRetryOptions } from '../../src/jobs';
+import { createLogger, type Logger } from '../../src/logger';
+import { createJobLock, createLockRedisClient, type LockBackend } from '../../src/lock';
+import { createMailTransport, type MailTransport } from '../../src/smtp/transport';
+import { dailyDigest } from '../../src/jobs/daily-digest';
+import { createWorker, WORKFLOWS_PATH } from '../../src/worker';
+import { createTestDatabase, redisUrl, temporalAddress, uniqueName, type TestDatabase } from './services';
+import { startSmtpSink, type SmtpSink } from './smtp-sink';
+
+let bundle: Promise<{ code: string }> | undefined;
+/** Bundle the workflows once per test process (webpack takes seconds). */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundle;
+}
+const quietBundlerLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
+
+/** A demo-shaped job with a unique name and test-sized retry bounds. */
+export function testJob(overrides: Partial<JobDefinition> = {}, retry: Partial<SendRetryOptions> = {}): JobDefinition {
+  return {
+    ...dailyDigest,
+    name: uniqueName('job').replace(/_/g, '-'),
+    retry: {
+      maximumAttempts: 3,
+      initialIntervalMs: 200,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 1_000,
+      attemptTimeoutMs: 5_000,
+      totalTimeoutMs: 60_000,
+      ...retry,
+    },
+    ...overrides,
+  };
+}
+
+export interface HarnessOptions {
+  jobs: JobDefinition[];
+  lockBackend?: LockBackend;
+  lockTtlMs?: number;
+  lockUnavailable?: 'skip' | 'fail';
+  smtpSocketTimeoutMs?: number;
+  /** Use this sink instead of starting one (e.g. shared by two workers). */
+  sink?: SmtpSink;
+  db?: TestDatabase;
+  taskQueue?: string;
+  logger?: Logger;
+}
+
+export interface Harness {
+  db: TestDatabase;
+  sink: SmtpSink;
+  client: Client;
+  taskQueue: string;
+  redis: Redis;
+  deps: ActivityDeps;
+  keyPrefix: string;
+  /** Start (or restart) the in-process worker. */
+  startWorker(): Promise<Worker>;
+  stopWorker(): Promise<void>;
+  /** Insert demo users; returns their ids. */
+  seedUsers(emails: string[]): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+/** Keep the SDK's own INFO chatter out of test output; warnings and errors still show. */
+export function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  quietTemporalRuntime();
+  const db = options.db ?? (await createTestDatabase());
+  const sink = options.sink ?? (await startSmtpSink());
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
+  const taskQueue = options.taskQueue ?? uniqueName('tq');
+  const keyPrefix = `${uniqueName('t')}:`;
+  const redis = createLockRedisClient(redisUrl());
+  const transport: MailTransport = createMailTransport({
+    host: sink.host,
+    port: sink.port,
+    secure: false,
+    maxConnections: 5,
+    socketTimeoutMs: options.smtpSocketTimeoutMs ?? 3_000,
+  });
+  const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const jobs = createJobRegistry(options.jobs);
+  const deps: ActivityDeps = {
+    pool: db.pool,
+    lock: createJobLock(options.lockBackend ?? 'redis', { pool: db.pool, redis, keyPrefix }),
+    transport,
+    jobs,
+    logger,
+    mailFrom: 'sendonce test <noreply@sendonce.test>',
+    messageIdDomain: 'sendonce.test',
+    lockTtlMs: options.lockTtlMs ?? 10_000,
+    lockUnavailable: options.lockUnavailable ?? 'skip',
+  };
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const harness: Harness = {
+    db,
+    sink,
+    client,
+    taskQueue,
+    redis,
+    deps,
+    keyPrefix,
+    async startWorker() {
+      worker = await createWorker({
+        connection: nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        activities: deps,
+        workflowBundle: await workflowBundle(),
+        shutdownGraceTime: '5s',
+      });
+      running = worker.run();
+      return worker;
+    },
+    async stopWorker() {
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      worker = undefined;
+      running = undefined;
+    },
+    async seedUsers(emails) {
+      const { rows } = await db.pool.query<{ id: string }>(
+        `INSERT INTO users (email, name) SELECT e, 'User ' || ord FROM unnest($1::text[]) WITH ORDINALITY AS t(e, ord)
+         RETURNING id::text AS id`,
+        [emails],
+      );
+      return rows.map((r) => r.id);
+    },
+    async close() {
+      await harness.stopWorker();
+      transport.close();
+      redis.disconnect();
+      await nativeConnection.close();
+      await connection.close();
+      if (!options.sink) await sink.close();
+      if (!options.db) await db.drop();
+    },
+  };
+  return harness;
+}
+
+export function emails(n: number, domain = 'example.com'): string[] {
+  return Array.from({ length: n }, (_, i) => `user${i + 1}@${domain}`);
+}
