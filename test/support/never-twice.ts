@@ -1,0 +1,100 @@
+/**
+ * Helpers for the "never twice" acceptance tests (issue 3): one harness per test (own database, sink, task
+ * queue), batch runs started by hand with a fixed nominal time, and readers for email_sends / dead_letters.
+ */
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JobDefinition } from '../../src/jobs';
+import type { SendState } from '../../src/activities/claims';
+import type { RunSummary } from '../../src/workflows/types';
+import { startHarness, type Harness, type HarnessOptions } from './harness';
+import { uniqueName } from './services';
+
+/** The tick every test processes (its daily window is 2026-11-20). */
+export const SCHEDULED_AT = '2026-11-20T10:00:00Z';
+
+/** A harness with a running worker for this test only, closed when the test ends. */
+export async function harnessFor(t: TestContext, jobs: JobDefinition[], options: Partial<HarnessOptions> = {}): Promise<Harness> {
+  const h = await startHarness({ ...options, jobs });
+  t.after(() => h.close());
+  await h.startWorker();
+  return h;
+}
+
+export function workflowIdFor(job: JobDefinition): string {
+  return uniqueName(`${job.name}-run`);
+}
+
+/** Start one batch run by hand (no schedule) and wait for its summary (following continue-as-new). */
+export async function runBatch(
+  h: Harness,
+  job: JobDefinition,
+  opts: { workflowId?: string; scheduledAt?: string } = {},
+): Promise<RunSummary> {
+  const handle = await h.client.workflow.start('batchWorkflow', {
+    taskQueue: h.taskQueue,
+    workflowId: opts.workflowId ?? workflowIdFor(job),
+    args: [{ jobName: job.name, scheduledAt: opts.scheduledAt ?? SCHEDULED_AT }],
+  });
+  return (await handle.result()) as RunSummary;
+}
+
+export interface SendRow {
+  recipient_id: string;
+  state: SendState;
+  attempts: number;
+  resends: number;
+  message_id: string;
+  last_error_type: string | null;
+  last_smtp_code: number | null;
+  last_smtp_response: string | null;
+  reason: string | null;
+}
+
+/** email_sends rows of a job, by recipient id. */
+export async function sendRows(h: Harness, job: JobDefinition): Promise<Map<string, SendRow>> {
+  const { rows } = await h.db.pool.query<SendRow>(
+    `SELECT recipient_id, state, attempts, resends, message_id, last_error_type, last_smtp_code, last_smtp_response, reason
+       FROM email_sends WHERE job_name = $1`,
+    [job.name],
+  );
+  return new Map(rows.map((r) => [r.recipient_id, r]));
+}
+
+export interface DeadLetterRow {
+  recipient_id: string;
+  error_type: string;
+  smtp_code: number | null;
+  smtp_response: string | null;
+  attempts: number;
+}
+
+export async function deadLetters(h: Harness, job: JobDefinition): Promise<DeadLetterRow[]> {
+  const { rows } = await h.db.pool.query<DeadLetterRow>(
+    `SELECT recipient_id, error_type, smtp_code, smtp_response, attempts FROM dead_letters WHERE job_name = $1 ORDER BY id`,
+    [job.name],
+  );
+  return rows;
+}
+
+/** The row of one recipient, failing the test if there is none. */
+export function rowOf(rows: Map<string, SendRow>, recipientId: string): SendRow {
+  const row = rows.get(recipientId);
+  assert.ok(row, `recipient ${recipientId} has an email_sends row`);
+  return row;
+}
+
+/** processed = sent + skippedDedupe + failed + ineligible, and failed = deadLettered + unknown. */
+export function assertCountsAddUp(summary: RunSummary, recipients: number): void {
+  const s = summary.stats;
+  assert.equal(s.processedCount, recipients, `processedCount ${JSON.stringify(s)}`);
+  assert.equal(s.sentCount + s.skippedDedupeCount + s.failedCount + s.ineligibleCount, s.processedCount, `counts add up: ${JSON.stringify(s)}`);
+  assert.equal(s.deadLetteredCount + s.unknownCount, s.failedCount, `failed = dead-lettered + unknown: ${JSON.stringify(s)}`);
+}
+
+/** Every address got exactly one message at the sink. */
+export function assertOneEach(h: Harness, addresses: readonly string[]): void {
+  for (const address of addresses) {
+    assert.equal(h.sink.messagesTo(address).length, 1, `${address} got exactly one message`);
+  }
+}
