@@ -4,6 +4,7 @@
  *   const sink = await startSmtpSink();            // port 0 → sink.port is the real one
  *   sink.failTimes('a@x.test', 2, 451);            // RCPT for a@x.test gets 451 twice, then is accepted
  *   sink.onData(() => 'store-then-drop');          // record the message, then cut the connection unanswered
+ *   sink.onData(() => ({ delayMs: 200 }));          // a slow server: answer each DATA 200 ms late (then accept)
  *   ...
  *   await sink.close();
  *
@@ -51,7 +52,12 @@ export interface DataContext {
  * 'accept' → 250; a reply → that code; 'store-then-drop' → recorded as accepted, then the socket is destroyed
  * before any reply (the client cannot know the outcome); 'hang' → recorded as NOT accepted, never answered.
  */
-export type DataDecision = 'accept' | SmtpReply | 'store-then-drop' | 'hang';
+export type DataDecision = 'accept' | SmtpReply | 'store-then-drop' | 'hang' | DelayedDecision;
+/** A slow server: wait `delayMs` after the data arrived, then decide `then` (default 'accept'). */
+export interface DelayedDecision {
+  delayMs: number;
+  then?: Exclude<DataDecision, DelayedDecision>;
+}
 
 export type RcptRule = (address: string) => SmtpReply | undefined;
 export type DataRule = (ctx: DataContext) => DataDecision;
@@ -165,10 +171,15 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     return rcptRule?.(address);
   };
 
-  const handleData = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<DataDecision> => {
+  const handleData = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<Exclude<DataDecision, DelayedDecision>> => {
     const { raw, size } = await readAll(stream, !counting);
     const message = counting ? undefined : await parse(raw, size, session);
-    const decision = dataRule?.({ ...envelopeOf(session), size, ...(message ? { message } : {}) }) ?? 'accept';
+    let decision = dataRule?.({ ...envelopeOf(session), size, ...(message ? { message } : {}) }) ?? 'accept';
+    if (typeof decision === 'object' && 'delayMs' in decision) {
+      const { delayMs, then } = decision;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      decision = then ?? 'accept';
+    }
     if (decision === 'accept' || decision === 'store-then-drop') {
       count += 1;
       if (message) accepted.push(message);
