@@ -52,6 +52,8 @@ export interface HarnessOptions {
   db?: TestDatabase;
   taskQueue?: string;
   logger?: Logger;
+  /** The lock's Redis (e.g. a private redis-server a test stops); default: the shared one. */
+  redisUrl?: string;
 }
 
 export interface Harness {
@@ -87,7 +89,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = options.taskQueue ?? uniqueName('tq');
   const keyPrefix = `${uniqueName('t')}:`;
-  const redis = createLockRedisClient(redisUrl());
+  const redis = createLockRedisClient(options.redisUrl ?? redisUrl());
   const transport: MailTransport = createMailTransport({
     host: sink.host,
     port: sink.port,
