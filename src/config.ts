@@ -51,6 +51,13 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** What `src/schedule.ts` needs on its own (it talks only to Temporal; connection via envconfig). */
+export function loadScheduleConfig(env: NodeJS.ProcessEnv = process.env): Pick<Config, 'TASK_QUEUE'> {
+  const result = schema.pick({ TASK_QUEUE: true }).safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v)));
+  if (!result.success) throw new ConfigError(`invalid configuration:\n  - TASK_QUEUE: ${result.error.issues[0]?.message}`);
+  return result.data;
+}
+
 /** Variables that may instead be given as a path in NAME_FILE (Docker/Kubernetes secrets). */
 const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'SMTP_PASSWORD'] as const;
 const SECRET_KEYS = new Set(['SMTP_PASSWORD']);

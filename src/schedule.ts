@@ -10,7 +10,10 @@ import {
   type ScheduleHandle,
   type ScheduleOptions,
 } from '@temporalio/client';
+import { loadScheduleConfig } from './config';
 import { ConfigError } from './errors';
+import { createJobRegistry } from './jobs';
+import { connectClient, temporalTarget } from './temporal-connection';
 import type { JobDefinition } from './jobs';
 import type { BatchInput } from './workflows/types';
 
@@ -78,4 +81,26 @@ export async function upsertSchedule(client: Client, job: JobDefinition, setting
   } catch (err) {
     throw new ConfigError(`job '${job.name}': the schedule (${spec}) was refused: ${(err as Error).message}`);
   }
+}
+
+/** `npm run schedule` / the compose `schedules` service: create or update every job's schedule, then exit. */
+async function main(): Promise<void> {
+  const { TASK_QUEUE } = loadScheduleConfig();
+  const jobs = createJobRegistry();
+  const client = await connectClient(temporalTarget());
+  try {
+    for (const job of jobs.all()) {
+      await upsertSchedule(client, job, { taskQueue: TASK_QUEUE });
+      process.stdout.write(`schedule ${scheduleIdFor(job.name)} is up to date\n`);
+    }
+  } finally {
+    await client.connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    process.stderr.write(`sendonce schedule: ${err.message}\n`);
+    process.exit(1);
+  });
 }

@@ -1,0 +1,159 @@
+/**
+ * `npm start`: the whole local stack and the demo job, from nothing.
+ * Starts what is not configured (Postgres unless DATABASE_URL, Redis unless REDIS_URL, the Temporal dev
+ * server unless TEMPORAL_ADDRESS, a MailDev inbox unless SMTP_HOST), applies migrations, seeds demo users,
+ * creates the schedules, runs a worker, triggers one run right away and prints where to look.
+ * Ctrl-C stops everything it started, in reverse order. State lives in .sendonce/ (git-ignored).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { loadConfig } from './config';
+import { createPool } from './db/pool';
+import { createLogger, type Logger } from './logger';
+import { scheduleIdFor, upsertSchedule } from './schedule';
+import { startEmbeddedPostgres } from './stack/postgres';
+import { startMailInbox } from './stack/mail-inbox';
+import { startRedisServer } from './stack/redis';
+import { startTemporalDevServer } from './stack/temporal';
+import { connectClient, connectWorker, temporalTarget } from './temporal-connection';
+import { createWorker, installRuntimeLogger, openResources } from './worker';
+import type { RunSummary } from './workflows/types';
+
+const STATE_DIR = path.resolve(__dirname, '..', '.sendonce');
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const DEMO_USERS = 25;
+
+type Stoppable = { name: string; stop(): Promise<unknown> };
+
+async function startLocalServices(env: NodeJS.ProcessEnv, started: Stoppable[], say: (s: string) => void) {
+  fs.mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
+  const urls: Record<string, string> = {};
+  if (!env.DATABASE_URL) {
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(STATE_DIR, 'postgres'), port: port('SENDONCE_PG_PORT', 54329) });
+    started.push({ name: 'postgres', stop: () => pg.stop() });
+    env.DATABASE_URL = await pg.createDatabase('sendonce');
+    say(`postgres     ${pg.urlFor('sendonce').replace(/:[^:@/]+@/, ':***@')} (embedded, data in .sendonce/postgres)`);
+  }
+  if (!env.REDIS_URL && env.LOCK_BACKEND !== 'postgres') {
+    const redis = await startRedisServer(port('SENDONCE_REDIS_PORT', 63790));
+    started.push({ name: 'redis', stop: () => redis.stop() });
+    env.REDIS_URL = redis.url;
+    say(`redis        ${redis.url}`);
+  }
+  if (!env.TEMPORAL_ADDRESS) {
+    const temporal = await startTemporalDevServer({
+      port: port('SENDONCE_TEMPORAL_PORT', 7233),
+      uiPort: port('SENDONCE_TEMPORAL_UI_PORT', 8233),
+      dbFilename: path.join(STATE_DIR, 'temporal.db'),
+    });
+    started.push({ name: 'temporal', stop: () => temporal.stop() });
+    env.TEMPORAL_ADDRESS = temporal.address;
+    urls.temporalUi = temporal.uiUrl!;
+    say(`temporal     ${temporal.address} (dev server, state in .sendonce/temporal.db)`);
+  }
+  if (!env.SMTP_HOST) {
+    const inbox = await startMailInbox(port('SENDONCE_SMTP_PORT', 1025), port('SENDONCE_INBOX_PORT', 1080));
+    started.push({ name: 'mail inbox', stop: () => inbox.stop() });
+    env.SMTP_HOST = '127.0.0.1';
+    env.SMTP_PORT = String(inbox.smtpPort);
+    urls.inbox = inbox.webUrl;
+    say(`smtp         127.0.0.1:${inbox.smtpPort} (MailDev, nothing leaves this machine)`);
+  }
+  return urls;
+}
+
+async function seedDemoUsers(databaseUrl: string, say: (s: string) => void): Promise<void> {
+  const pool = createPool(databaseUrl, 1);
+  try {
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+    if (rows[0]!.n > 0) return;
+    await pool.query(
+      `INSERT INTO users (email, name)
+       SELECT format('user%s@example.com', lpad(i::text, 2, '0')), format('Demo User %s', i) FROM generate_series(1, $1) AS i`,
+      [DEMO_USERS],
+    );
+    say(`seeded ${DEMO_USERS} demo users`);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Trigger one run now (overlap SKIP, explicitly: the TS default would be ALLOW_ALL) and wait for its result. */
+async function runOnce(client: Client, scheduleId: string, logger: Logger): Promise<RunSummary | undefined> {
+  const handle = client.schedule.getHandle(scheduleId);
+  const before = (await handle.describe()).info.recentActions.length;
+  await handle.trigger(ScheduleOverlapPolicy.SKIP);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const actions = (await handle.describe()).info.recentActions;
+    const action = actions.length > before ? actions[actions.length - 1] : undefined;
+    if (action) {
+      const wf = action.action.workflow;
+      return client.workflow.getHandle(wf.workflowId, wf.firstExecutionRunId).result() as Promise<RunSummary>;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  logger.warn({ scheduleId }, 'trigger_skipped_a_run_is_already_in_progress');
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const say = (s: string) => process.stderr.write(`[sendonce] ${s}\n`);
+  const started: Stoppable[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) process.exit(code);
+    stopping = true;
+    for (const s of started.reverse()) {
+      say(`stopping ${s.name}`);
+      await s.stop().catch((err: Error) => say(`could not stop ${s.name}: ${err.message}`));
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+  try {
+    const env = process.env;
+    const urls = await startLocalServices(env, started, say);
+    const config = loadConfig(env);
+    const logger = createLogger(config.LOG_LEVEL);
+    installRuntimeLogger(logger);
+    const resources = await openResources(config, logger);
+    started.push({ name: 'connections', stop: () => resources.close() });
+    await seedDemoUsers(config.DATABASE_URL, say);
+
+    const target = temporalTarget(env);
+    const client = await connectClient(target);
+    started.push({ name: 'temporal client', stop: () => client.connection.close() });
+    const nativeConnection = await connectWorker(target);
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: target.namespace,
+      taskQueue: config.TASK_QUEUE,
+      activities: resources.activities,
+    });
+    const running = worker.run();
+    started.push({ name: 'worker', stop: async () => { worker.shutdown(); await running; await nativeConnection.close(); } });
+
+    for (const job of resources.jobs.all()) {
+      await upsertSchedule(client, job, { taskQueue: config.TASK_QUEUE });
+      say(`schedule     ${scheduleIdFor(job.name)} (${job.schedule.cron ?? `every ${job.schedule.every ?? '5m'}`}, overlap SKIP)`);
+    }
+    const first = resources.jobs.all()[0]!;
+    say(`triggering one run of ${first.name} now…`);
+    const summary = await runOnce(client, scheduleIdFor(first.name), logger);
+    if (summary) say(`run summary: ${JSON.stringify({ runId: summary.runId, jobName: summary.jobName, window: summary.window, outcome: summary.outcome, ...summary.stats })}`);
+    say('where to look:');
+    if (urls.temporalUi) say(`  Temporal Web UI  ${urls.temporalUi}/namespaces/${target.namespace}/schedules/${scheduleIdFor(first.name)}`);
+    if (urls.inbox) say(`  Mail inbox       ${urls.inbox}`);
+    say(`  Pause            temporal schedule toggle --pause --schedule-id ${scheduleIdFor(first.name)} --reason "maintenance"${env.TEMPORAL_ADDRESS ? ` --address ${env.TEMPORAL_ADDRESS}` : ''}`);
+    say('the worker keeps running and the schedule keeps ticking; Ctrl-C stops everything started here.');
+    await running;
+  } catch (err) {
+    say(`error: ${(err as Error).message}`);
+    await stopAll(1);
+  }
+}
+
+void main();
