@@ -10,9 +10,9 @@ import {
   type ScheduleHandle,
   type ScheduleOptions,
 } from '@temporalio/client';
-import { loadScheduleConfig } from './config';
+import { loadPartialConfig } from './config';
 import { ConfigError } from './errors';
-import { createJobRegistry } from './jobs';
+import { loadJobRegistry } from './jobs';
 import { connectClient, temporalTarget } from './temporal-connection';
 import type { JobDefinition } from './jobs';
 import type { BatchInput } from './workflows/types';
@@ -85,8 +85,8 @@ export async function upsertSchedule(client: Client, job: JobDefinition, setting
 
 /** `npm run schedule` / the compose `schedules` service: create or update every job's schedule, then exit. */
 async function main(): Promise<void> {
-  const { TASK_QUEUE } = loadScheduleConfig();
-  const jobs = createJobRegistry();
+  const { TASK_QUEUE, SENDONCE_JOBS_MODULE } = loadPartialConfig(['TASK_QUEUE', 'SENDONCE_JOBS_MODULE']);
+  const jobs = loadJobRegistry(SENDONCE_JOBS_MODULE);
   const client = await connectClient(temporalTarget());
   try {
     for (const job of jobs.all()) {

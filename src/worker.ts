@@ -2,17 +2,24 @@
  * The worker process: validates config, connects Postgres, the lock store, SMTP and Temporal, applies
  * migrations, and runs the batch workflow and its activities on TASK_QUEUE. Several worker processes on one
  * task queue share the load with no other change. SIGTERM/SIGINT: stop polling, let in-flight activities
- * finish (bounded by shutdownGraceTime), then close everything in reverse order of creation.
+ * finish (bounded by SHUTDOWN_GRACE_MS), then close everything in reverse order of creation (src/shutdown.ts).
+ * Optional: Prometheus metrics on METRICS_PORT (src/metrics.ts), /healthz and /readyz on HEALTH_PORT
+ * (src/health.ts), a prebuilt workflow bundle (WORKFLOW_BUNDLE_PATH), payload encryption (src/codec.ts).
  */
+import fs from 'node:fs';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type LogMetadata, type WorkerOptions } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
 import { createActivities, type ActivityDeps } from './activities';
 import { loadConfig, redactConfig, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
-import { createJobRegistry, type JobRegistry } from './jobs';
+import { loadJobRegistry, type JobRegistry } from './jobs';
+import { startHealthServer } from './health';
 import { createLogger, type Logger } from './logger';
+import { createAppMetrics, RUN_DURATION_BUCKETS, RUN_DURATION_METRIC, type AppMetrics } from './metrics';
+import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
 import { createMailTransport } from './smtp/transport';
 import { connectWorker, temporalTarget } from './temporal-connection';
@@ -20,8 +27,12 @@ import { connectWorker, temporalTarget } from './temporal-connection';
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
 let runtimeInstalled = false;
-/** Route the Temporal SDK's own logs (core, workflow `log`, activity `log`) into our JSON logger. Once per process. */
-export function installRuntimeLogger(logger: Logger): void {
+/**
+ * The one Runtime.install of the process (it can run only once, before any connection): the SDK's own logs
+ * (core, workflow `log`, activity `log`) go into our JSON logger, and with `metricsPort` the runtime serves
+ * Prometheus metrics (SDK + ours, see metrics.ts) at http://0.0.0.0:<port>/metrics.
+ */
+export function installRuntimeLogger(logger: Logger, options: { metricsPort?: number | undefined } = {}): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -32,7 +43,19 @@ export function installRuntimeLogger(logger: Logger): void {
       const meta = (entry.meta ?? {}) as LogMetadata;
       logger[levels[entry.level]]({ ...meta, component: 'temporal' }, entry.message);
     }),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
+      ...(options.metricsPort
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: `0.0.0.0:${options.metricsPort}`,
+                histogramBucketOverrides: { [RUN_DURATION_METRIC]: RUN_DURATION_BUCKETS },
+              },
+            },
+          }
+        : {}),
+    },
     // We handle SIGTERM/SIGINT ourselves (graceful first, immediate on the second).
     shutdownSignals: [],
   });
@@ -47,6 +70,8 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   maxConcurrentActivityTaskExecutions?: number;
+  /** Payload codec (encryption), when configured. */
+  dataConverter?: DataConverter;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -58,7 +83,15 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities(options.activities),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
+}
+
+/** `{ codePath }` of a prebuilt bundle (scripts/bundle-workflows.ts), checked now rather than at first task. */
+export function prebuiltBundle(path: string | undefined): WorkerOptions['workflowBundle'] | undefined {
+  if (!path) return undefined;
+  if (!fs.existsSync(path)) throw new Error(`WORKFLOW_BUNDLE_PATH: no workflow bundle at ${path} (build it with scripts/bundle-workflows.ts)`);
+  return { codePath: path };
 }
 
 /** Everything a worker process owns, in creation order, so shutdown can close it in reverse. */
@@ -67,14 +100,16 @@ export interface WorkerResources {
   logger: Logger;
   jobs: JobRegistry;
   activities: ActivityDeps;
+  /** Close steps in reverse order of creation (SMTP transport, Redis, Postgres pool). */
+  closeSteps(): CloseStep[];
   close(): Promise<void>;
 }
 
-export async function openResources(config: Config, logger: Logger): Promise<WorkerResources> {
-  const jobs = createJobRegistry();
-  const closers: Array<() => Promise<unknown>> = [];
+export async function openResources(config: Config, logger: Logger, metrics?: AppMetrics): Promise<WorkerResources> {
+  const jobs = loadJobRegistry(config.SENDONCE_JOBS_MODULE);
+  const closers: CloseStep[] = [];
   const pool = createPool(config.DATABASE_URL);
-  closers.push(() => pool.end());
+  closers.push({ name: 'postgres_pool', close: () => pool.end() });
   try {
     await migrate(config.DATABASE_URL).catch((err: Error) => {
       throw new Error(`cannot reach or migrate DATABASE_URL: ${err.message}`);
@@ -83,7 +118,7 @@ export async function openResources(config: Config, logger: Logger): Promise<Wor
     if (config.LOCK_BACKEND === 'redis') {
       redis = createLockRedisClient(config.REDIS_URL!);
       const r = redis;
-      closers.push(() => r.quit().catch(() => r.disconnect()));
+      closers.push({ name: 'redis', close: () => r.quit().catch(() => r.disconnect()) });
     }
     const lock = createJobLock(config.LOCK_BACKEND, { pool, redis, keyPrefix: config.LOCK_KEY_PREFIX });
     const transport: Transporter = createMailTransport({
@@ -94,8 +129,11 @@ export async function openResources(config: Config, logger: Logger): Promise<Wor
       password: config.SMTP_PASSWORD,
       maxConnections: config.SMTP_MAX_CONNECTIONS,
       socketTimeoutMs: config.SMTP_SOCKET_TIMEOUT_MS,
+      requireTls: config.SMTP_REQUIRE_TLS,
+      tlsRejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED,
+      tlsCa: config.SMTP_TLS_CA_FILE ? fs.readFileSync(config.SMTP_TLS_CA_FILE, 'utf8') : undefined,
     });
-    closers.push(async () => transport.close());
+    closers.push({ name: 'smtp_transport', close: () => transport.close() });
     return {
       config,
       logger,
@@ -111,47 +149,54 @@ export async function openResources(config: Config, logger: Logger): Promise<Wor
         lockTtlMs: config.LOCK_TTL_MS,
         lockUnavailable: config.LOCK_UNAVAILABLE,
         retryDefaults: { attemptTimeoutMs: config.SEND_ATTEMPT_TIMEOUT_MS },
+        ...(metrics ? { metrics } : {}),
       },
+      closeSteps: () => [...closers].reverse(),
       async close() {
-        for (const close of closers.reverse()) await close().catch(() => undefined);
+        for (const step of [...closers].reverse()) await Promise.resolve(step.close()).catch(() => undefined);
       },
     };
   } catch (err) {
-    for (const close of closers.reverse()) await close().catch(() => undefined);
+    for (const step of [...closers].reverse()) await Promise.resolve(step.close()).catch(() => undefined);
     throw err;
   }
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
-  installRuntimeLogger(logger);
+  const logger = createLogger(config.LOG_LEVEL, undefined, { recipientAddresses: config.LOG_RECIPIENT_ADDRESSES });
+  installRuntimeLogger(logger, { metricsPort: config.METRICS_PORT });
   logger.info({ config: redactConfig(config) }, 'worker_starting');
-  const resources = await openResources(config, logger);
+  const workflowBundle = prebuiltBundle(config.WORKFLOW_BUNDLE_PATH);
+  const resources = await openResources(config, logger, createAppMetrics(Runtime.instance().metricMeter));
+  let worker: Worker | undefined;
+  const health = config.HEALTH_PORT
+    ? await startHealthServer(config.HEALTH_PORT, { workerState: () => worker?.getState() ?? 'INITIALIZED', pool: resources.activities.pool })
+    : undefined;
   const target = temporalTarget();
   const connection = await connectWorker(target);
-  const worker = await createWorker({
+  handleTerminationSignals(logger, {
+    graceful: () => (worker ? worker.shutdown() : process.exit(0)),
+  });
+  worker = await createWorker({
     connection,
     namespace: target.namespace,
     taskQueue: config.TASK_QUEUE,
     activities: resources.activities,
+    shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+    ...(workflowBundle ? { workflowBundle } : {}),
+    ...(target.dataConverter ? { dataConverter: target.dataConverter } : {}),
   });
-  let signals = 0;
-  const onSignal = (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'worker_exit_now');
-      process.exit(130);
-    }
-    logger.info({ signal }, 'worker_shutting_down');
-    worker.shutdown();
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  logger.info({ taskQueue: config.TASK_QUEUE, namespace: target.namespace }, 'worker_started');
+  logger.info(
+    { taskQueue: config.TASK_QUEUE, namespace: target.namespace, metricsPort: config.METRICS_PORT, healthPort: config.HEALTH_PORT, encryptedPayloads: Boolean(target.dataConverter) },
+    'worker_started',
+  );
+  const started = Date.now();
   await worker.run();
-  await connection.close();
-  await resources.close();
+  logger.info({ step: 'worker', durationMs: Date.now() - started }, 'worker_closed');
+  const steps: CloseStep[] = [{ name: 'temporal_connection', close: () => connection.close() }];
+  if (health) steps.push({ name: 'health_server', close: () => health.close() });
+  await closeInOrder([...steps, ...resources.closeSteps()], logger);
   logger.info('worker_stopped');
 }
 

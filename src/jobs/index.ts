@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { UnknownJobError, ConfigError } from '../errors';
 import { getTemplate, validateTemplate, type EmailTemplate, templates as defaultTemplates } from '../templates';
 import { assertTimezone } from '../window';
@@ -49,4 +50,21 @@ export function createJobRegistry(
     all: () => [...byName.values()],
     template: (job) => getTemplate(job.template, templateRegistry),
   };
+}
+
+/**
+ * The registry a process runs with: the jobs (and templates) exported by SENDONCE_JOBS_MODULE when set —
+ * so you can keep your jobs in your own module — else the built-in ones. Worker, schedule and CLI agree.
+ */
+export function loadJobRegistry(jobsModule: string | undefined): JobRegistry {
+  if (!jobsModule) return createJobRegistry();
+  const resolved = path.resolve(jobsModule);
+  let mod: { jobs?: readonly JobDefinition[]; templates?: Record<string, EmailTemplate> };
+  try {
+    mod = require(resolved) as typeof mod;
+  } catch (err) {
+    throw new ConfigError(`SENDONCE_JOBS_MODULE: cannot load ${resolved}: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(mod.jobs)) throw new ConfigError(`SENDONCE_JOBS_MODULE: ${resolved} does not export \`jobs\` (an array of job definitions)`);
+  return createJobRegistry(mod.jobs, { ...defaultTemplates, ...mod.templates });
 }

@@ -1,0 +1,6 @@
+/** The programmatic API: what the `sendonce` CLI does, for your own code. */
+export * from './schedules';
+export * from './runs';
+export * from './dead-letters';
+export { createJobRegistry, defaultJobs, type JobDefinition } from '../jobs';
+export { connectClient, temporalTarget } from '../temporal-connection';

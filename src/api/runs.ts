@@ -1,0 +1,42 @@
+/** Run history from job_runs (one row per batch run, written at its start and end). */
+import type { Pool } from 'pg';
+
+export interface RunRow {
+  runId: string;
+  workflowId: string;
+  jobName: string;
+  scheduledAt: string;
+  window: string;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  outcome: string;
+  processedCount: number;
+  sentCount: number;
+  skippedDedupeCount: number;
+  failedCount: number;
+  deadLetteredCount: number;
+  unknownCount: number;
+  error: string | null;
+}
+
+export async function listRuns(pool: Pool, opts: { job?: string; last?: number } = {}): Promise<RunRow[]> {
+  const last = opts.last ?? 20;
+  if (!Number.isInteger(last) || last < 1) throw new RangeError(`--last must be a positive whole number, got ${opts.last}`);
+  const { rows } = await pool.query<RunRow>(
+    `SELECT run_id AS "runId", workflow_id AS "workflowId", job_name AS "jobName",
+            to_char(scheduled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "scheduledAt",
+            window_key AS "window",
+            to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "startedAt",
+            to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "finishedAt",
+            duration_ms AS "durationMs", outcome, processed_count AS "processedCount", sent_count AS "sentCount",
+            skipped_dedupe_count AS "skippedDedupeCount", failed_count AS "failedCount",
+            dead_lettered_count AS "deadLetteredCount", unknown_count AS "unknownCount", error
+       FROM job_runs
+      WHERE ($1::text IS NULL OR job_name = $1)
+      ORDER BY started_at DESC
+      LIMIT $2`,
+    [opts.job ?? null, last],
+  );
+  return rows;
+}

@@ -1,0 +1,126 @@
+/**
+ * Schedule operations as a typed API — the CLI is a thin shell over these. Every trigger and backfill passes
+ * its overlap policy explicitly: the TS SDK's `trigger()` defaults to ALLOW_ALL, which SKIP cannot track.
+ */
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { JobDefinition } from '../jobs';
+import { scheduleIdFor, upsertSchedule, type ScheduleSettings } from '../schedule';
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export interface ScheduleStatus {
+  scheduleId: string;
+  paused: boolean;
+  note: string | undefined;
+  spec: string;
+  nextActionTimes: string[];
+  recentRuns: Array<{ scheduledAt: string; startedAt: string; workflowId: string }>;
+  runningWorkflowIds: string[];
+  numActionsTaken: number;
+  numActionsSkippedOverlap: number;
+  numActionsMissedCatchupWindow: number;
+}
+
+export interface ScheduleRef {
+  job: JobDefinition;
+  idPrefix?: string;
+}
+
+const handleFor = (client: Client, ref: ScheduleRef) => client.schedule.getHandle(scheduleIdFor(ref.job.name, ref.idPrefix));
+
+async function notFoundAsClearError<T>(ref: ScheduleRef, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) {
+      throw new NotFoundError(`no schedule for job '${ref.job.name}' (${scheduleIdFor(ref.job.name, ref.idPrefix)}): create it with \`sendonce schedule create --job ${ref.job.name}\``);
+    }
+    throw err;
+  }
+}
+
+export function createOrUpdateSchedule(client: Client, job: JobDefinition, settings: ScheduleSettings) {
+  return upsertSchedule(client, job, settings);
+}
+
+export function describeSchedule(client: Client, ref: ScheduleRef): Promise<ScheduleStatus> {
+  return notFoundAsClearError(ref, async () => {
+    const d = await handleFor(client, ref).describe();
+    const interval = d.spec.intervals?.[0];
+    const spec = interval ? `every ${Number(interval.every) / 1000}s` : d.spec.calendars?.length ? 'calendar/cron' : 'none';
+    return {
+      scheduleId: d.scheduleId,
+      paused: d.state.paused,
+      note: d.state.note,
+      spec,
+      nextActionTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
+      recentRuns: d.info.recentActions.map((a) => ({
+        scheduledAt: a.scheduledAt.toISOString(),
+        startedAt: a.takenAt.toISOString(),
+        workflowId: a.action.workflow.workflowId,
+      })),
+      runningWorkflowIds: d.info.runningActions.map((a) => a.workflow.workflowId),
+      numActionsTaken: d.info.numActionsTaken,
+      numActionsSkippedOverlap: d.info.numActionsSkippedOverlap,
+      numActionsMissedCatchupWindow: d.info.numActionsMissedCatchupWindow,
+    };
+  });
+}
+
+export async function listSchedules(client: Client, idPrefix = 'sendonce'): Promise<Array<{ scheduleId: string; paused: boolean; note?: string }>> {
+  const out: Array<{ scheduleId: string; paused: boolean; note?: string }> = [];
+  for await (const s of client.schedule.list()) {
+    if (!s.scheduleId.startsWith(`${idPrefix}-`)) continue;
+    out.push({ scheduleId: s.scheduleId, paused: s.state.paused, ...(s.state.note ? { note: s.state.note } : {}) });
+  }
+  return out;
+}
+
+export function pauseSchedule(client: Client, ref: ScheduleRef, note: string): Promise<void> {
+  return notFoundAsClearError(ref, () => handleFor(client, ref).pause(note));
+}
+
+export function unpauseSchedule(client: Client, ref: ScheduleRef, note = 'unpaused with sendonce'): Promise<void> {
+  return notFoundAsClearError(ref, () => handleFor(client, ref).unpause(note));
+}
+
+export function triggerSchedule(client: Client, ref: ScheduleRef, overlap: ScheduleOverlapPolicy = ScheduleOverlapPolicy.SKIP): Promise<void> {
+  return notFoundAsClearError(ref, () => handleFor(client, ref).trigger(overlap));
+}
+
+export function deleteSchedule(client: Client, ref: ScheduleRef): Promise<void> {
+  return notFoundAsClearError(ref, () => handleFor(client, ref).delete());
+}
+
+export class BackfillRangeError extends Error {
+  override name = 'BackfillRangeError';
+}
+
+export interface BackfillRequest extends ScheduleRef {
+  from: Date;
+  to: Date;
+  /** Injected for tests; the range may not reach past it. */
+  now?: Date;
+}
+
+/**
+ * Replay the ticks in [from, to] with BUFFER_ALL (one after another, each with its own nominal time and so its
+ * own window). Idempotency keys make a second backfill of the same range send nothing new.
+ */
+export async function backfill(client: Client, req: BackfillRequest): Promise<void> {
+  const now = req.now ?? new Date();
+  for (const [name, d] of [['--from', req.from], ['--to', req.to]] as const) {
+    if (Number.isNaN(d.getTime())) throw new BackfillRangeError(`${name} is not a valid time: use ISO 8601, e.g. 2026-11-22T00:00:00Z`);
+  }
+  if (req.from.getTime() > req.to.getTime()) {
+    throw new BackfillRangeError(`backfill range is reversed: --from ${req.from.toISOString()} is after --to ${req.to.toISOString()}`);
+  }
+  if (req.to.getTime() > now.getTime()) {
+    throw new BackfillRangeError(`backfill range reaches into the future (--to ${req.to.toISOString()} is after now, ${now.toISOString()}): future ticks run on their own`);
+  }
+  await notFoundAsClearError(req, () =>
+    handleFor(client, req).backfill({ start: req.from, end: req.to, overlap: ScheduleOverlapPolicy.BUFFER_ALL }),
+  );
+}
