@@ -28,6 +28,12 @@ const schema = z.object({
   SMTP_PORT: int(1, 65535).default(1025),
   /** Implicit TLS (port 465). STARTTLS is negotiated automatically when the server offers it. */
   SMTP_SECURE: bool.default(false),
+  /** Refuse to send unless the server upgrades the connection with STARTTLS (when SMTP_SECURE is false). */
+  SMTP_REQUIRE_TLS: bool.default(false),
+  /** Verify the SMTP server's certificate (default). false only for a server with a self-signed certificate. */
+  SMTP_TLS_REJECT_UNAUTHORIZED: bool.default(true),
+  /** PEM file with the CA that signed the SMTP server's certificate (private CA). */
+  SMTP_TLS_CA_FILE: z.string().optional(),
   SMTP_USER: z.string().optional(),
   SMTP_PASSWORD: z.string().optional(),
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5),
@@ -36,6 +42,8 @@ const schema = z.object({
   MAIL_FROM: z.string().min(3).default('sendonce <noreply@sendonce.local>'),
   MESSAGE_ID_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a bare domain name').default('sendonce.local'),
   TASK_QUEUE: z.string().min(1).default('sendonce'),
+  /** A module of yours exporting `jobs` (and optionally `templates`); unset = the built-in demo job. */
+  SENDONCE_JOBS_MODULE: z.string().optional(),
   LOCK_BACKEND: z.enum(['redis', 'postgres']).default('redis'),
   /** Greater than the gap between renewals (a third of it); renewed while the run works. */
   LOCK_TTL_MS: int(1000, 24 * 3600_000).default(60_000),
@@ -47,20 +55,55 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   /** Email addresses appear in logs only when this is true AND the level is debug. */
   LOG_RECIPIENT_ADDRESSES: bool.default(false),
+  /** Prometheus endpoint (Temporal runtime + sendonce metrics) at http://0.0.0.0:PORT/metrics; unset = off. */
+  METRICS_PORT: int(1, 65535).optional(),
+  /** /healthz (process up) and /readyz (worker RUNNING and Postgres answers) on this port; unset = off. */
+  HEALTH_PORT: int(1, 65535).optional(),
+  /** SIGTERM: how long in-flight activities (sends) may take to finish before they are cancelled. */
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(30_000),
+  /** Prebuilt workflow bundle (scripts/bundle-workflows.ts); unset = bundle src/workflows at start-up. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  /** 32 random bytes, base64: encrypt every Temporal payload (AES-256-GCM, src/codec.ts). Unset = plain. */
+  PAYLOAD_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64 (openssl rand -base64 32)')
+    .optional(),
 });
 
 export type Config = z.infer<typeof schema>;
 
-/** What `src/schedule.ts` needs on its own (it talks only to Temporal; connection via envconfig). */
-export function loadScheduleConfig(env: NodeJS.ProcessEnv = process.env): Pick<Config, 'TASK_QUEUE'> {
-  const result = schema.pick({ TASK_QUEUE: true }).safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v)));
-  if (!result.success) throw new ConfigError(`invalid configuration:\n  - TASK_QUEUE: ${result.error.issues[0]?.message}`);
+/** Every variable loadConfig reads (the compose test checks the worker's environment against this). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema.shape);
+/** Variables without a default that must be set (REDIS_URL additionally when LOCK_BACKEND=redis). */
+export const REQUIRED_CONFIG_KEYS: readonly string[] = CONFIG_KEYS.filter(
+  (key) => !schema.shape[key as keyof typeof schema.shape].safeParse(undefined).success,
+);
+
+/**
+ * Validate only the variables a tool needs (the CLI's `runs` needs DATABASE_URL, `schedule.ts` needs
+ * TASK_QUEUE), with the same rules, file variables and error format as loadConfig.
+ */
+export function loadPartialConfig<K extends keyof Config>(keys: readonly K[], env: NodeJS.ProcessEnv = process.env): Pick<Config, K> {
+  const problems: string[] = [];
+  const resolved = resolveFileVariables(env, problems);
+  const input = Object.fromEntries(Object.entries(resolved).filter(([, v]) => v !== undefined && v !== ''));
+  const mask = Object.fromEntries(keys.map((k) => [k, true]));
+  const result = (schema.pick(mask as never) as z.ZodType<Pick<Config, K>>).safeParse(input);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const name = issue.path.join('.');
+      problems.push(`${name}${SECRET_KEYS.has(name) ? '' : describeValue(input[name])}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return result.data;
 }
 
 /** Variables that may instead be given as a path in NAME_FILE (Docker/Kubernetes secrets). */
-const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'SMTP_PASSWORD'] as const;
-const SECRET_KEYS = new Set(['SMTP_PASSWORD']);
+export const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'SMTP_USER', 'SMTP_PASSWORD', 'PAYLOAD_ENCRYPTION_KEY'] as const;
+/** Never printed, not even when invalid. URLs (DATABASE_URL, REDIS_URL) are printed with the password masked. */
+const SECRET_KEYS = new Set(['SMTP_PASSWORD', 'PAYLOAD_ENCRYPTION_KEY']);
+const URL_KEYS = new Set(['DATABASE_URL', 'REDIS_URL']);
 
 function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env };
@@ -106,7 +149,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 function describeValue(value: unknown): string {
   if (value === undefined) return ' (not set)';
+  // Something that does not parse as a URL but has an `@` may still hold a password (`postgres//u:secret@db`).
+  if (!canParseUrl(String(value)) && String(value).includes('@')) return ' (value hidden)';
   return ` (got ${JSON.stringify(redactUrl(String(value)))})`;
+}
+
+function canParseUrl(value: string): boolean {
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Replace the password in a connection URL with ***; leaves other strings alone. */
@@ -114,6 +168,8 @@ export function redactUrl(value: string): string {
   try {
     const u = new URL(value);
     if (u.password) u.password = '***';
+    // Query parameters may carry credentials too (`?password=…`, `?sslpassword=…`).
+    for (const key of [...u.searchParams.keys()]) if (/pass|secret|token|key$/i.test(key)) u.searchParams.set(key, '***');
     return u.toString();
   } catch {
     return value;
@@ -125,7 +181,8 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (SECRET_KEYS.has(key)) out[key] = value === undefined ? undefined : '***';
-    else out[key] = typeof value === 'string' ? redactUrl(value) : value;
+    else if (URL_KEYS.has(key) && typeof value === 'string') out[key] = canParseUrl(value) ? redactUrl(value) : '***';
+    else out[key] = value;
   }
   return out;
 }
