@@ -5,16 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobDefinition } from '../../src/jobs';
+import type { RunSummary } from '../../src/workflows/types';
 import { emails, testJob } from '../support/harness';
 import {
-  assertCountsAddUp,
-  assertOneEach,
-  deadLetters,
-  harnessFor,
-  rowOf,
-  runBatch,
-  sendRows,
-  workflowIdFor,
+  assertCountsAddUp, assertNoneSkipped, assertOneEach, deadLetters, harnessFor, historyChain, rowOf, runBatch, sendRows,
+  startBatch, workflowIdFor,
 } from '../support/never-twice';
 
 test('dedupe: a window processed twice sends once; repeat runs and a re-run of the same workflow id skip everyone', async (t) => {
@@ -230,4 +225,26 @@ test('bad data never crashes the run: invalid addresses become InvalidRecipientE
   for (const d of dead) assert.deepEqual([d.error_type, d.smtp_code, d.attempts], ['InvalidRecipientError', null, 1]);
   const rows = await sendRows(h, job);
   for (const id of badIds) assert.equal(rowOf(rows, id).state, 'dead');
+});
+
+test('history bound: 5,000 recipients complete across continue-as-new runs of < 10,000 events each', async (t) => {
+  const job = testJob({ maxInFlight: 100, pageSize: 200 });
+  const h = await harnessFor(t, [job]);
+  const total = 5_000;
+  const addresses = emails(total);
+  await h.seedUsers(addresses);
+  const handle = await startBatch(h.client, h.taskQueue, job.name);
+  const summary = (await handle.result()) as RunSummary;
+
+  assert.equal(summary.outcome, 'completed');
+  await assertNoneSkipped(h, job); // every page was read: keyset pagination lost nobody
+  assertCountsAddUp(summary, total);
+  assert.equal(summary.stats.sentCount, total);
+  assert.equal(h.sink.count, total);
+  assert.equal(new Set(h.sink.messages().flatMap((m) => m.envelopeRcpt)).size, total, 'one message per recipient');
+  const chain = await historyChain(h, handle.workflowId, handle.firstExecutionRunId);
+  assert.equal(chain.length, summary.segments, `chain ${JSON.stringify(chain)}`);
+  assert.ok(chain.length > 1, 'the run continued as new at least once');
+  for (const run of chain) assert.ok(run.events < 10_000, `run ${run.runId} has ${run.events} events`);
+  t.diagnostic(`runs: ${chain.map((r) => r.events).join(', ')} events`);
 });

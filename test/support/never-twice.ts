@@ -4,6 +4,9 @@
  */
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import type { temporal } from '@temporalio/proto';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { Pool } from 'pg';
 import type { JobDefinition } from '../../src/jobs';
 import type { SendState } from '../../src/activities/claims';
 import type { RunSummary } from '../../src/workflows/types';
@@ -25,17 +28,25 @@ export function workflowIdFor(job: JobDefinition): string {
   return uniqueName(`${job.name}-run`);
 }
 
-/** Start one batch run by hand (no schedule) and wait for its summary (following continue-as-new). */
-export async function runBatch(
-  h: Harness,
-  job: JobDefinition,
-  opts: { workflowId?: string; scheduledAt?: string } = {},
-): Promise<RunSummary> {
-  const handle = await h.client.workflow.start('batchWorkflow', {
-    taskQueue: h.taskQueue,
-    workflowId: opts.workflowId ?? workflowIdFor(job),
-    args: [{ jobName: job.name, scheduledAt: opts.scheduledAt ?? SCHEDULED_AT }],
+type Db = { pool: Pool };
+
+export interface BatchOptions {
+  workflowId?: string;
+  scheduledAt?: string;
+}
+
+/** Start one batch run by hand (no schedule) with a fixed nominal time. */
+export function startBatch(client: Client, taskQueue: string, jobName: string, opts: BatchOptions = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  return client.workflow.start('batchWorkflow', {
+    taskQueue,
+    workflowId: opts.workflowId ?? uniqueName(`${jobName}-run`),
+    args: [{ jobName, scheduledAt: opts.scheduledAt ?? SCHEDULED_AT }],
   });
+}
+
+/** Start one batch run and wait for its summary (handle.result() follows continue-as-new). */
+export async function runBatch(h: Harness, job: JobDefinition, opts: BatchOptions = {}): Promise<RunSummary> {
+  const handle = await startBatch(h.client, h.taskQueue, job.name, opts);
   return (await handle.result()) as RunSummary;
 }
 
@@ -52,7 +63,7 @@ export interface SendRow {
 }
 
 /** email_sends rows of a job, by recipient id. */
-export async function sendRows(h: Harness, job: JobDefinition): Promise<Map<string, SendRow>> {
+export async function sendRows(h: { db: Db }, job: Pick<JobDefinition, 'name'>): Promise<Map<string, SendRow>> {
   const { rows } = await h.db.pool.query<SendRow>(
     `SELECT recipient_id, state, attempts, resends, message_id, last_error_type, last_smtp_code, last_smtp_response, reason
        FROM email_sends WHERE job_name = $1`,
@@ -69,12 +80,29 @@ export interface DeadLetterRow {
   attempts: number;
 }
 
-export async function deadLetters(h: Harness, job: JobDefinition): Promise<DeadLetterRow[]> {
+export async function deadLetters(h: { db: Db }, job: Pick<JobDefinition, 'name'>): Promise<DeadLetterRow[]> {
   const { rows } = await h.db.pool.query<DeadLetterRow>(
     `SELECT recipient_id, error_type, smtp_code, smtp_response, attempts FROM dead_letters WHERE job_name = $1 ORDER BY id`,
     [job.name],
   );
   return rows;
+}
+
+/** Ids of users the job never recorded anything for (no email_sends row): recipients a run skipped silently. */
+export async function usersWithoutRow(h: { db: Db }, job: Pick<JobDefinition, 'name'>): Promise<string[]> {
+  const { rows } = await h.db.pool.query<{ id: string }>(
+    `SELECT u.id::text AS id FROM users u
+      WHERE NOT EXISTS (SELECT 1 FROM email_sends s WHERE s.job_name = $1 AND s.recipient_id = u.id::text)
+      ORDER BY u.id`,
+    [job.name],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Fails with the first few ids when some users have no email_sends row. */
+export async function assertNoneSkipped(h: { db: Db }, job: Pick<JobDefinition, 'name'>): Promise<void> {
+  const missing = await usersWithoutRow(h, job);
+  assert.equal(missing.length, 0, `${missing.length} recipient(s) never processed, e.g. ids ${missing.slice(0, 10).join(', ')}`);
 }
 
 /** The row of one recipient, failing the test if there is none. */
@@ -97,4 +125,26 @@ export function assertOneEach(h: Harness, addresses: readonly string[]): void {
   for (const address of addresses) {
     assert.equal(h.sink.messagesTo(address).length, 1, `${address} got exactly one message`);
   }
+}
+
+export interface ChainRun {
+  runId: string;
+  events: number;
+}
+
+/**
+ * Every run of a workflow chain, first to last, with its history length: follows each run's closing
+ * WorkflowExecutionContinuedAsNew event to the next run id (no visibility queries, so no indexing lag).
+ */
+export async function historyChain(h: Harness, workflowId: string, firstRunId: string): Promise<ChainRun[]> {
+  const runs: ChainRun[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const history: temporal.api.history.v1.IHistory = await h.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events = history.events ?? [];
+    runs.push({ runId, events: events.length });
+    runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    assert.ok(runs.length < 100, 'chain too long');
+  }
+  return runs;
 }
