@@ -9,9 +9,10 @@ export const dailyDigest: JobDefinition = {
   window: { granularity: 'daily', timezone: 'UTC' },
   async recipientPage(db, { afterId, limit }) {
     const { rows } = await db.query<{ id: string }>(
-      `SELECT id::text AS id FROM users
-        WHERE digest_opt_in AND ($1::bigint IS NULL OR id > $1::bigint)
-        ORDER BY id LIMIT $2`,
+      // Order and compare on the bigint column (users.id), not the text alias: '10' sorts before '9'.
+      `SELECT users.id::text AS id FROM users
+        WHERE digest_opt_in AND ($1::bigint IS NULL OR users.id > $1::bigint)
+        ORDER BY users.id LIMIT $2`,
       [afterId, limit],
     );
     return rows.map((r) => r.id);
