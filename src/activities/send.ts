@@ -24,6 +24,7 @@ import { renderTemplate } from '../templates';
 import { idempotencyKey } from '../window';
 import type { SendInput, SendResult } from '../workflows/types';
 import { abandon, claim, markFailed, markSent, markUnknown, type ClaimResult } from './claims';
+import type { Semaphore } from './semaphore';
 import { resolveRetry } from './settings';
 
 export interface SendDeps {
@@ -35,6 +36,8 @@ export interface SendDeps {
   messageIdDomain: string;
   /** Deployment-wide defaults under the job's own retry options (e.g. SEND_ATTEMPT_TIMEOUT_MS). */
   retryDefaults: Partial<SendRetryOptions>;
+  /** Bounds claims in progress to the SMTP connections that can serve them (see ActivityDeps). */
+  sendSlots: Semaphore;
 }
 
 export function keyFor(job: JobDefinition, recipientId: string, window: string): string {
@@ -42,6 +45,12 @@ export function keyFor(job: JobDefinition, recipientId: string, window: string):
 }
 
 export async function sendEmail(deps: SendDeps, input: SendInput): Promise<SendResult> {
+  // Claim only when a connection can take the message right away: a claim that waits in nodemailer's queue
+  // becomes `unknown` if the worker dies, although nothing was sent.
+  return deps.sendSlots.run(() => claimAndSend(deps, input));
+}
+
+async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResult> {
   const attemptNo = Context.current().info.attempt;
   const job = deps.jobs.get(input.jobName);
   const retry = resolveRetry(job, deps.retryDefaults);
