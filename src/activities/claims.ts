@@ -13,6 +13,7 @@
  * A claim carries the lock's fence: Postgres refuses it when a newer lock holder exists for the job.
  */
 import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from '../db/transaction';
 
 export type SendState = 'claimed' | 'sent' | 'failed' | 'dead' | 'unknown';
 
@@ -75,19 +76,8 @@ export async function claim(pool: Pool, req: ClaimRequest): Promise<ClaimResult>
 }
 
 /** Slow path: the key exists, or the fence is stale. Decided under a row lock in one short transaction. */
-async function reclaim(pool: Pool, req: ClaimRequest): Promise<ClaimResult> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await decide(client, req);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+function reclaim(pool: Pool, req: ClaimRequest): Promise<ClaimResult> {
+  return withTransaction(pool, (client) => decide(client, req));
 }
 
 interface ExistingRow {

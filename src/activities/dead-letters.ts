@@ -4,6 +4,7 @@
  * that key is `unknown`, not dead (declaring it dead would invite a redrive that duplicates it).
  */
 import type { Pool } from 'pg';
+import { withTransaction } from '../db/transaction';
 import type { SendState } from './claims';
 
 export interface DeadLetterRequest {
@@ -20,10 +21,8 @@ export interface DeadLetterRequest {
   message: string;
 }
 
-export async function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<SendState> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<SendState> {
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ state: SendState; last_error_type: string | null }>(
       'SELECT state, last_error_type FROM email_sends WHERE idempotency_key = $1 FOR UPDATE',
       [req.key],
@@ -69,12 +68,6 @@ export async function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Prom
         [req.key, req.errorType, req.runId],
       );
     }
-    await client.query('COMMIT');
     return state;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

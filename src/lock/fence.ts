@@ -5,7 +5,7 @@
  * counter would restart from 1 after a Redis restart and let an old holder's fence look new again.
  */
 import type { Pool } from '../db/pool';
-import { LockUnavailableError } from './types';
+import { LockUnavailableError, type LockLease } from './types';
 
 /**
  * Take the next fence for a job: a single upsert, so two concurrent callers always get different numbers
@@ -58,4 +58,23 @@ export function isPostgresConnectionError(err: unknown): boolean {
 export function asLockUnavailable(err: unknown, what: string): unknown {
   if (err instanceof LockUnavailableError || !isPostgresConnectionError(err)) return err;
   return new LockUnavailableError(`${what}: Postgres unreachable (${(err as Error).message})`, 'postgres', { cause: err });
+}
+
+/**
+ * The second half of every acquisition: take a fence for the lock just acquired. A lock without a fence is
+ * useless (its claims would be refused) and keeping it would make every other run skip until the TTL ends,
+ * so on failure it is given back at once (if that fails too, the TTL still frees it) and the error rethrown.
+ */
+export async function fenceOrRelease(
+  pool: Pool,
+  jobName: string,
+  token: string,
+  release: (jobName: string, token: string) => Promise<unknown>,
+): Promise<LockLease> {
+  try {
+    return { token, fence: await takeFence(pool, jobName) };
+  } catch (err) {
+    await release(jobName, token).catch(() => undefined);
+    throw err;
+  }
 }

@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import type { Pool } from '../db/pool';
-import { asLockUnavailable, takeFence } from './fence';
+import { asLockUnavailable, fenceOrRelease } from './fence';
 import { assertTtl, type JobLock, type LockLease } from './types';
 
 export function createPostgresJobLock(pool: Pool): JobLock {
@@ -47,13 +47,7 @@ export function createPostgresJobLock(pool: Pool): JobLock {
         [jobName, token, ttlMs],
       );
       if (rows.length === 0) return null;
-      try {
-        return { token, fence: await takeFence(pool, jobName) };
-      } catch (err) {
-        // A lease without a fence is useless; free it now rather than make other runs skip until it expires.
-        await release(jobName, token).catch(() => undefined);
-        throw err;
-      }
+      return fenceOrRelease(pool, jobName, token, release);
     },
 
     async extend(jobName: string, token: string, ttlMs: number): Promise<boolean> {

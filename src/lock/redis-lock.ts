@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Pool } from '../db/pool';
-import { takeFence } from './fence';
+import { fenceOrRelease } from './fence';
 import { assertTtl, LockUnavailableError, type JobLock, type LockLease } from './types';
 
 const EXTEND_LUA = fs.readFileSync(path.join(__dirname, 'lua', 'extend.lua'), 'utf8');
@@ -61,14 +61,7 @@ export function createRedisJobLock(redis: Redis, pool: Pool, opts: RedisJobLockO
       const token = crypto.randomUUID();
       const reply = await call(`acquire ${key}`, () => redis.set(key, token, 'PX', ttlMs, 'NX'));
       if (reply !== 'OK') return null;
-      try {
-        return { token, fence: await takeFence(pool, jobName) };
-      } catch (err) {
-        // A lease without a fence is useless (its claims would be refused), and keeping it would make every
-        // other run skip until the TTL ends: give it back now. If that fails too, the TTL still frees it.
-        await release(jobName, token).catch(() => undefined);
-        throw err;
-      }
+      return fenceOrRelease(pool, jobName, token, release);
     },
 
     async extend(jobName: string, token: string, ttlMs: number): Promise<boolean> {

@@ -1,3 +1,5 @@
+import type { SendRetryOptions } from '../jobs/types';
+
 /**
  * Data that crosses the workflow/activity boundary. Ids and counts only: never an email address or a body
  * (workflow history is stored by Temporal and shown in its UI).
@@ -59,14 +61,7 @@ export interface RunSettings {
   pageSize: number;
   maxInFlight: number;
   lockTtlMs: number;
-  retry: {
-    maximumAttempts: number;
-    initialIntervalMs: number;
-    backoffCoefficient: number;
-    maximumIntervalMs: number;
-    attemptTimeoutMs: number;
-    totalTimeoutMs: number;
-  };
+  retry: SendRetryOptions;
   /** Continue-as-new once the history passes this many events (checked between pages). */
   continueAsNewAfterEvents: number;
 }
