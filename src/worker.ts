@@ -69,6 +69,7 @@ export interface CreateWorkerOptions {
   /** Prebuilt bundle (production, tests); default: bundle src/workflows at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  shutdownForceTime?: WorkerOptions['shutdownForceTime'];
   maxConcurrentActivityTaskExecutions?: number;
   /** Payload codec (encryption), when configured. */
   dataConverter?: DataConverter;
@@ -83,6 +84,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities(options.activities),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    // After the grace time Temporal cancels activities; a send blocked in SMTP does not see that, so give up
+    // waiting 10 s later at most (that send's row stays `claimed` and becomes `unknown`, never resent).
+    ...(options.shutdownForceTime !== undefined ? { shutdownForceTime: options.shutdownForceTime } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
   });
 }
@@ -184,6 +188,7 @@ async function main(): Promise<void> {
     taskQueue: config.TASK_QUEUE,
     activities: resources.activities,
     shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+    shutdownForceTime: config.SHUTDOWN_GRACE_MS + 10_000,
     ...(workflowBundle ? { workflowBundle } : {}),
     ...(target.dataConverter ? { dataConverter: target.dataConverter } : {}),
   });
@@ -192,8 +197,13 @@ async function main(): Promise<void> {
     'worker_started',
   );
   const started = Date.now();
-  await worker.run();
-  logger.info({ step: 'worker', durationMs: Date.now() - started }, 'worker_closed');
+  try {
+    await worker.run();
+    logger.info({ step: 'worker', durationMs: Date.now() - started }, 'worker_closed');
+  } catch (err) {
+    // Grace and force time exceeded: close the rest anyway; unfinished sends end `unknown`, not resent.
+    logger.error({ step: 'worker', durationMs: Date.now() - started, err: (err as Error).message }, 'worker_close_failed');
+  }
   const steps: CloseStep[] = [{ name: 'temporal_connection', close: () => connection.close() }];
   if (health) steps.push({ name: 'health_server', close: () => health.close() });
   await closeInOrder([...steps, ...resources.closeSteps()], logger);

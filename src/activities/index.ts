@@ -3,12 +3,13 @@
  * logger) so tests can build the same activities against real services with their own settings.
  * Workflows import only the *type* of what this returns.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { JobRegistry, SendRetryOptions } from '../jobs';
 import type { Logger } from '../logger';
 import { LockUnavailableError, type JobLock } from '../lock';
+import { noMetrics, observeSend, type AppMetrics } from '../metrics';
 import { messageIdFor } from '../smtp/message-id';
 import type {
   LockAcquireResult,
@@ -35,12 +36,15 @@ export interface ActivityDeps {
   /** What a tick does when the lock store is unreachable: 'skip' (fail closed) or 'fail' the run. */
   lockUnavailable: 'skip' | 'fail';
   retryDefaults?: Partial<SendRetryOptions>;
+  /** Prometheus counters (src/metrics.ts); default: none. */
+  metrics?: AppMetrics;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const { pool, logger, jobs } = deps;
   const retryDefaults = deps.retryDefaults ?? {};
   const sendDeps = { ...deps, retryDefaults };
+  const metrics = deps.metrics ?? noMetrics;
 
   return {
     /** Validate the job, compute the window from the nominal time, record the run as started. */
@@ -61,10 +65,12 @@ export function createActivities(deps: ActivityDeps) {
           return { acquired: true, token: lease.token, fence: lease.fence };
         }
         logger.info({ runId: input.runId, jobName: input.jobName }, 'job_skipped_locked');
+        metrics.lockSkipped(input.jobName, 'locked');
         return { acquired: false, reason: 'locked' };
       } catch (err) {
         if (!(err instanceof LockUnavailableError)) throw err;
         logger.error({ runId: input.runId, jobName: input.jobName, err: err.message }, 'job_skipped_lock_unavailable');
+        metrics.lockSkipped(input.jobName, 'lock_unavailable');
         if (deps.lockUnavailable === 'fail') {
           throw ApplicationFailure.nonRetryable(`lock store unreachable: ${err.message}`, 'LockUnavailableError');
         }
@@ -98,7 +104,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async sendEmail(input: SendInput): Promise<SendResult> {
-      return sendEmail(sendDeps, input);
+      return observeSend(metrics, input.jobName, Context.current().info.attempt, () => sendEmail(sendDeps, input));
     },
 
     /** The failure branch: returns the key's final state ('dead', or 'unknown' if it may have been sent). */
@@ -118,6 +124,7 @@ export function createActivities(deps: ActivityDeps) {
         message: input.message,
       });
       logger.warn({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, errorType: input.errorType, state }, 'send_dead_lettered');
+      metrics.deadLettered(job.name, state);
       return state;
     },
 
@@ -143,6 +150,7 @@ export function createActivities(deps: ActivityDeps) {
         ...summary.stats,
         ...(input.error ? { error: input.error } : {}),
       };
+      metrics.runFinished(summary.jobName, summary.outcome, durationMs);
       if (summary.outcome === 'failed') logger.error(line, 'job_run_finished');
       else logger.info(line, 'job_run_finished');
     },
