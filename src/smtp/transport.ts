@@ -21,6 +21,12 @@ export interface MailTransportOptions {
   maxConnections: number;
   /** Inactivity limit on an open connection; must stay below the send activity's start-to-close timeout. */
   socketTimeoutMs: number;
+  /** Fail instead of sending in clear text when the server does not offer STARTTLS. */
+  requireTls?: boolean | undefined;
+  /** Verify the server certificate (default true). */
+  tlsRejectUnauthorized?: boolean | undefined;
+  /** PEM of a private CA for the server certificate. */
+  tlsCa?: string | undefined;
 }
 
 /** Connecting (DNS + TCP + TLS) longer than this means the server is not there; nothing was sent yet. */
@@ -38,6 +44,8 @@ export function createMailTransport(opts: MailTransportOptions): MailTransport {
     host: opts.host,
     port: opts.port,
     secure: opts.secure,
+    ...(opts.requireTls ? { requireTLS: true } : {}),
+    tls: { rejectUnauthorized: opts.tlsRejectUnauthorized ?? true, ...(opts.tlsCa ? { ca: opts.tlsCa } : {}) },
     ...(auth ? { auth } : {}),
     maxConnections: opts.maxConnections,
     // nodemailer 10's pool re-sends a message whose connection closed before any of it was handed over, up
