@@ -14,6 +14,8 @@ export interface WorkerProcess {
   /** Resolves with the first log line whose `msg` equals `msg` (and matches `where`, if given). */
   waitForLog(msg: string, where?: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Everything the process wrote so far, stdout and stderr, unparsed (for "never printed" assertions). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -28,7 +30,12 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<{ msg: string; where?: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  let output = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+    output += c.toString();
+  });
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   readline.createInterface({ input: child.stdout! }).on('line', (text) => {
     let line: Record<string, unknown>;
     try {
@@ -59,7 +66,7 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
       });
     });
   };
-  const proc: WorkerProcess = { child, lines, waitForLog, exited, stop: () => stopChild(child, 15_000) };
+  const proc: WorkerProcess = { child, lines, waitForLog, exited, output: () => output, stop: () => stopChild(child, 15_000) };
   await waitForLog('worker_started');
   return proc;
 }

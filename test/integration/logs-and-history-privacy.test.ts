@@ -1,0 +1,158 @@
+/**
+ * Issue 8, logs and payload privacy, with the real worker process configured through the environment:
+ * - stdout is JSON lines: one line at run start and end (runId, jobName, counts, duration) and one per
+ *   failure; never the SMTP password (given as SMTP_PASSWORD_FILE to a sink that demands AUTH), never a
+ *   recipient address (not even the one an SMTP server echoes in its 550), never the email's subject or body;
+ * - the workflow history holds ids and counts, never a recipient address;
+ * - with PAYLOAD_ENCRYPTION_KEY every payload in history is ciphertext, and a client with the key reads it.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { dataConverterFor } from '../../src/codec';
+import { emails } from '../support/harness';
+import { createTestDatabase, testTmpDir, uniqueName, type TestDatabase } from '../support/services';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { resultOf, seedUsers, startBatch, temporalClient, workerEnv } from '../support/production';
+
+const SMTP_SECRET = `smtp-pw-${crypto.randomBytes(6).toString('hex')}`;
+const DOMAIN = 'privacy.example';
+const addresses = emails(20, DOMAIN);
+const rejected = addresses[4]!;
+let db: TestDatabase;
+let sink: SmtpSink;
+let client: Client;
+let worker: WorkerProcess;
+let handle: WorkflowHandle;
+const taskQueue = uniqueName('tq-privacy');
+
+/**
+ * History as text with every payload's bytes decoded (they come as bytes or base64), so a plaintext address
+ * anywhere in it — inputs, results, failure details — would be found.
+ */
+async function historyText(h: WorkflowHandle): Promise<string> {
+  const bytes = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'base64') : Buffer.from(v as Uint8Array));
+  const decode = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(decode);
+    if (node === null || typeof node !== 'object' || node instanceof Uint8Array) return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'payloads' && Array.isArray(v)) {
+        out[k] = v.map((p: { metadata?: Record<string, unknown>; data?: unknown }) => ({
+          metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([mk, mv]) => [mk, bytes(mv).toString('latin1')])),
+          data: p.data === undefined ? '' : bytes(p.data).toString('latin1'),
+        }));
+      } else out[k] = decode(v);
+    }
+    return out;
+  };
+  return JSON.stringify(decode(JSON.parse(JSON.stringify(await h.fetchHistory()))));
+}
+
+before(async () => {
+  db = await createTestDatabase('privacy');
+  sink = await startSmtpSink();
+  sink.requireAuth({ user: 'mailer', pass: SMTP_SECRET });
+  sink.rejectRcpt((address) => (address === rejected ? { code: 550, message: `5.1.1 <${address}>: Recipient address rejected` } : undefined));
+  await seedUsers(db.pool, addresses);
+  const passwordFile = path.join(testTmpDir(), uniqueName('smtp-password'));
+  fs.writeFileSync(passwordFile, `${SMTP_SECRET}\n`, { mode: 0o600 });
+  const env = await workerEnv({
+    databaseUrl: db.url,
+    smtpPort: sink.port,
+    taskQueue,
+    lockKeyPrefix: `${uniqueName('privacy')}:`,
+    extra: { SMTP_USER: 'mailer', SMTP_PASSWORD_FILE: passwordFile },
+  });
+  worker = await startWorkerProcess(env);
+  client = await temporalClient();
+  handle = await startBatch(client, taskQueue);
+});
+
+after(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await sink?.close();
+  await db?.drop();
+});
+
+test('stdout: run start and end lines with runId, jobName, counts and duration; one line per failure', async () => {
+  const summary = await resultOf(handle);
+  assert.equal(summary.stats.sentCount, addresses.length - 1);
+  assert.equal(summary.stats.deadLetteredCount, 1);
+  const started = await worker.waitForLog('job_run_started', (l) => l.runId === summary.runId);
+  assert.equal(started.jobName, 'daily-digest');
+  assert.equal(started.level, 'info');
+  const finished = await worker.waitForLog('job_run_finished', (l) => l.runId === summary.runId);
+  assert.equal(finished.jobName, 'daily-digest');
+  assert.equal(finished.outcome, 'completed');
+  assert.equal(finished.processedCount, addresses.length);
+  assert.equal(finished.sentCount, addresses.length - 1);
+  assert.equal(finished.deadLetteredCount, 1);
+  assert.equal(finished.unknownCount, 0);
+  assert.equal(typeof finished.durationMs, 'number');
+  const failure = await worker.waitForLog('send_dead_lettered', (l) => l.runId === summary.runId);
+  assert.equal(failure.jobName, 'daily-digest');
+  assert.equal(failure.errorType, 'SmtpPermanentError');
+  assert.match(String(failure.recipientId), /^\d+$/, 'the failure names the recipient by id');
+  const attemptFailed = worker.lines.filter((l) => l.msg === 'send_attempt_failed' && l.runId === summary.runId);
+  assert.equal(attemptFailed.length, 1, 'one line for the one failed attempt');
+  // Every stdout line is JSON (the helper keeps only parsed lines; compare with the raw output).
+  const rawLines = worker.output().split('\n').filter((l) => l.startsWith('{'));
+  assert.equal(rawLines.length, worker.lines.length);
+});
+
+test('stdout and stderr never contain the SMTP password, a recipient address, the subject or the body', async () => {
+  await resultOf(handle);
+  const output = worker.output();
+  assert.ok(output.length > 0);
+  assert.ok(!output.includes(SMTP_SECRET), 'SMTP password printed');
+  assert.ok(!output.includes(`@${DOMAIN}`), `a recipient address was printed: ${output.match(new RegExp(`\\S*@${DOMAIN}\\S*`))?.[0]}`);
+  assert.doesNotMatch(output, /Hi User \d+/, 'email body printed');
+  assert.doesNotMatch(output, /Your daily digest/, 'email subject printed');
+  assert.match(output, /"SMTP_PASSWORD":"(\*\*\*|\[redacted\])"/, 'the start-up config line shows the password masked');
+  assert.match(output, /"DATABASE_URL":"postgres:\/\/[^"]*127\.0\.0\.1:\d+\//, 'the database host stays readable');
+});
+
+test('workflow history holds ids and counts, never a recipient address (not even in failure messages)', async () => {
+  const summary = await resultOf(handle);
+  const text = await historyText(handle);
+  assert.match(text, /recipientId\\?":\\?"\d+/, 'sanity: payloads are readable in this history');
+  assert.match(text, /SmtpPermanentError/, 'sanity: the rejected send\'s failure is in the history');
+  assert.ok(!text.includes(`@${DOMAIN}`), 'a recipient address is stored in Temporal history');
+  assert.ok(!text.includes(rejected));
+  assert.doesNotMatch(JSON.stringify(summary), new RegExp(DOMAIN));
+});
+
+test('PAYLOAD_ENCRYPTION_KEY: history payloads are ciphertext; a client with the key reads the result', async () => {
+  const key = crypto.randomBytes(32).toString('base64');
+  const tq = uniqueName('tq-encrypted');
+  const env = await workerEnv({
+    databaseUrl: db.url,
+    smtpPort: sink.port,
+    taskQueue: tq,
+    lockKeyPrefix: `${uniqueName('enc')}:`,
+    extra: { SMTP_USER: 'mailer', SMTP_PASSWORD: SMTP_SECRET, PAYLOAD_ENCRYPTION_KEY: key },
+  });
+  const encryptedWorker = await startWorkerProcess(env);
+  const keyed = await temporalClient(dataConverterFor(key));
+  try {
+    assert.equal((await encryptedWorker.waitForLog('worker_started')).encryptedPayloads, true);
+    const h = await startBatch(keyed, tq, 'daily-digest', '2026-01-02T03:04:05.000Z');
+    const summary = await resultOf(h);
+    assert.equal(summary.window, '2026-01-02');
+    assert.equal(summary.stats.sentCount, addresses.length - 1);
+    const payloads = await historyText(h);
+    assert.doesNotMatch(payloads, /recipientId|jobName|daily-digest|json\/plain/, 'no plaintext payload in history');
+    assert.match(payloads, /binary\/encrypted/);
+    assert.ok(!payloads.includes(`@${DOMAIN}`));
+    assert.ok(!encryptedWorker.output().includes(key), 'the key is never printed');
+  } finally {
+    await encryptedWorker.stop();
+    await keyed.connection.close();
+  }
+});

@@ -1,0 +1,125 @@
+/**
+ * Issue 8, scaling and metrics: two real worker processes (configured only through the environment, as two
+ * containers would be) on ONE task queue deliver one batch of 300 recipients: every recipient gets exactly
+ * one email, both workers take part, and the Prometheus endpoints — scraped while the run is in flight —
+ * show the counters moving and, summed over both workers, equal the run summary at the end.
+ * Also: /healthz and /readyz, and the lock-skip counter.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Client } from '@temporalio/client';
+import { createLockRedisClient } from '../../src/lock';
+import { emails } from '../support/harness';
+import { createTestDatabase, eventually, redisUrl, uniqueName, type TestDatabase } from '../support/services';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { resultOf, scrape, seedUsers, startBatch, temporalClient, workerEnv } from '../support/production';
+
+const N = 300;
+let db: TestDatabase;
+let sink: SmtpSink;
+let client: Client;
+const workers: Array<{ proc: WorkerProcess; metricsPort: string; healthPort: string }> = [];
+const taskQueue = uniqueName('tq-scale');
+const lockKeyPrefix = `${uniqueName('scale')}:`;
+
+before(async () => {
+  db = await createTestDatabase('scale');
+  sink = await startSmtpSink();
+  // A server that takes a moment per message, so the run lasts long enough to be scraped mid-flight.
+  sink.onData(() => ({ delayMs: 40 }));
+  client = await temporalClient();
+  await seedUsers(db.pool, emails(N, 'scale.example'));
+  for (let i = 0; i < 2; i++) {
+    const env = await workerEnv({ databaseUrl: db.url, smtpPort: sink.port, taskQueue, lockKeyPrefix });
+    workers.push({ proc: await startWorkerProcess(env), metricsPort: env.METRICS_PORT, healthPort: env.HEALTH_PORT });
+  }
+});
+
+after(async () => {
+  for (const w of workers) await w.proc.stop();
+  await client?.connection.close();
+  await sink?.close();
+  await db?.drop();
+});
+
+const sumOver = async (name: string, labels?: Record<string, string>) =>
+  (await Promise.all(workers.map((w) => scrape(w.metricsPort)))).reduce((n, s) => n + s.total(name, labels), 0);
+
+test('health: /healthz is up and /readyz is ready (worker RUNNING, Postgres answers) on both workers', async () => {
+  for (const w of workers) {
+    const live = await fetch(`http://127.0.0.1:${w.healthPort}/healthz`);
+    assert.equal(live.status, 200);
+    const ready = await fetch(`http://127.0.0.1:${w.healthPort}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true, worker: 'RUNNING', database: 'ok' });
+  }
+});
+
+test('two workers on one task queue: one batch, every recipient once, counters move mid-run and match the summary', async () => {
+  const handle = await startBatch(client, taskQueue);
+
+  // Mid-run: some but not all sent, as seen by the metrics endpoints.
+  const midRun = await eventually(async () => {
+    const sent = await sumOver('sendonce_emails_sent');
+    return sent > 0 && sent < N ? sent : undefined;
+  }, 'the sent counter to move during the run', 60_000);
+  const later = await eventually(async () => {
+    const sent = await sumOver('sendonce_emails_sent');
+    return sent > midRun ? sent : undefined;
+  }, 'the sent counter to keep moving', 60_000);
+  assert.ok(later > midRun);
+
+  const summary = await resultOf(handle);
+  assert.equal(summary.outcome, 'completed');
+  assert.deepEqual({ ...summary.stats, retryCount: 0 }, { ...summary.stats, retryCount: 0, sentCount: N }, JSON.stringify(summary.stats));
+  assert.equal(summary.stats.processedCount, N);
+  assert.equal(summary.stats.sentCount, N);
+
+  // At the sink: every recipient exactly once, no duplicate Message-ID.
+  assert.equal(sink.count, N);
+  for (const address of emails(N, 'scale.example')) assert.equal(sink.messagesTo(address).length, 1, address);
+  assert.ok([...sink.countByMessageId().values()].every((n) => n === 1), 'no Message-ID twice');
+
+  // Both workers did part of the work (the task queue spread it), and the totals equal the summary.
+  const perWorker = await Promise.all(workers.map(async (w) => (await scrape(w.metricsPort)).total('sendonce_emails_sent')));
+  assert.ok(perWorker.every((n) => n > 0), `both workers sent some: ${perWorker.join(' + ')}`);
+  await eventually(async () => (await sumOver('sendonce_runs', { outcome: 'completed' })) === 1, 'the run counter');
+  assert.equal(await sumOver('sendonce_emails_sent'), summary.stats.sentCount);
+  assert.equal(await sumOver('sendonce_emails_deduped'), summary.stats.skippedDedupeCount);
+  assert.equal(await sumOver('sendonce_emails_dead_lettered'), summary.stats.deadLetteredCount);
+  assert.equal(await sumOver('sendonce_emails_unknown'), summary.stats.unknownCount);
+  assert.equal(await sumOver('sendonce_send_retries'), summary.stats.retryCount);
+  assert.equal(await sumOver('sendonce_run_duration_seconds_count'), 1);
+
+  // The Temporal runtime's own metrics are on the same endpoint.
+  const one = await scrape(workers[0]!.metricsPort);
+  assert.match(one.text, /^temporal_\w+/m, 'Temporal SDK metrics exported');
+  assert.match(one.text, /^temporal_activity_execution_latency\w*\{/m);
+});
+
+test('the next run in the same window sends nothing new: the deduped counter equals the summary', async () => {
+  const before = await sumOver('sendonce_emails_deduped');
+  const summary = await resultOf(await startBatch(client, taskQueue));
+  assert.equal(summary.stats.sentCount, 0);
+  assert.equal(summary.stats.skippedDedupeCount, N);
+  assert.equal((await sumOver('sendonce_emails_deduped')) - before, N);
+  assert.equal(sink.count, N, 'still one email per recipient');
+});
+
+test('a run that finds the job lock held is skipped and counted as a lock skip', async () => {
+  const redisKey = `${lockKeyPrefix}job:daily-digest:lock`;
+  const redis = createLockRedisClient(redisUrl());
+  await redis.connect();
+  try {
+    await redis.set(redisKey, 'someone-else', 'PX', 60_000);
+    const summary = await resultOf(await startBatch(client, taskQueue));
+    assert.equal(summary.outcome, 'skipped');
+    assert.equal(summary.reason, 'locked');
+    assert.equal(await sumOver('sendonce_lock_skips', { reason: 'locked' }), 1);
+    assert.equal(await sumOver('sendonce_runs', { outcome: 'skipped' }), 1);
+  } finally {
+    await redis.del(redisKey);
+    redis.disconnect();
+  }
+});
