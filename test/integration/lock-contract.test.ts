@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createPool, type Pool } from '../../src/db/pool';
+import { createPool } from '../../src/db/pool';
 import { freePort } from '../../src/stack/ports';
 import {
   createJobLock,
