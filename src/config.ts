@@ -46,7 +46,9 @@ const schema = z.object({
   SENDONCE_JOBS_MODULE: z.string().optional(),
   LOCK_BACKEND: z.enum(['redis', 'postgres']).default('redis'),
   /** Greater than the gap between renewals (a third of it); renewed while the run works. */
-  LOCK_TTL_MS: int(1000, 24 * 3600_000).default(60_000),
+  // At least 3 s: the run renews every TTL/3 on Temporal timers, which fire no sooner than ~1 s on a dev
+  // server; a 1 s TTL would expire before its first renewal (measured in test/integration/no-overlap.test.ts).
+  LOCK_TTL_MS: int(3000, 24 * 3600_000).default(60_000),
   /** Prefix for the Redis lock keys (`{prefix}job:{name}:lock`), to share one Redis between deployments. */
   LOCK_KEY_PREFIX: z.string().default(''),
   /** What a tick does when the lock store cannot be reached: skip (fail closed, default) or fail the run. */
