@@ -21,6 +21,8 @@ export default tseslint.config(
       }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+      // A `let` read by a closure before its one assignment (worker.ts's health check) is not a const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-empty-function': 'off',
     },
   },

@@ -153,6 +153,7 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
         lockTtlMs: config.LOCK_TTL_MS,
         lockUnavailable: config.LOCK_UNAVAILABLE,
         retryDefaults: { attemptTimeoutMs: config.SEND_ATTEMPT_TIMEOUT_MS },
+        maxConcurrentSends: config.SMTP_MAX_CONNECTIONS,
         ...(metrics ? { metrics } : {}),
       },
       closeSteps: () => [...closers].reverse(),

@@ -22,6 +22,7 @@ import { windowFor } from '../window';
 import { recordDeadLetter } from './dead-letters';
 import { recordRunFinish, recordRunStart } from './runs';
 import { keyFor, sendEmail } from './send';
+import { Semaphore } from './semaphore';
 import { runSettings } from './settings';
 
 export interface ActivityDeps {
@@ -36,6 +37,11 @@ export interface ActivityDeps {
   /** What a tick does when the lock store is unreachable: 'skip' (fail closed) or 'fail' the run. */
   lockUnavailable: 'skip' | 'fail';
   retryDefaults?: Partial<SendRetryOptions>;
+  /**
+   * Sends in progress at once in this worker (claim → SMTP → mark); default 5 = the SMTP pool size.
+   * Activities beyond it wait BEFORE claiming, so a crash leaves at most this many claims ambiguous.
+   */
+  maxConcurrentSends?: number;
   /** Prometheus counters (src/metrics.ts); default: none. */
   metrics?: AppMetrics;
 }
@@ -43,7 +49,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const { pool, logger, jobs } = deps;
   const retryDefaults = deps.retryDefaults ?? {};
-  const sendDeps = { ...deps, retryDefaults };
+  const sendDeps = { ...deps, retryDefaults, sendSlots: new Semaphore(deps.maxConcurrentSends ?? 5) };
   const metrics = deps.metrics ?? noMetrics;
 
   return {
