@@ -119,7 +119,8 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
       throw new Error(`cannot reach or migrate DATABASE_URL: ${err.message}`);
     });
     let redis: ReturnType<typeof createLockRedisClient> | undefined;
-    if (config.LOCK_BACKEND === 'redis') {
+    // Also with LOCK_BACKEND=postgres when REDIS_URL is set: jobs' rate limits count in Redis.
+    if (config.LOCK_BACKEND === 'redis' || config.REDIS_URL) {
       redis = createLockRedisClient(config.REDIS_URL!);
       const r = redis;
       closers.push({ name: 'redis', close: () => r.quit().catch(() => r.disconnect()) });
@@ -151,6 +152,7 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
         mailFrom: config.MAIL_FROM,
         messageIdDomain: config.MESSAGE_ID_DOMAIN,
         lockTtlMs: config.LOCK_TTL_MS,
+        ...(redis ? { rateLimitRedis: redis, redisKeyPrefix: config.LOCK_KEY_PREFIX } : {}),
         lockUnavailable: config.LOCK_UNAVAILABLE,
         retryDefaults: { attemptTimeoutMs: config.SEND_ATTEMPT_TIMEOUT_MS },
         maxConcurrentSends: config.SMTP_MAX_CONNECTIONS,

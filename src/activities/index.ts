@@ -4,6 +4,7 @@
  * Workflows import only the *type* of what this returns.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Redis } from 'ioredis';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { JobRegistry, SendRetryOptions } from '../jobs';
@@ -20,6 +21,7 @@ import type {
 } from '../workflows/types';
 import { windowFor } from '../window';
 import { recordDeadLetter } from './dead-letters';
+import { createRateLimiter } from './rate-limit';
 import { recordRunFinish, recordRunStart } from './runs';
 import { keyFor, sendEmail } from './send';
 import { Semaphore } from './semaphore';
@@ -44,12 +46,25 @@ export interface ActivityDeps {
   maxConcurrentSends?: number;
   /** Prometheus counters (src/metrics.ts); default: none. */
   metrics?: AppMetrics;
+  /** Redis for per-job rate limits (rate-limit.ts); required when a job has a rateLimit. */
+  rateLimitRedis?: Redis;
+  /** Prefix of the rate-limit keys (LOCK_KEY_PREFIX). */
+  redisKeyPrefix?: string;
+  /** The clock rate-limit buckets are read from (tests inject one); default () => new Date(). */
+  clock?: () => Date;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const { pool, logger, jobs } = deps;
   const retryDefaults = deps.retryDefaults ?? {};
-  const sendDeps = { ...deps, retryDefaults, sendSlots: new Semaphore(deps.maxConcurrentSends ?? 5) };
+  const rateLimiter = createRateLimiter({
+    redis: deps.rateLimitRedis,
+    keyPrefix: deps.redisKeyPrefix,
+    clock: deps.clock ?? (() => new Date()),
+    mailFrom: deps.mailFrom,
+    jobs,
+  });
+  const sendDeps = { ...deps, retryDefaults, sendSlots: new Semaphore(deps.maxConcurrentSends ?? 5), rateLimiter };
   const metrics = deps.metrics ?? noMetrics;
 
   return {

@@ -24,6 +24,7 @@ import { renderTemplate } from '../templates';
 import { idempotencyKey } from '../window';
 import type { SendInput, SendResult } from '../workflows/types';
 import { abandon, claim, markFailed, markSent, markUnknown, type ClaimResult } from './claims';
+import type { RateLimiter } from './rate-limit';
 import type { Semaphore } from './semaphore';
 import { resolveRetry } from './settings';
 
@@ -38,6 +39,8 @@ export interface SendDeps {
   retryDefaults: Partial<SendRetryOptions>;
   /** Bounds claims in progress to the SMTP connections that can serve them (see ActivityDeps). */
   sendSlots: Semaphore;
+  /** Per-job rate limits, checked before the claim (rate-limit.ts). */
+  rateLimiter: RateLimiter;
 }
 
 export function keyFor(job: JobDefinition, recipientId: string, window: string): string {
@@ -47,7 +50,32 @@ export function keyFor(job: JobDefinition, recipientId: string, window: string):
 export async function sendEmail(deps: SendDeps, input: SendInput): Promise<SendResult> {
   // Claim only when a connection can take the message right away: a claim that waits in nodemailer's queue
   // becomes `unknown` if the worker dies, although nothing was sent.
-  return deps.sendSlots.run(() => claimAndSend(deps, input));
+  return deps.sendSlots.run(() => withinRateLimit(deps, input));
+}
+
+/** Outcomes in which this attempt did not talk to the SMTP server: their rate budget is given back. */
+const NOTHING_SENT = new Set<SendResult['outcome']>(['skipped_dedupe', 'fenced', 'ineligible']);
+
+/**
+ * Reserve rate budget BEFORE claiming: over a limit nothing is claimed and the workflow waits (durable timer)
+ * and calls again — a new activity, so no retry attempt is used and the key's attempts stay untouched.
+ */
+async function withinRateLimit(deps: SendDeps, input: SendInput): Promise<SendResult> {
+  const attempt = Context.current().info.attempt;
+  const budget = await deps.rateLimiter.reserve(deps.jobs.get(input.jobName));
+  if (budget.kind === 'wait') return { outcome: 'rate_limited', retryAfterMs: budget.retryAfterMs, attempt };
+  if (budget.kind === 'unavailable') {
+    deps.logger.error({ runId: input.runId, jobName: input.jobName, err: budget.reason }, 'rate_limiter_unavailable');
+    return { outcome: 'rate_limiter_unavailable', attempt };
+  }
+  try {
+    const result = await claimAndSend(deps, input);
+    if (NOTHING_SENT.has(result.outcome)) await budget.refund();
+    return result;
+  } catch (err) {
+    if (err instanceof ClaimBusyError || err instanceof AttemptsExhaustedError) await budget.refund();
+    throw err;
+  }
 }
 
 async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResult> {

@@ -22,7 +22,8 @@ export function runSettings(
 ): RunSettings {
   return {
     pageSize: job.pageSize ?? DEFAULT_PAGE_SIZE,
-    maxInFlight: Math.min(job.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 500),
+    // With a minimum gap the sends are spaced anyway; one at a time avoids a herd of waits after every send.
+    maxInFlight: job.rateLimit?.minGapMs ? 1 : Math.min(job.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 500),
     lockTtlMs: deployment.lockTtlMs,
     retry: resolveRetry(job, deployment.attemptTimeoutMs ? { attemptTimeoutMs: deployment.attemptTimeoutMs } : {}),
     continueAsNewAfterEvents: CONTINUE_AS_NEW_AFTER_EVENTS,

@@ -40,9 +40,30 @@ export interface SendRetryOptions {
  */
 export type UnknownPolicy = 'record' | 'resend-once';
 
+/**
+ * Per-job send rate limits (seed 002), counted in Redis so every worker of the deployment shares them.
+ * A send over a limit is not an error: the run waits with a durable timer and sends it then, without using
+ * a retry attempt (src/activities/rate-limit.ts, src/workflows/send-one.ts).
+ */
+export interface RateLimit {
+  /** At most this many sends per sender per bucket (an hour): key `email_rate:{sender}:{YYYYMMDDHH}`. */
+  perSenderPerHour?: number;
+  /** At least this long between two sends of this job and sender; the run then sends one at a time. */
+  minGapMs?: number;
+  /** The bucket length; default one hour. Shorter only for tests (the key then also carries minutes and seconds). */
+  bucketMs?: number;
+  /** Who the budget belongs to; default the From address (MAIL_FROM). */
+  sender?: string;
+}
+
 export interface JobDefinition {
   /** [a-z0-9-]; names the schedule, workflow ids, lock key and rows. */
   name: string;
+  /**
+   * 'recurring' (default): recipients from your own table, every tick. 'one-off': recipients are the due rows
+   * of scheduled_emails for this job's template (src/jobs/one-off.ts; schedule them with scheduleEmail()).
+   */
+  kind?: 'recurring' | 'one-off';
   template: string;
   /** Template variables the recipients provide (checked against the template at start-up); `window` is always there. */
   variables: readonly string[];
@@ -64,6 +85,7 @@ export interface JobDefinition {
   pageSize?: number;
   /** Sends in flight at once per run (Temporal fails a workflow above 2,000). */
   maxInFlight?: number;
+  rateLimit?: RateLimit;
   /** Ids of eligible recipients after `afterId`, ordered, at most `limit`. Keyset, never OFFSET. */
   recipientPage(db: Pool, args: RecipientPageArgs): Promise<string[]>;
   /** The recipient to send to, or null if no longer eligible (deleted, opted out since the page was read). */

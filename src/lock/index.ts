@@ -26,6 +26,6 @@ export function createJobLock(backend: LockBackend, deps: JobLockDeps): JobLock 
 }
 
 export { createPostgresJobLock } from './postgres-lease';
-export { createLockRedisClient, createRedisJobLock, isRedisConnectionError, type RedisJobLockOptions } from './redis-lock';
+export { createLockRedisClient, createRedisJobLock, isRedisConnectionError, whenReady, type RedisJobLockOptions } from './redis-lock';
 export { currentFence, isFenceCurrent, isPostgresConnectionError, takeFence } from './fence';
 export { LockUnavailableError, type JobLock, type LockBackend, type LockLease } from './types';

@@ -105,7 +105,7 @@ export function createLockRedisClient(url: string): Redis {
  * attempt: reject with that attempt's error (a refused connection fails in milliseconds), when the client gives
  * up, or after timeoutMs (a blackholed host).
  */
-async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+export async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   if (redis.status === 'end') throw new Error('Connection is closed.');
   await new Promise<void>((resolve, reject) => {

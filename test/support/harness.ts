@@ -54,6 +54,8 @@ export interface HarnessOptions {
   logger?: Logger;
   /** The lock's Redis (e.g. a private redis-server a test stops); default: the shared one. */
   redisUrl?: string;
+  /** The activities' clock (rate-limit buckets); default the real one. */
+  clock?: () => Date;
 }
 
 export interface Harness {
@@ -109,6 +111,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     messageIdDomain: 'sendonce.test',
     lockTtlMs: options.lockTtlMs ?? 10_000,
     lockUnavailable: options.lockUnavailable ?? 'skip',
+    rateLimitRedis: redis,
+    redisKeyPrefix: keyPrefix,
+    ...(options.clock ? { clock: options.clock } : {}),
   };
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
