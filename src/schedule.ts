@@ -15,12 +15,32 @@ import { ConfigError } from './errors';
 import { loadJobRegistry } from './jobs';
 import { connectClient, temporalTarget } from './temporal-connection';
 import type { JobDefinition } from './jobs';
+import { resolveRetry } from './activities/settings';
 import type { BatchInput } from './workflows/types';
 
 export const WORKFLOW_TYPE = 'batchWorkflow';
 
 /** Schedule ids and workflow ids name the job; the server appends the tick time to the workflow id. */
 export const scheduleIdFor = (jobName: string, prefix = 'sendonce') => `${prefix}-${jobName}`;
+
+/**
+ * What the Temporal Web UI shows on a run (also `temporal workflow describe`): a one-line static summary and
+ * markdown static details — what the job is, its window and bounds, and how to see its progress.
+ */
+export function runDescription(job: JobDefinition, kind = 'scheduled run'): { staticSummary: string; staticDetails: string } {
+  const s = job.schedule;
+  const retry = resolveRetry(job);
+  const r = job.rateLimit;
+  const lines = [
+    `**sendonce job** \`${job.name}\` (${job.kind ?? 'recurring'}), template \`${job.template}\``,
+    `**Window** ${job.window.granularity} (${job.window.timezone}); key \`email:${job.template}:{recipient}:{window}\` — at most one send per key`,
+    `**Schedule** ${s.cron ? `cron ${s.cron}` : `every ${s.every ?? '5m'}`}, overlap SKIP, catch-up window ${s.catchupWindow ?? '5m'}, max run ${s.maxRunDuration ?? '1h'}`,
+    `**Retries** at most ${retry.maximumAttempts} attempts per send within ${retry.totalTimeoutMs / 1000} s; then a dead letter`,
+    ...(r ? [`**Rate limit** ${r.perSenderPerHour ?? 'no'} per sender per ${(r.bucketMs ?? 3_600_000) / 1000} s, min gap ${r.minGapMs ?? 0} ms`] : []),
+    `**Progress** query \`progress\` (\`temporal workflow query --type progress -w <workflow id>\`); the result is the run summary`,
+  ];
+  return { staticSummary: `sendonce ${job.name}: ${kind}`, staticDetails: lines.join('\n') };
+}
 
 export interface ScheduleSettings {
   taskQueue: string;
@@ -47,7 +67,7 @@ export function scheduleOptionsFor(job: JobDefinition, settings: ScheduleSetting
       args,
       // SKIP treats a running chain as running forever; this bound makes sure a hung run ends.
       workflowExecutionTimeout: (s.maxRunDuration ?? '1h') as '1h',
-      staticSummary: `sendonce job ${job.name}`,
+      ...runDescription(job),
     },
     policies: {
       overlap: ScheduleOverlapPolicy.SKIP,

@@ -1,75 +1,27 @@
 /**
- * One batch run per schedule tick: lock → recipients page by page → one send activity per recipient
- * (bounded retries, bounded in flight) → dead-letter branch → release lock → run summary.
- * Deterministic code only: all I/O is in activities, imported here as a type.
+ * One batch run per schedule tick: lock → recipients page by page (or the given recipient ids, for a
+ * redrive) → one send activity per recipient (bounded retries, bounded in flight, rate-limited) →
+ * dead-letter branch → release lock → run summary. Progress is queryable (`progress`) and shown as the
+ * workflow's current details. Deterministic code only: all I/O is in activities, imported here as a type.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  continueAsNew,
-  log,
-  proxyActivities,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { NON_RETRYABLE_ERROR_TYPES, RUN_FATAL_ERROR_TYPES } from '../errors';
+import { ApplicationFailure, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
+import { bookkeeping, sendActivities } from './activity-proxies';
 import { nominalTime } from './nominal-time';
+import { registerProgressQuery, updateDetails, type ProgressBoard } from './progress';
 import { runPool } from './pool';
-import {
-  emptyStats,
-  type BatchInput,
-  type Continuation,
-  type RunSettings,
-  type RunStats,
-  type RunSummary,
-  type SendInput,
-} from './types';
-
-/** Bookkeeping activities (run rows, lock, pages): short, retried a few times, bounded in total time. */
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '3m',
-  retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
-});
-
-function sendActivities(settings: RunSettings) {
-  const r = settings.retry;
-  return proxyActivities<Activities>({
-    startToCloseTimeout: r.attemptTimeoutMs,
-    scheduleToCloseTimeout: r.totalTimeoutMs,
-    retry: {
-      maximumAttempts: r.maximumAttempts,
-      initialInterval: r.initialIntervalMs,
-      backoffCoefficient: r.backoffCoefficient,
-      maximumInterval: r.maximumIntervalMs,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
-    },
-  });
-}
-
-interface RunState extends Continuation {
-  workflowId: string;
-  lockLost: boolean;
-  fatal?: { type: string; message: string };
-}
+import { isStopped, type RunState } from './run-state';
+import { sendOne } from './send-one';
+import { emptyStats, type BatchInput, type Continuation, type RunStats, type RunSummary } from './types';
 
 export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
-  const info = workflowInfo();
-  let state: RunState;
-  if (input.continuation) {
-    state = { ...input.continuation, workflowId: info.workflowId, lockLost: false };
-  } else {
-    const scheduledAt = nominalTime(input).toISOString();
-    const runId = info.firstExecutionRunId;
-    const started = await bookkeeping.startRun({ jobName: input.jobName, runId, workflowId: info.workflowId, scheduledAt });
-    const base = { runId, workflowId: info.workflowId, scheduledAt, window: started.window, settings: started.settings };
-    const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs });
-    if (!lock.acquired) {
-      return finish(input.jobName, { ...base, stats: emptyStats(), segment: 1 }, 'skipped', lock.reason);
-    }
-    state = { ...base, lock: { token: lock.token, fence: lock.fence }, cursor: null, stats: emptyStats(), segment: 1, lockLost: false };
-  }
+  const board: ProgressBoard = { jobName: input.jobName };
+  const requested = input.recipientIds ?? input.continuation?.recipientIds;
+  if (requested) board.recipientsRequested = requested.length;
+  registerProgressQuery(board);
+  const state = input.continuation ? resume(input.continuation) : await begin(input, board);
+  if (!('lock' in state)) return state; // skipped: the lock is held elsewhere or unavailable
+  board.state = state;
+  updateDetails(state);
 
   const renewal = keepLockAlive(input.jobName, state);
   let more = true;
@@ -81,44 +33,61 @@ export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
   }
   if (more) {
     // History is getting long: carry the cursor, totals and the lock into a fresh run of the same chain.
-    const next: Continuation = {
-      runId: state.runId,
-      scheduledAt: state.scheduledAt,
-      window: state.window,
-      settings: state.settings,
-      lock: state.lock,
-      cursor: state.cursor,
-      stats: state.stats,
-      segment: state.segment + 1,
-    };
-    await continueAsNew<typeof batchWorkflow>({ jobName: input.jobName, continuation: next });
+    const { workflowId: _w, lockLost: _l, fatal: _f, stopReason: _s, waitingForRateLimit: _r, ...next } = state;
+    await continueAsNew<typeof batchWorkflow>({ jobName: input.jobName, continuation: { ...next, segment: state.segment + 1 } });
   }
   if (!state.lockLost) await bookkeeping.releaseLock({ jobName: input.jobName, token: state.lock.token });
+  const outcome = state.fatal ? 'failed' : state.lockLost ? 'lock_lost' : state.stopReason ? 'stopped' : 'completed';
+  board.outcome = outcome;
+  updateDetails(state, outcome);
   if (state.fatal) {
     const message = `${state.fatal.type}: ${state.fatal.message}`;
     await finish(input.jobName, state, 'failed', undefined, message);
     throw ApplicationFailure.nonRetryable(`run stopped by a configuration error — ${message}`, state.fatal.type);
   }
-  return finish(input.jobName, state, state.lockLost ? 'lock_lost' : 'completed');
+  return finish(input.jobName, state, outcome, state.stopReason);
+}
+
+function resume(continuation: Continuation): RunState {
+  return { ...continuation, workflowId: workflowInfo().workflowId, lockLost: false, waitingForRateLimit: 0 };
+}
+
+/** Record the run, compute its window, take the lock; a skipped run's summary when the lock is not ours. */
+async function begin(input: BatchInput, board: ProgressBoard): Promise<RunState | RunSummary> {
+  const info = workflowInfo();
+  const scheduledAt = nominalTime(input).toISOString();
+  const runId = info.firstExecutionRunId;
+  const started = await bookkeeping.startRun({ jobName: input.jobName, runId, workflowId: info.workflowId, scheduledAt });
+  const base = { runId, workflowId: info.workflowId, scheduledAt, window: started.window, settings: started.settings };
+  const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs });
+  if (!lock.acquired) {
+    board.outcome = 'skipped';
+    return finish(input.jobName, { ...base, stats: emptyStats(), segment: 1 }, 'skipped', lock.reason);
+  }
+  return {
+    ...base,
+    lock: { token: lock.token, fence: lock.fence },
+    cursor: null,
+    stats: emptyStats(),
+    segment: 1,
+    lockLost: false,
+    waitingForRateLimit: 0,
+    ...(input.recipientIds ? { recipientIds: input.recipientIds } : {}),
+  };
 }
 
 /** Returns true when the run should continue as new (more pages remain), false when it is finished. */
 async function processPages(jobName: string, state: RunState): Promise<boolean> {
   const sends = sendActivities(state.settings);
-  const stopped = () => state.lockLost || state.fatal !== undefined;
+  const stopped = () => isStopped(state);
   for (;;) {
     if (stopped()) return false;
-    const ids = await bookkeeping.fetchRecipientPage({
-      jobName,
-      afterId: state.cursor,
-      limit: state.settings.pageSize,
-      window: state.window,
-      scheduledAt: state.scheduledAt,
-    });
+    const ids = await nextPage(jobName, state);
     if (ids.length === 0) return false;
     await runPool(ids, state.settings.maxInFlight, stopped, (recipientId) =>
       sendOne(sends, { jobName, runId: state.runId, recipientId, window: state.window, fence: state.lock.fence }, state),
     );
+    updateDetails(state);
     if (stopped()) return false;
     state.cursor = ids[ids.length - 1]!;
     if (ids.length < state.settings.pageSize) return false;
@@ -127,53 +96,14 @@ async function processPages(jobName: string, state: RunState): Promise<boolean> 
   }
 }
 
-async function sendOne(sends: ReturnType<typeof sendActivities>, input: SendInput, state: RunState): Promise<void> {
-  const stats = state.stats;
-  stats.processedCount++;
-  try {
-    const result = await sends.sendEmail(input);
-    stats.retryCount += result.attempt - 1;
-    switch (result.outcome) {
-      case 'sent':
-        stats.sentCount++;
-        return;
-      case 'skipped_dedupe':
-        stats.skippedDedupeCount++;
-        return;
-      case 'unknown':
-        stats.unknownCount++;
-        stats.failedCount++;
-        return;
-      case 'ineligible':
-        stats.ineligibleCount++;
-        return;
-      case 'fenced':
-        // A newer lock holder exists: this run stops; the newer one sends the rest.
-        stats.processedCount--;
-        state.lockLost = true;
-        return;
-    }
-  } catch (err) {
-    const { type, message } = describeFailure(err);
-    if (RUN_FATAL_ERROR_TYPES.includes(type)) {
-      stats.failedCount++;
-      state.fatal ??= { type, message };
-      return;
-    }
-    const final = await bookkeeping.recordDeadLetter({ ...input, errorType: type, message });
-    stats.failedCount++;
-    if (final === 'dead') stats.deadLetteredCount++;
-    else stats.unknownCount++;
+/** The next page: from the job's recipient query (keyset), or from the redrive's own list of ids. */
+async function nextPage(jobName: string, state: RunState): Promise<string[]> {
+  const { pageSize } = state.settings;
+  if (state.recipientIds) {
+    const start = state.cursor === null ? 0 : state.recipientIds.indexOf(state.cursor) + 1;
+    return state.recipientIds.slice(start, start + pageSize);
   }
-}
-
-function describeFailure(err: unknown): { type: string; message: string } {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
-    if (cause) return { type: cause.name, message: cause.message };
-  }
-  return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
+  return bookkeeping.fetchRecipientPage({ jobName, afterId: state.cursor, limit: pageSize, window: state.window, scheduledAt: state.scheduledAt });
 }
 
 /** Renew the lock every third of its TTL while the run works; a failed renewal stops the run's sending. */

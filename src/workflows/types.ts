@@ -19,6 +19,8 @@ export interface RunStats {
   ineligibleCount: number;
   /** Retry attempts used across all sends (attempt − 1 per send). */
   retryCount: number;
+  /** Times a send waited for rate-limit budget (durable timers; no retry attempt used). */
+  rateLimitedWaits: number;
 }
 
 export const emptyStats = (): RunStats => ({
@@ -30,12 +32,18 @@ export const emptyStats = (): RunStats => ({
   unknownCount: 0,
   ineligibleCount: 0,
   retryCount: 0,
+  rateLimitedWaits: 0,
 });
 
 export interface BatchInput {
   jobName: string;
   /** Nominal time for runs not started by a schedule (ISO); scheduled runs use TemporalScheduledStartTime. */
   scheduledAt?: string;
+  /**
+   * Send to exactly these recipient ids instead of paging through the job's recipients (a dead-letter redrive,
+   * src/api/dead-letters.ts). Same window rules, same lock, same claims: still at most once per key.
+   */
+  recipientIds?: string[];
   /** Set by continue-as-new only. */
   continuation?: Continuation;
 }
@@ -54,6 +62,8 @@ export interface Continuation {
   cursor: string | null;
   stats: RunStats;
   segment: number;
+  /** Carried from BatchInput.recipientIds (the cursor is then the last id of that list processed). */
+  recipientIds?: string[];
 }
 
 /** Everything the workflow needs from the job definition, resolved once by the startRun activity. */
@@ -66,7 +76,8 @@ export interface RunSettings {
   continueAsNewAfterEvents: number;
 }
 
-export type RunOutcome = 'completed' | 'skipped' | 'lock_lost' | 'failed';
+/** 'stopped': the run stopped sending for `reason` (e.g. rate_limiter_unavailable); the rest is left for the next run. */
+export type RunOutcome = 'completed' | 'skipped' | 'lock_lost' | 'failed' | 'stopped';
 
 export interface RunSummary {
   runId: string;
@@ -76,7 +87,7 @@ export interface RunSummary {
   window: string;
   outcome: RunOutcome;
   skipped: boolean;
-  reason?: 'locked' | 'lock_unavailable' | string;
+  reason?: 'locked' | 'lock_unavailable' | 'rate_limiter_unavailable' | string;
   fence?: number;
   /** Continue-as-new segments this run used (1 = none). */
   segments: number;
@@ -91,10 +102,16 @@ export interface SendInput {
   fence: number;
 }
 
-export type SendOutcome = 'sent' | 'skipped_dedupe' | 'unknown' | 'fenced' | 'ineligible';
+/**
+ * `rate_limited`: over the job's rate limit, nothing claimed — wait `retryAfterMs`, then call again.
+ * `rate_limiter_unavailable`: Redis for the rate limit is unreachable, nothing claimed — the run stops sending.
+ */
+export type SendOutcome = 'sent' | 'skipped_dedupe' | 'unknown' | 'fenced' | 'ineligible' | 'rate_limited' | 'rate_limiter_unavailable';
 
 export interface SendResult {
   outcome: SendOutcome;
+  /** With `rate_limited`: when the budget allows the next try. */
+  retryAfterMs?: number;
   /** The Temporal attempt that produced this result (1 = first try). */
   attempt: number;
 }
