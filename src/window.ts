@@ -5,7 +5,11 @@
  * Pure functions: used by activities and unit-tested without services.
  */
 
-export type WindowGranularity = 'daily' | 'hourly' | 'tick';
+/**
+ * 'once': one window for all time — each recipient id gets the template at most once, ever. Used by one-off
+ * emails (src/jobs/one-off.ts), whose recipient ids are rows of scheduled_emails.
+ */
+export type WindowGranularity = 'daily' | 'hourly' | 'tick' | 'once';
 
 export interface WindowSpec {
   granularity: WindowGranularity;
@@ -36,10 +40,11 @@ function partsIn(date: Date, timezone: string): Record<string, string> {
 
 /**
  * The window label for a nominal time: '2026-11-23' (daily), '2026-11-23T14' (hourly, local hour of the zone),
- * or the UTC instant to the second (tick: one window per schedule tick).
+ * the UTC instant to the second (tick: one window per schedule tick), or 'once' (the same for every tick).
  */
 export function windowFor(nominal: Date, spec: WindowSpec): string {
   if (Number.isNaN(nominal.getTime())) throw new RangeError('nominal time is not a valid date');
+  if (spec.granularity === 'once') return 'once';
   if (spec.granularity === 'tick') return nominal.toISOString().slice(0, 19) + 'Z';
   const p = partsIn(nominal, spec.timezone);
   const day = `${p.year}-${p.month}-${p.day}`;

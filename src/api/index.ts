@@ -4,3 +4,5 @@ export * from './runs';
 export * from './dead-letters';
 export { createJobRegistry, defaultJobs, type JobDefinition } from '../jobs';
 export { connectClient, temporalTarget } from '../temporal-connection';
+export * from './scheduled-emails';
+export { oneOffJob, type OneOffJobOptions } from '../jobs';

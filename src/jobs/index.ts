@@ -3,12 +3,17 @@ import { UnknownJobError, ConfigError } from '../errors';
 import { getTemplate, validateTemplate, type EmailTemplate, templates as defaultTemplates } from '../templates';
 import { assertTimezone } from '../window';
 import { dailyDigest } from './daily-digest';
+import { oneOffJob } from './one-off';
 import type { JobDefinition } from './types';
 
 export * from './types';
+export { oneOffJob, type OneOffJobOptions } from './one-off';
+
+/** One-off emails with the `notice` template, looked for every minute (`sendonce email schedule`). */
+export const scheduledNotices: JobDefinition = oneOffJob({ name: 'scheduled-notices', template: defaultTemplates.notice! });
 
 /** The jobs this deployment runs. Add yours here (see src/jobs/daily-digest.ts for the shape). */
-export const defaultJobs: readonly JobDefinition[] = [dailyDigest];
+export const defaultJobs: readonly JobDefinition[] = [dailyDigest, scheduledNotices];
 
 export interface JobRegistry {
   get(name: string): JobDefinition;
@@ -36,6 +41,8 @@ export function createJobRegistry(
       assertTimezone(job.window.timezone);
       if (job.schedule.timezone) assertTimezone(job.schedule.timezone);
       validateTemplate(getTemplate(job.template, templateRegistry), [...job.variables, 'window']);
+      problems.push(...rateLimitProblems(job));
+      if (job.kind === 'one-off' && job.window.granularity !== 'once') problems.push(`job '${job.name}': a one-off job needs the 'once' window`);
     } catch (err) {
       problems.push(`job '${job.name}': ${(err as Error).message}`);
     }
@@ -50,6 +57,19 @@ export function createJobRegistry(
     all: () => [...byName.values()],
     template: (job) => getTemplate(job.template, templateRegistry),
   };
+}
+
+function rateLimitProblems(job: JobDefinition): string[] {
+  const r = job.rateLimit;
+  if (!r) return [];
+  const problems: string[] = [];
+  const check = (name: string, value: number | undefined, min: number) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) problems.push(`job '${job.name}': rateLimit.${name} must be a whole number ≥ ${min}, got ${value}`);
+  };
+  check('perSenderPerHour', r.perSenderPerHour, 1);
+  check('minGapMs', r.minGapMs, 0);
+  check('bucketMs', r.bucketMs, 1000);
+  return problems;
 }
 
 /**

@@ -10,13 +10,13 @@ test('the default jobs are valid', () => {
 });
 
 test('an unknown job is a clear error', () => {
-  assert.throws(() => createJobRegistry(defaultJobs).get('weekly'), (e: Error) => e instanceof UnknownJobError && /unknown job 'weekly' \(known: daily-digest\)/.test(e.message));
+  assert.throws(() => createJobRegistry(defaultJobs).get('weekly'), (e: Error) => e instanceof UnknownJobError && /unknown job 'weekly' \(known: daily-digest, scheduled-notices\)/.test(e.message));
 });
 
 test('an unknown template is refused at start-up, naming job and template', () => {
   assert.throws(
     () => createJobRegistry([{ ...dailyDigest, name: 'promo', template: 'promo-v2' }]),
-    (e: Error) => e instanceof ConfigError && /job 'promo': unknown template 'promo-v2' \(known: daily-digest\)/.test(e.message),
+    (e: Error) => e instanceof ConfigError && /job 'promo': unknown template 'promo-v2' \(known: daily-digest, notice\)/.test(e.message),
   );
 });
 
@@ -38,4 +38,9 @@ test('rendering escapes HTML, refuses line breaks in the subject, and names a mi
   assert.equal(r.text, 'Hi <script>alert(1)</script>');
   assert.throws(() => renderTemplate(t, { name: 'x\r\nBcc: evil@example.com' }), (e: Error) => e instanceof TemplateError && /line break into the subject/.test(e.message));
   assert.throws(() => renderTemplate(t, {}), /no value for \{\{name\}\}/);
+});
+
+test('rate limits are checked at start-up', () => {
+  assert.throws(() => createJobRegistry([{ ...dailyDigest, rateLimit: { perSenderPerHour: 0 } }]), /rateLimit.perSenderPerHour must be a whole number ≥ 1, got 0/);
+  assert.throws(() => createJobRegistry([{ ...dailyDigest, rateLimit: { bucketMs: 10 } }]), /rateLimit.bucketMs must be a whole number ≥ 1000/);
 });

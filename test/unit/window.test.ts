@@ -15,6 +15,13 @@ test('hourly window is the local hour; tick window is the UTC instant', () => {
   assert.equal(windowFor(nominal, { granularity: 'tick', timezone: 'UTC' }), '2026-03-29T00:30:00Z');
 });
 
+test('once window is the same for every tick, so a row is keyed once for all time', () => {
+  const spec = { granularity: 'once', timezone: 'UTC' } as const;
+  assert.equal(windowFor(new Date('2026-11-23T23:30:00Z'), spec), 'once');
+  assert.equal(windowFor(new Date('2031-01-01T00:00:00Z'), spec), 'once');
+  assert.equal(idempotencyKey('notice', '7', windowFor(new Date(), spec)), 'email:notice:7:once');
+});
+
 test('the key has the documented shape', () => {
   assert.equal(idempotencyKey('daily-digest', '42', '2026-11-23'), 'email:daily-digest:42:2026-11-23');
 });
