@@ -1,5 +1,12 @@
-/** Dead letters: sends that ended non-retryable or used up their attempts, with the last error. */
-import type { Pool } from 'pg';
+/** Dead letters: sends that ended non-retryable or used up their attempts, with the last error; and redrive. */
+import crypto from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from '../db/transaction';
+import type { JobRegistry } from '../jobs';
+import { runDescription, scheduleIdFor, WORKFLOW_TYPE } from '../schedule';
+import { windowFor } from '../window';
+import type { BatchInput, RunSummary } from '../workflows/types';
 
 export interface DeadLetterRow {
   id: number;
@@ -28,4 +35,141 @@ export async function listDeadLetters(pool: Pool, opts: { job?: string; includeR
     [opts.job ?? null, opts.includeRedriven ?? false],
   );
   return rows;
+}
+
+export class RedriveError extends Error {
+  override name = 'RedriveError';
+}
+
+export interface RedriveRequest {
+  /** Dead-letter ids, or `job` + `all` for every open dead letter of a job. */
+  ids?: number[];
+  job?: string;
+  all?: boolean;
+  jobs: JobRegistry;
+  taskQueue: string;
+  idPrefix?: string;
+  /** Wait for the redrive runs and return their summaries. */
+  wait?: boolean;
+}
+
+export interface RedriveRun {
+  workflowId: string;
+  jobName: string;
+  window: string;
+  scheduledAt: string;
+  recipientIds: string[];
+  summary?: RunSummary;
+}
+
+export interface RedriveResult {
+  /** Dead letters marked redriven by this call. */
+  redriven: number[];
+  /** Asked for, but redriven before (nothing new to do unless their key is still waiting to be sent). */
+  alreadyRedriven: number[];
+  runs: RedriveRun[];
+}
+
+interface PendingKey {
+  jobName: string;
+  recipientId: string;
+  window: string;
+  scheduledAt: Date;
+}
+
+/**
+ * Make dead keys eligible again and send them with a redrive run, still at most once per key.
+ * One transaction: each dead letter's email_sends row goes dead → failed with its attempts reset (so the claim's
+ * retry path takes it) and the dead letter gets redriven_at. Then one batch run per job and window, for the
+ * tick of the run that dead-lettered it, restricted to those recipients (it takes the job lock like any run).
+ * Only `dead` keys are redriven: `unknown` ones may have been delivered and are never dead letters.
+ * Keys redriven earlier whose row is still `failed` (their redrive run did not get to them, e.g. skipped because
+ * the lock was held) are included again; keys already sent are not — redriving twice sends nothing new.
+ */
+export async function redriveDeadLetters(client: Client, pool: Pool, req: RedriveRequest): Promise<RedriveResult> {
+  const hasIds = (req.ids?.length ?? 0) > 0;
+  if (hasIds === Boolean(req.job || req.all) || (!hasIds && !(req.job && req.all))) {
+    throw new RedriveError('name dead letter ids, or --job <name> --all (not both)');
+  }
+  if (req.job) req.jobs.get(req.job);
+  const marked = await withTransaction(pool, (db) => markRedriven(db, req));
+  const runs = await startRedriveRuns(client, req, groupByWindow(marked.pending, req.jobs));
+  return { redriven: marked.redriven, alreadyRedriven: marked.alreadyRedriven, runs };
+}
+
+interface LetterRow {
+  id: number;
+  job_name: string;
+  recipient_id: string;
+  idempotency_key: string;
+  redriven_at: Date | null;
+  state: string;
+  window_key: string;
+  scheduled_at: Date | null;
+}
+
+async function markRedriven(db: PoolClient, req: RedriveRequest) {
+  const { rows } = await db.query<LetterRow>(
+    `SELECT d.id::int AS id, d.job_name, d.recipient_id, d.idempotency_key, d.redriven_at, s.state, s.window_key, r.scheduled_at
+       FROM dead_letters d JOIN email_sends s USING (idempotency_key) LEFT JOIN job_runs r ON r.run_id = d.run_id
+      WHERE ${req.ids?.length ? 'd.id = ANY($1::bigint[])' : 'd.job_name = $1 AND d.redriven_at IS NULL'}
+      ORDER BY d.id FOR UPDATE OF d, s`,
+    [req.ids?.length ? req.ids : req.job],
+  );
+  const unknown = (req.ids ?? []).filter((id) => !rows.some((r) => r.id === id));
+  if (unknown.length > 0) throw new RedriveError(`unknown dead letter id(s): ${unknown.join(', ')} (see \`sendonce dead-letters list --all\`)`);
+  const fresh = rows.filter((r) => r.redriven_at === null);
+  for (const r of fresh) {
+    req.jobs.get(r.job_name);
+    await db.query(
+      `UPDATE email_sends SET state = 'failed', attempts = 0, lease_until = NULL, reason = $2, updated_at = now()
+        WHERE idempotency_key = $1 AND state = 'dead'`,
+      [r.idempotency_key, `redriven from dead letter ${r.id}`],
+    );
+    await db.query('UPDATE dead_letters SET redriven_at = now() WHERE id = $1', [r.id]);
+  }
+  const pending = rows.filter((r) => r.redriven_at === null ? r.state === 'dead' : r.state === 'failed');
+  return {
+    redriven: fresh.map((r) => r.id),
+    alreadyRedriven: rows.filter((r) => r.redriven_at !== null).map((r) => r.id),
+    pending: pending.map((r): PendingKey => {
+      if (!r.scheduled_at) throw new RedriveError(`dead letter ${r.id}: the run that dead-lettered it is missing from job_runs`);
+      return { jobName: r.job_name, recipientId: r.recipient_id, window: r.window_key, scheduledAt: r.scheduled_at };
+    }),
+  };
+}
+
+function groupByWindow(keys: PendingKey[], jobs: JobRegistry): Map<string, PendingKey[]> {
+  const groups = new Map<string, PendingKey[]>();
+  for (const key of keys) {
+    const window = windowFor(key.scheduledAt, jobs.get(key.jobName).window);
+    if (window !== key.window) {
+      throw new RedriveError(`job '${key.jobName}': its window setting changed since recipient ${key.recipientId} was dead-lettered (${key.window}, now ${window}); cannot redrive it safely`);
+    }
+    const id = `${key.jobName}\n${key.window}`;
+    groups.set(id, [...(groups.get(id) ?? []), key]);
+  }
+  return groups;
+}
+
+async function startRedriveRuns(client: Client, req: RedriveRequest, groups: Map<string, PendingKey[]>): Promise<RedriveRun[]> {
+  const runs: RedriveRun[] = [];
+  for (const keys of groups.values()) {
+    const job = req.jobs.get(keys[0]!.jobName);
+    const scheduledAt = new Date(Math.min(...keys.map((k) => k.scheduledAt.getTime()))).toISOString();
+    const recipientIds = [...new Set(keys.map((k) => k.recipientId))];
+    const input: BatchInput = { jobName: job.name, scheduledAt, recipientIds };
+    const workflowId = `${scheduleIdFor(job.name, req.idPrefix)}-redrive-${scheduledAt.slice(0, 19)}Z-${crypto.randomBytes(3).toString('hex')}`;
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: req.taskQueue,
+      workflowId,
+      args: [input],
+      workflowExecutionTimeout: (job.schedule.maxRunDuration ?? '1h') as '1h',
+      ...runDescription(job, `redrive of ${recipientIds.length} dead letter(s), window ${keys[0]!.window}`),
+    });
+    const run: RedriveRun = { workflowId, jobName: job.name, window: keys[0]!.window, scheduledAt, recipientIds };
+    if (req.wait) run.summary = (await handle.result()) as RunSummary;
+    runs.push(run);
+  }
+  return runs;
 }

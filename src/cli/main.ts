@@ -20,6 +20,7 @@ import { loadPartialConfig } from '../config';
 import { createPool } from '../db/pool';
 import { loadJobRegistry, type JobDefinition } from '../jobs';
 import { connectClient, temporalTarget } from '../temporal-connection';
+import { addEmailCommands, addRedriveCommand } from './operate';
 import { printRows, printJson } from './output';
 
 const ENVIRONMENT_HELP = `
@@ -27,7 +28,7 @@ Environment:
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE
                       where Temporal is (schedule, backfill); default localhost:7233, namespace default
   TASK_QUEUE          task queue the schedules start runs on (default sendonce)
-  DATABASE_URL        Postgres with the run history and dead letters (runs, dead-letters)
+  DATABASE_URL        Postgres with the run history, dead letters and scheduled emails (runs, dead-letters, email)
   SENDONCE_JOBS_MODULE  module exporting your jobs (default: the built-in demo job)
 See README.md for every variable the worker reads.`;
 
@@ -55,7 +56,7 @@ function parsePositiveInt(value: string): number {
 }
 
 /** Lazily opened connections, closed once the command finishes. */
-class Session {
+export class Session {
   private client?: Promise<Client>;
   private pool?: ReturnType<typeof createPool>;
   readonly jobs = loadJobRegistry(loadPartialConfig(['SENDONCE_JOBS_MODULE']).SENDONCE_JOBS_MODULE);
@@ -213,6 +214,8 @@ export function buildProgram(session: () => Session): Command {
       if (opts.json) printJson(rows);
       else printRows(rows, ['id', 'jobName', 'recipientId', 'errorType', 'smtpCode', 'attempts', 'createdAt', 'redrivenAt']);
     });
+  addRedriveCommand(deadLetters, session);
+  addEmailCommands(program, session);
   return program;
 }
 
