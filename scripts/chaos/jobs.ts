@@ -1,0 +1,38 @@
+/**
+ * The jobs the chaos workers run (SENDONCE_JOBS_MODULE=scripts/chaos/jobs.ts): the demo digest over the users
+ * table, with retry bounds shrunk to seconds so a scenario's outage (a few seconds) is ridden out by retries
+ * the way production's defaults ride out longer ones. Same shape as production: bounded attempts, backoff,
+ * an attempt timeout above the SMTP socket timeout, a total bound.
+ */
+import { dailyDigest } from '../../src/jobs/daily-digest';
+import type { JobDefinition, SendRetryOptions } from '../../src/jobs/types';
+
+export const CHAOS_RETRY: SendRetryOptions = {
+  maximumAttempts: 5,
+  initialIntervalMs: 500,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 4_000,
+  // Above SMTP_SOCKET_TIMEOUT_MS (2 s, see world.ts): a hung server ends the attempt before Temporal does.
+  attemptTimeoutMs: 4_000,
+  totalTimeoutMs: 90_000,
+};
+
+/** unknownPolicy 'record': an ambiguous send is recorded `unknown` and never resent. */
+export const chaosDigest: JobDefinition = { ...dailyDigest, name: 'chaos-digest', retry: CHAOS_RETRY, unknownPolicy: 'record' };
+
+/** unknownPolicy 'resend-once': one more copy with the same Message-ID after an ambiguous send. */
+export const chaosDigestResend: JobDefinition = {
+  ...dailyDigest,
+  name: 'chaos-digest-resend',
+  retry: CHAOS_RETRY,
+  unknownPolicy: 'resend-once',
+};
+
+/** Ten-minute ticks for the schedule scenario (duplicate triggers, backfill); daily windows like the demo. */
+export const chaosScheduled: JobDefinition = {
+  ...chaosDigest,
+  name: 'chaos-scheduled',
+  schedule: { every: '10m', catchupWindow: '1m', maxRunDuration: '10m' },
+};
+
+export const jobs: readonly JobDefinition[] = [chaosDigest, chaosDigestResend, chaosScheduled];

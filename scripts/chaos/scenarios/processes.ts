@@ -1,0 +1,113 @@
+/**
+ * Scenarios 1, 2 and 5: worker processes killed or paused.
+ */
+import { createLockRedisClient } from '../../../src/lock';
+import type { RunSummary } from '../../../src/workflows/types';
+import type { WorkerProcess } from '../../../test/support/worker-process';
+import { chaosDigest } from '../jobs';
+import { pointIn, settle, until, type Scenario } from '../scenario';
+import { CHAOS_WINDOW, unique, type World } from '../world';
+import { faultAtMessage } from './fault-point';
+
+export const workerKilled: Scenario = {
+  id: 1,
+  name: 'worker-sigkill',
+  title: 'the only worker SIGKILLed at a random message mid-batch, then a new worker started',
+  job: chaosDigest,
+  recipients: 150,
+  async run(world, rng) {
+    const first = await world.startWorker();
+    const k = pointIn(rng, world.users.length);
+    const fault = faultAtMessage(world, k, () => void first.child.kill('SIGKILL'));
+    const handle = await world.startRun();
+    await fault.done;
+    await first.exited;
+    world.notes.push(`killed while the sink held message ${k}`);
+    await world.startWorker();
+    return settle(world, [await world.result(handle)], [CHAOS_WINDOW]);
+  },
+};
+
+export const oneOfTwoKilled: Scenario = {
+  id: 2,
+  name: 'two-workers-one-killed',
+  title: 'two workers on the task queue; the one that sent a random message mid-batch is SIGKILLed while the sink holds it (not restarted)',
+  job: chaosDigest,
+  recipients: 150,
+  async run(world, rng) {
+    // Each worker signs its envelope (MAIL FROM), so the sink knows whose message it is holding.
+    const senders = new Map<string, WorkerProcess>();
+    for (const n of [1, 2]) senders.set(`worker${n}@chaos.test`, await world.startWorker({ MAIL_FROM: `worker ${n} <worker${n}@chaos.test>` }));
+    const k = pointIn(rng, world.users.length);
+    let killed = '';
+    const fault = faultAtMessage(world, k, (held) => {
+      killed = held.mailFrom;
+      senders.get(held.mailFrom)?.child.kill('SIGKILL');
+    });
+    const handle = await world.startRun();
+    await fault.done;
+    world.notes.push(`${killed} killed while the sink held its message ${k}`);
+    return settle(world, [await world.result(handle)], [CHAOS_WINDOW]);
+  },
+};
+
+const LOCK_TTL_MS = 3_000;
+
+/**
+ * A holds the lock and sends; A is SIGSTOPped past its lock TTL and its claims' leases; B (its own task queue)
+ * takes the lock with a newer fence and starts sending; A is resumed while B is still at it. A's pending
+ * sends must be refused by the fence (its run ends lock_lost), B's run completes.
+ */
+export const pausedHolder: Scenario = {
+  id: 5,
+  name: 'paused-lock-holder',
+  title: `lock holder SIGSTOPped past its ${LOCK_TTL_MS / 1000} s lock TTL, a second run takes over, the first resumes mid-way`,
+  job: chaosDigest,
+  recipients: 200,
+  async run(world, rng) {
+    // Only A's lock is short-lived (so the pause outlasts it); B, and any follow-up on B's queue, renew a
+    // 30 s lock — a 3 s TTL renewed every second can lapse on this busy 2-core machine without any pause.
+    const queueA = unique('chaos-tq-a');
+    const a = await world.startWorker({ LOCK_TTL_MS: String(LOCK_TTL_MS), TASK_QUEUE: queueA });
+    await world.startWorker();
+    world.sink.onData(() => ({ delayMs: 30 }));
+    const runA = await world.startRun({ taskQueue: queueA });
+    const pauseAt = pointIn(rng, world.users.length, 0.1, 0.3);
+    await until(() => world.sink.count >= pauseAt, `A to send ${pauseAt} messages`);
+    a.child.kill('SIGSTOP');
+    await waitForLockAndLeasesToExpire(world);
+    const runB = await world.startRun();
+    const bStartedAt = world.sink.count;
+    await until(() => world.sink.count >= bStartedAt + 20, 'B to send 20 messages');
+    a.child.kill('SIGCONT');
+    world.notes.push(`A paused after ${pauseAt} messages, resumed after B sent ${world.sink.count - bStartedAt}`);
+    const [summaryA, summaryB] = [await world.result(runA), await world.result(runB)];
+    const refused = a.lines.filter((l) => l.msg === 'claim_refused_stale_fence').length;
+    world.notes.push(`A (fence ${summaryA.fence}) ended ${summaryA.outcome}, ${refused} of its claims refused by the fence; B (fence ${summaryB.fence}) ${summaryB.outcome}`);
+    const outcome = await settle(world, [summaryA, summaryB], [CHAOS_WINDOW]);
+    return { ...outcome, violations: fenceViolations(summaryA, summaryB) };
+  },
+};
+
+async function waitForLockAndLeasesToExpire(world: World): Promise<void> {
+  const redis = createLockRedisClient(world.services.redisUrl);
+  try {
+    await redis.connect();
+    const key = `${world.keyPrefix}job:${world.job.name}:lock`;
+    await until(async () => (await redis.exists(key)) === 0, "A's lock to expire", 4 * LOCK_TTL_MS);
+  } finally {
+    redis.disconnect();
+  }
+  await until(async () => {
+    const { rows } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_sends WHERE state = 'claimed' AND lease_until > now()`);
+    return rows[0]!.n === 0;
+  }, "A's claims to expire", 20_000);
+}
+
+function fenceViolations(a: RunSummary, b: RunSummary): string[] {
+  const out: string[] = [];
+  if (a.outcome === 'completed') out.push(`the paused run A ended completed, expected lock_lost (A ${JSON.stringify(a.stats)})`);
+  if (b.outcome !== 'completed') out.push(`run B ended ${b.outcome}`);
+  if ((b.fence ?? 0) <= (a.fence ?? 0)) out.push(`B's fence ${b.fence} is not newer than A's ${a.fence}`);
+  return out;
+}
