@@ -1,0 +1,20 @@
+/**
+ * SENDONCE_JOBS_MODULE for the benchmark's worker: the demo daily-digest job (same recipient query, loader and
+ * template) under its own name, with its page size and in-flight bound from the environment
+ * (BENCH_PAGE_SIZE, BENCH_MAX_IN_FLIGHT; unset = sendonce's defaults, 200 and 50).
+ */
+import { dailyDigest } from '../../src/jobs/daily-digest';
+import type { JobDefinition } from '../../src/jobs';
+
+const num = (v: string | undefined) => (v ? Number(v) : undefined);
+
+export const benchDigest: JobDefinition = {
+  ...dailyDigest,
+  name: 'bench-digest',
+  // A long interval and a paused schedule: only the benchmark's trigger starts runs.
+  schedule: { every: '24h', catchupWindow: '1m', maxRunDuration: '30m' },
+  ...(num(process.env.BENCH_PAGE_SIZE) ? { pageSize: num(process.env.BENCH_PAGE_SIZE) } : {}),
+  ...(num(process.env.BENCH_MAX_IN_FLIGHT) ? { maxInFlight: num(process.env.BENCH_MAX_IN_FLIGHT) } : {}),
+};
+
+export const jobs = [benchDigest];

@@ -1,0 +1,129 @@
+/**
+ * sendonce: one real tick per run — a schedule with a unique id (paused, so only our trigger fires it),
+ * handle.trigger(SKIP) → batchWorkflow (lock, pages, one send activity per recipient with claims, dead-letter
+ * branch, run summary) → the worker's activities → the sink. The worker is src/worker.ts as a child process,
+ * configured only by the environment (like test/support/worker-process.ts), so its RSS and CPU are its own.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { scheduleOptionsFor } from '../../src/schedule';
+import { stopChild } from '../../src/stack/redis';
+import type { RunSummary } from '../../src/workflows/types';
+import { benchDigest } from './jobs';
+import { onStop } from './services';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface WorkerChild {
+  pid: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(env: Record<string, string>): Promise<WorkerChild> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/worker.ts')], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'info',
+      SENDONCE_JOBS_MODULE: path.join(__dirname, 'jobs.ts'),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onStop(() => stopChild(child, 15_000));
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start within 120 s: ${stderr}`)), 120_000);
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('"worker_started"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${code}) before starting: ${stderr}`));
+    });
+  });
+  return { pid: child.pid!, child, stop: () => stopChild(child, 15_000) };
+}
+
+export interface TickResult {
+  summary: RunSummary | undefined;
+  /** Set when the run did not finish before the deadline (then it was terminated). */
+  timedOut: boolean;
+  triggeredAt: number;
+  /** The first run's start time, as the server recorded it. */
+  workflowStartedAt: number;
+  finishedAt: number;
+  /** Events per run of the continue-as-new chain, in order. */
+  historyEvents: number[];
+}
+
+export class TickDriver {
+  private constructor(readonly client: Client, private readonly connection: Connection) {}
+
+  static async connect(address: string): Promise<TickDriver> {
+    const connection = await Connection.connect({ address });
+    return new TickDriver(new Client({ connection }), connection);
+  }
+
+  async tick(taskQueue: string, label: string, deadlineMs: number): Promise<TickResult> {
+    const options = scheduleOptionsFor(benchDigest, { taskQueue, idPrefix: `bench-${label}-${Date.now()}`, paused: true });
+    const handle = await this.client.schedule.create(options);
+    try {
+      const triggeredAt = Date.now();
+      await handle.trigger(ScheduleOverlapPolicy.SKIP);
+      let action;
+      while (!action) {
+        action = (await handle.describe()).info.recentActions[0];
+        if (!action) await new Promise((r) => setTimeout(r, 25));
+        if (Date.now() - triggeredAt > 30_000) throw new Error('the triggered tick did not start within 30 s');
+      }
+      const { workflowId, firstExecutionRunId } = action.action.workflow;
+      const first = this.client.workflow.getHandle(workflowId, firstExecutionRunId);
+      const workflowStartedAt = (await first.describe()).startTime.getTime();
+      let summary: RunSummary | undefined;
+      let timedOut = false;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), deadlineMs)));
+      const outcome = await Promise.race([first.result() as Promise<RunSummary>, deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        timedOut = true;
+        await this.client.workflow.getHandle(workflowId).terminate('benchmark deadline').catch(() => undefined);
+      } else {
+        summary = outcome;
+      }
+      const finishedAt = Date.now();
+      const historyEvents = await this.historyChain(workflowId, firstExecutionRunId);
+      return { summary, timedOut, triggeredAt, workflowStartedAt, finishedAt, historyEvents };
+    } finally {
+      await handle.delete().catch(() => undefined);
+    }
+  }
+
+  /** Follow the continue-as-new chain from the first run, counting each run's events. */
+  async historyChain(workflowId: string, runId: string): Promise<number[]> {
+    const counts: number[] = [];
+    let next: string | undefined = runId;
+    while (next) {
+      const history: temporal.api.history.v1.IHistory = await this.client.workflow.getHandle(workflowId, next).fetchHistory();
+      const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
+      counts.push(events.length);
+      const last: temporal.api.history.v1.IHistoryEvent | undefined = events[events.length - 1];
+      next = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
