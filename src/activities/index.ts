@@ -15,6 +15,8 @@ import { messageIdFor } from '../smtp/message-id';
 import type {
   LockAcquireResult,
   RunSummary,
+  ChunkInput,
+  ChunkItemResult,
   SendInput,
   SendResult,
   StartRunResult,
@@ -24,6 +26,7 @@ import { recordDeadLetter } from './dead-letters';
 import { createRateLimiter } from './rate-limit';
 import { recordRunFinish, recordRunStart } from './runs';
 import { keyFor, sendEmail } from './send';
+import { sendChunk } from './send-chunk';
 import { Semaphore } from './semaphore';
 import { runSettings } from './settings';
 
@@ -122,6 +125,11 @@ export function createActivities(deps: ActivityDeps) {
     async fetchRecipientPage(input: { jobName: string; afterId: string | null; limit: number; window: string; scheduledAt: string }): Promise<string[]> {
       const job = jobs.get(input.jobName);
       return job.recipientPage(pool, { ...input, scheduledAt: new Date(input.scheduledAt) });
+    },
+
+    /** The fast path: a chunk of recipients, each with its own claim and outcome (send-chunk.ts). */
+    async sendChunk(input: ChunkInput): Promise<ChunkItemResult[]> {
+      return sendChunk(sendDeps, metrics, input);
     },
 
     async sendEmail(input: SendInput): Promise<SendResult> {

@@ -7,6 +7,11 @@ export const DEFAULT_PAGE_SIZE = 200;
 /** Hundreds at most: a workflow fails above 2,000 activities in flight; the worker runs 100 at once by default. */
 export const DEFAULT_MAX_IN_FLIGHT = 50;
 /**
+ * Recipients per send activity. 25 makes Temporal's per-activity cost ~4 % of what it is with one activity
+ * per recipient while a chunk still finishes in a fraction of a second; measured in BENCHMARKS.md.
+ */
+export const DEFAULT_CHUNK_SIZE = 25;
+/**
  * Each send costs ≥ 3 history events plus workflow-task events. The server suggests continue-as-new at ~4k
  * events and hard-fails at 50k; checking between pages at 4,000 keeps every segment under 10,000.
  */
@@ -26,6 +31,7 @@ export function runSettings(
     maxInFlight: job.rateLimit?.minGapMs ? 1 : Math.min(job.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 500),
     lockTtlMs: deployment.lockTtlMs,
     retry: resolveRetry(job, deployment.attemptTimeoutMs ? { attemptTimeoutMs: deployment.attemptTimeoutMs } : {}),
-    continueAsNewAfterEvents: CONTINUE_AS_NEW_AFTER_EVENTS,
+    chunkSize: Math.max(1, Math.min(job.chunkSize ?? DEFAULT_CHUNK_SIZE, 200)),
+    continueAsNewAfterEvents: Math.min(job.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS, 20_000),
   };
 }

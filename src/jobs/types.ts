@@ -83,6 +83,10 @@ export interface JobDefinition {
   unknownPolicy?: UnknownPolicy;
   /** Recipients fetched per page (keyset pagination). */
   pageSize?: number;
+  /** Recipients per send activity (default 25; 1 = one activity per recipient). Retries are always per recipient. */
+  chunkSize?: number;
+  /** Continue-as-new once a run's history passes this many events (default 4,000; the server hard-fails at 50k). */
+  continueAsNewAfterEvents?: number;
   /** Sends in flight at once per run (Temporal fails a workflow above 2,000). */
   maxInFlight?: number;
   rateLimit?: RateLimit;

@@ -11,13 +11,17 @@ export const bookkeeping = proxyActivities<Activities>({
   retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '20s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
 });
 
-export function sendActivities(settings: RunSettings) {
+/**
+ * Per-recipient send activities. `attemptsUsed` = attempts a recipient already had (its first one inside a
+ * chunk), so attempts over both paths never exceed the job's maximumAttempts.
+ */
+export function sendActivities(settings: RunSettings, attemptsUsed = 0) {
   const r = settings.retry;
   return proxyActivities<Activities>({
     startToCloseTimeout: r.attemptTimeoutMs,
     scheduleToCloseTimeout: r.totalTimeoutMs,
     retry: {
-      maximumAttempts: r.maximumAttempts,
+      maximumAttempts: Math.max(1, r.maximumAttempts - attemptsUsed),
       initialInterval: r.initialIntervalMs,
       backoffCoefficient: r.backoffCoefficient,
       maximumInterval: r.maximumIntervalMs,
@@ -27,3 +31,17 @@ export function sendActivities(settings: RunSettings) {
 }
 
 export type SendActivities = ReturnType<typeof sendActivities>;
+
+/**
+ * The chunk activity: one attempt only (a chunk that fails as a whole — worker died, timeout — is redone
+ * per recipient, where claims decide what is left to do). Heartbeats after each recipient, so a dead worker
+ * is noticed after one attempt timeout; the start-to-close bound allows every recipient one full attempt.
+ */
+export function chunkActivities(settings: RunSettings) {
+  const r = settings.retry;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: r.attemptTimeoutMs * settings.chunkSize,
+    heartbeatTimeout: r.attemptTimeoutMs,
+    retry: { maximumAttempts: 1 },
+  });
+}

@@ -10,6 +10,7 @@ import { nominalTime } from './nominal-time';
 import { registerProgressQuery, updateDetails, type ProgressBoard } from './progress';
 import { runPool } from './pool';
 import { isStopped, type RunState } from './run-state';
+import { chunkSenders, sendChunk } from './send-chunk';
 import { sendOne } from './send-one';
 import { emptyStats, type BatchInput, type Continuation, type RunStats, type RunSummary } from './types';
 
@@ -78,15 +79,13 @@ async function begin(input: BatchInput, board: ProgressBoard): Promise<RunState 
 
 /** Returns true when the run should continue as new (more pages remain), false when it is finished. */
 async function processPages(jobName: string, state: RunState): Promise<boolean> {
-  const sends = sendActivities(state.settings);
+  const sendPage = pageSender(jobName, state);
   const stopped = () => isStopped(state);
   for (;;) {
     if (stopped()) return false;
     const ids = await nextPage(jobName, state);
     if (ids.length === 0) return false;
-    await runPool(ids, state.settings.maxInFlight, stopped, (recipientId) =>
-      sendOne(sends, { jobName, runId: state.runId, recipientId, window: state.window, fence: state.lock.fence }, state),
-    );
+    await sendPage(ids);
     updateDetails(state);
     if (stopped()) return false;
     state.cursor = ids[ids.length - 1]!;
@@ -94,6 +93,31 @@ async function processPages(jobName: string, state: RunState): Promise<boolean> 
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength >= state.settings.continueAsNewAfterEvents) return true;
   }
+}
+
+/**
+ * Sends one page with at most `maxInFlight` recipients in flight: in chunks of `chunkSize` per activity
+ * (the fast path), or one activity per recipient when chunkSize is 1.
+ */
+function pageSender(jobName: string, state: RunState): (ids: string[]) => Promise<void> {
+  const { maxInFlight } = state.settings;
+  // maxInFlight bounds recipients in flight on both paths: a chunk never holds more than that.
+  const chunkSize = Math.min(state.settings.chunkSize, maxInFlight);
+  const stopped = () => isStopped(state);
+  if (chunkSize <= 1) {
+    const sends = sendActivities(state.settings);
+    return (ids) => runPool(ids, maxInFlight, stopped, (recipientId) =>
+      sendOne(sends, { jobName, runId: state.runId, recipientId, window: state.window, fence: state.lock.fence }, state));
+  }
+  const senders = chunkSenders(state);
+  const chunksInFlight = Math.max(1, Math.floor(maxInFlight / chunkSize));
+  return (ids) => runPool(chunksOf(ids, chunkSize), chunksInFlight, stopped, (chunk) => sendChunk(senders, jobName, chunk, state));
+}
+
+function chunksOf<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** The next page: from the job's recipient query (keyset), or from the redrive's own list of ids. */

@@ -9,11 +9,15 @@ import { updateDetails } from './progress';
 import { isStopped, type RunState } from './run-state';
 import type { SendInput, SendResult } from './types';
 
-export async function sendOne(sends: SendActivities, input: SendInput, state: RunState): Promise<void> {
+/**
+ * `attemptsUsed`: attempts the recipient already had before this activity (1 when a chunk's first attempt
+ * failed), counted into retryCount.
+ */
+export async function sendOne(sends: SendActivities, input: SendInput, state: RunState, attemptsUsed = 0): Promise<void> {
   state.stats.processedCount++;
   try {
     const result = await sendWithinRateLimit(sends, input, state);
-    if (result) count(result, state);
+    if (result) count(result, state, attemptsUsed);
     else state.stats.processedCount--; // stopped while waiting: not claimed, the next run sends it
   } catch (err) {
     await deadLetter(input, state, err);
@@ -39,9 +43,9 @@ async function sendWithinRateLimit(sends: SendActivities, input: SendInput, stat
   }
 }
 
-function count(result: SendResult, state: RunState): void {
+export function count(result: SendResult, state: RunState, attemptsUsed = 0): void {
   const stats = state.stats;
-  stats.retryCount += result.attempt - 1;
+  stats.retryCount += attemptsUsed + result.attempt - 1;
   switch (result.outcome) {
     case 'sent':
       stats.sentCount++;
@@ -72,8 +76,12 @@ function count(result: SendResult, state: RunState): void {
 }
 
 async function deadLetter(input: SendInput, state: RunState, err: unknown): Promise<void> {
+  await recordFailure(input, state, describeFailure(err));
+}
+
+/** The failure branch for one recipient: run-fatal errors stop the run, anything else is dead-lettered. */
+export async function recordFailure(input: SendInput, state: RunState, { type, message }: { type: string; message: string }): Promise<void> {
   const stats = state.stats;
-  const { type, message } = describeFailure(err);
   if (RUN_FATAL_ERROR_TYPES.includes(type)) {
     stats.failedCount++;
     state.fatal ??= { type, message };

@@ -72,6 +72,8 @@ export interface RunSettings {
   maxInFlight: number;
   lockTtlMs: number;
   retry: SendRetryOptions;
+  /** Recipients per send activity (1 = one activity per recipient); see src/activities/send-chunk.ts. */
+  chunkSize: number;
   /** Continue-as-new once the history passes this many events (checked between pages). */
   continueAsNewAfterEvents: number;
 }
@@ -107,6 +109,20 @@ export interface SendInput {
  * `rate_limiter_unavailable`: Redis for the rate limit is unreachable, nothing claimed — the run stops sending.
  */
 export type SendOutcome = 'sent' | 'skipped_dedupe' | 'unknown' | 'fenced' | 'ineligible' | 'rate_limited' | 'rate_limiter_unavailable';
+
+/** A chunk of recipients for the fast path (one activity, per-recipient claims and outcomes). */
+export interface ChunkInput {
+  jobName: string;
+  runId: string;
+  window: string;
+  fence: number;
+  recipientIds: string[];
+}
+
+/** One recipient's result inside a chunk: an outcome, or its first attempt's error (retried on its own). */
+export type ChunkItemResult =
+  | (SendResult & { recipientId: string })
+  | { recipientId: string; outcome: 'failed'; attempt: 1; error: { type: string; message: string; retryable: boolean } };
 
 export interface SendResult {
   outcome: SendOutcome;

@@ -228,7 +228,8 @@ test('bad data never crashes the run: invalid addresses become InvalidRecipientE
 });
 
 test('history bound: 5,000 recipients complete across continue-as-new runs of < 10,000 events each', async (t) => {
-  const job = testJob({ maxInFlight: 100, pageSize: 200 });
+  // Chunked sends need few events per recipient; a low threshold makes this run continue as new anyway.
+  const job = testJob({ maxInFlight: 100, pageSize: 200, continueAsNewAfterEvents: 300 });
   const h = await harnessFor(t, [job]);
   const total = 5_000;
   const addresses = emails(total);
@@ -247,4 +248,20 @@ test('history bound: 5,000 recipients complete across continue-as-new runs of < 
   assert.ok(chain.length > 1, 'the run continued as new at least once');
   for (const run of chain) assert.ok(run.events < 10_000, `run ${run.runId} has ${run.events} events`);
   t.diagnostic(`runs: ${chain.map((r) => r.events).join(', ')} events`);
+});
+
+test('one activity per recipient (chunkSize 1) also continues as new and delivers everyone once', async (t) => {
+  const job = testJob({ chunkSize: 1, maxInFlight: 50, pageSize: 100, continueAsNewAfterEvents: 500 });
+  const h = await harnessFor(t, [job]);
+  const total = 300;
+  await h.seedUsers(emails(total));
+  const handle = await startBatch(h.client, h.taskQueue, job.name);
+  const summary = (await handle.result()) as RunSummary;
+  assert.equal(summary.outcome, 'completed');
+  assertCountsAddUp(summary, total);
+  assert.equal(summary.stats.sentCount, total);
+  assert.equal(new Set(h.sink.messages().flatMap((m) => m.envelopeRcpt)).size, total);
+  assert.equal(h.sink.count, total);
+  const chain = await historyChain(h, handle.workflowId, handle.firstExecutionRunId);
+  assert.ok(chain.length > 1, `continued as new: ${JSON.stringify(chain)}`);
 });
