@@ -13,7 +13,13 @@ export interface FaultPoint {
   firedAt(): number | undefined;
 }
 
-export function faultAtMessage(world: World, k: number, fault: (held: DataContext) => Promise<void> | void, delayMs = 20): FaultPoint {
+/** `delayMs` may be a function, read at every message (e.g. slow until the fault has had its effect). */
+export function faultAtMessage(
+  world: World,
+  k: number,
+  fault: (held: DataContext) => Promise<void> | void,
+  delayMs: number | (() => number) = 20,
+): FaultPoint {
   let arrivals = 0;
   let fired: number | undefined;
   let resolve!: () => void;
@@ -30,7 +36,7 @@ export function faultAtMessage(world: World, k: number, fault: (held: DataContex
         .then(() => fault(held))
         .then(resolve, reject);
     }
-    return { delayMs };
+    return { delayMs: typeof delayMs === 'function' ? delayMs() : delayMs };
   });
   return { done, firedAt: () => fired };
 }
