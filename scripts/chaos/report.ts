@@ -86,6 +86,7 @@ export function renderReport(results: RepetitionResult[], info: RunInfo): string
     `(bound: the jobs' \`maximumAttempts\` = ${CHAOS_RETRY.maximumAttempts}, +1 for a resend-once copy; scripts/chaos/jobs.ts).`,
     '',
     ...INVARIANTS,
+    ...FINDINGS,
     '## Per scenario',
     '',
     ...groups.flatMap(details),
@@ -108,5 +109,27 @@ const INVARIANTS = [
   'After the fault the scenario waits for its runs. A window none of whose runs `completed` (a run that lost its',
   'lock stops sending by design) gets a follow-up tick — what the next schedule tick does in production; the',
   '"follow-up ticks" column counts them. Workers are stopped gracefully before the invariants are read.',
+  '',
+];
+
+/** What the suite found while it was built, and its limits (static: true of the suite, not of one run). */
+export const FINDINGS = [
+  '## Findings and limits',
+  '',
+  '- **Each check can fail.** With the fence check taken out of the claim (`src/activities/claims.ts`: the',
+  '  `WHERE $6 >= current_fence` of the INSERT and the `fenced` branch of the takeover; a local mutation, never',
+  '  committed), `CHAOS_ONLY=paused-lock-holder CHAOS_REPS=1 CHAOS_SEED=4242 npm run chaos` fails with',
+  '  `overlap: 5 claim(s) with an older fence after a newer holder had claimed, e.g.',
+  '  email:daily-digest:112:2026-11-20 with fence 1 …`; test/chaos/invariants.test.ts feeds each pure check',
+  '  evidence that breaks it.',
+  '- **Node can crash a resumed worker.** Once in about ten pauses (scenario 5) Node aborted worker A right after',
+  '  SIGCONT with "async hook stack has become corrupted" in a workflow worker thread (a known Node/Temporal TS',
+  '  SDK crash, temporalio/sdk-typescript#939). Nobody then polls A\'s task queue and A\'s run never ends; the',
+  '  scenario restarts a worker that dies on its own, as a process supervisor would, and says so in its notes.',
+  '- **`unknown` is conservative.** A send whose SMTP reply arrives while Postgres is down, or whose worker dies',
+  '  with the message at the server, ends `unknown` and is not resent — so "delivered" can exceed',
+  '  "expected − unknown − dead": those keys reached the sink once, and say they may have.',
+  '- Scenario 11 needs libfaketime (Debian package `faketime`, LD_PRELOAD); scripts/bootstrap.sh does not install it.',
+  '- Counts depend on where the random fault lands and on the machine\'s load; the invariants may not.',
   '',
 ];
