@@ -13,6 +13,7 @@
  * A claim carries the lock's fence: Postgres refuses it when a newer lock holder exists for the job.
  */
 import type { Pool, PoolClient } from 'pg';
+import { Coalescer } from '../db/coalesce';
 import { withTransaction } from '../db/transaction';
 
 export type SendState = 'claimed' | 'sent' | 'failed' | 'dead' | 'unknown';
@@ -58,19 +59,66 @@ const INSERT_CLAIM = `
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING attempts, resends`;
 
-export async function claim(pool: Pool, req: ClaimRequest): Promise<ClaimResult> {
-  const inserted = await pool.query<{ attempts: number; resends: number }>(INSERT_CLAIM, [
-    req.key,
-    req.jobName,
-    req.template,
-    req.recipientId,
-    req.window,
-    req.fence,
-    req.runId,
-    req.messageId,
-    req.leaseMs,
+/**
+ * INSERT_CLAIM for many keys in one statement (group commit, src/db/coalesce.ts): the same per-row fence check
+ * and ON CONFLICT DO NOTHING. Rows go in key order, so two workers' batches cannot deadlock on each other.
+ */
+const INSERT_CLAIMS = `
+  INSERT INTO email_sends
+    (idempotency_key, job_name, template, recipient_id, window_key, state, attempts, fence, run_id, message_id, lease_until)
+  SELECT r.key, r.job, r.template, r.recipient, r.win, 'claimed', 1, r.fence, r.run, r.msg, now() + r.lease * interval '1 millisecond'
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::float8[])
+         AS r(key, job, template, recipient, win, fence, run, msg, lease)
+   WHERE r.fence >= COALESCE((SELECT f.current_fence FROM job_fences f WHERE f.job_name = r.job), 0)
+   ORDER BY r.key
+  ON CONFLICT (idempotency_key) DO NOTHING
+  RETURNING idempotency_key, attempts, resends`;
+
+type Inserted = { attempts: number; resends: number } | null;
+
+async function insertClaim(pool: Pool, req: ClaimRequest): Promise<Inserted> {
+  const { rows } = await pool.query<{ attempts: number; resends: number }>(INSERT_CLAIM, [
+    req.key, req.jobName, req.template, req.recipientId, req.window, req.fence, req.runId, req.messageId, req.leaseMs,
   ]);
-  const row = inserted.rows[0];
+  return rows[0] ?? null;
+}
+
+async function insertClaims(pool: Pool, reqs: ClaimRequest[]): Promise<Inserted[]> {
+  const col = <K extends keyof ClaimRequest>(k: K) => reqs.map((r) => r[k]);
+  const { rows } = await pool.query<{ idempotency_key: string; attempts: number; resends: number }>(INSERT_CLAIMS, [
+    col('key'), col('jobName'), col('template'), col('recipientId'), col('window'), col('fence'), col('runId'), col('messageId'), col('leaseMs'),
+  ]);
+  const byKey = new Map(rows.map((r) => [r.idempotency_key, { attempts: r.attempts, resends: r.resends }]));
+  // A key requested twice in one batch was inserted once: only its first request owns it, the other
+  // goes to the slow path and finds a live claim (busy).
+  return reqs.map((r) => {
+    const row = byKey.get(r.key) ?? null;
+    byKey.delete(r.key);
+    return row;
+  });
+}
+
+/** Per pool: the claim and mark statements of concurrent sends, grouped (see src/db/coalesce.ts). */
+interface Batchers {
+  insert: Coalescer<ClaimRequest, Inserted>;
+  markSent: Coalescer<SentMark, boolean>;
+}
+const batchers = new WeakMap<Pool, Batchers>();
+
+function batchersFor(pool: Pool): Batchers {
+  let b = batchers.get(pool);
+  if (!b) {
+    b = {
+      insert: new Coalescer((reqs) => insertClaims(pool, reqs), (req) => insertClaim(pool, req)),
+      markSent: new Coalescer((marks) => markSentMany(pool, marks), (m) => markSentOne(pool, m)),
+    };
+    batchers.set(pool, b);
+  }
+  return b;
+}
+
+export async function claim(pool: Pool, req: ClaimRequest): Promise<ClaimResult> {
+  const row = await batchersFor(pool).insert.run(req);
   if (row) return { kind: 'claimed', attempt: row.attempts, resends: row.resends };
   return reclaim(pool, req);
 }
@@ -157,7 +205,17 @@ export interface SmtpDetails {
  * outcome. `unknown` is accepted too: a slow attempt whose lease was declared lost may still report that the
  * server accepted the message — then `sent` is the truth.
  */
-export async function markSent(pool: Pool, key: string, attempt: number, details: SmtpDetails = {}): Promise<boolean> {
+export function markSent(pool: Pool, key: string, attempt: number, details: SmtpDetails = {}): Promise<boolean> {
+  return batchersFor(pool).markSent.run({ key, attempt, details });
+}
+
+interface SentMark {
+  key: string;
+  attempt: number;
+  details: SmtpDetails;
+}
+
+async function markSentOne(pool: Pool, { key, attempt, details }: SentMark): Promise<boolean> {
   const { rowCount } = await pool.query(
     `UPDATE email_sends
         SET state = 'sent', sent_at = now(), lease_until = NULL, last_smtp_code = $3, last_smtp_response = $4,
@@ -166,6 +224,27 @@ export async function markSent(pool: Pool, key: string, attempt: number, details
     [key, attempt, details.smtpCode ?? null, details.smtpResponse ?? null, details.reason ?? null],
   );
   return rowCount === 1;
+}
+
+async function markSentMany(pool: Pool, marks: SentMark[]): Promise<boolean[]> {
+  const sorted = [...marks].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const { rows } = await pool.query<{ idempotency_key: string; attempts: number }>(
+    `UPDATE email_sends e
+        SET state = 'sent', sent_at = now(), lease_until = NULL, last_smtp_code = u.code, last_smtp_response = u.resp,
+            reason = u.reason, updated_at = now()
+       FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[]) AS u(key, attempt, code, resp, reason)
+      WHERE e.idempotency_key = u.key AND e.attempts = u.attempt AND e.state IN ('claimed', 'unknown')
+      RETURNING e.idempotency_key, e.attempts`,
+    [
+      sorted.map((m) => m.key),
+      sorted.map((m) => m.attempt),
+      sorted.map((m) => m.details.smtpCode ?? null),
+      sorted.map((m) => m.details.smtpResponse ?? null),
+      sorted.map((m) => m.details.reason ?? null),
+    ],
+  );
+  const updated = new Set(rows.map((r) => `${r.attempts}:${r.idempotency_key}`));
+  return marks.map((m) => updated.has(`${m.attempt}:${m.key}`));
 }
 
 /** A failed attempt: retryable or not, the row records the error; the dead-letter branch decides `dead`. */

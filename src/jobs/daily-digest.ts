@@ -1,4 +1,6 @@
-import type { JobDefinition } from './types';
+import type { Pool } from 'pg';
+import { groupedLoader } from './grouped-loader';
+import type { JobDefinition, Recipient } from './types';
 
 /** The demo job: every 5 minutes, each opted-in user gets at most one digest per UTC day. */
 export const dailyDigest: JobDefinition = {
@@ -17,12 +19,14 @@ export const dailyDigest: JobDefinition = {
     );
     return rows.map((r) => r.id);
   },
-  async loadRecipient(db, id) {
-    const { rows } = await db.query<{ id: string; email: string; name: string }>(
-      'SELECT id::text AS id, email, name FROM users WHERE id = $1::bigint AND digest_opt_in',
-      [id],
-    );
-    const row = rows[0];
-    return row ? { id: row.id, email: row.email, displayName: row.name, values: { name: row.name } } : null;
-  },
+  loadRecipient: groupedLoader(loadRecipients),
 };
+
+/** The opted-in users among `ids`: one query for the recipients of many concurrent sends. */
+async function loadRecipients(db: Pool, ids: string[]): Promise<Recipient[]> {
+  const { rows } = await db.query<{ id: string; email: string; name: string }>(
+    'SELECT id::text AS id, email, name FROM users WHERE id = ANY($1::bigint[]) AND digest_opt_in',
+    [ids],
+  );
+  return rows.map((row) => ({ id: row.id, email: row.email, displayName: row.name, values: { name: row.name } }));
+}

@@ -8,6 +8,7 @@ import type { JobDefinition } from './types';
 
 export * from './types';
 export { oneOffJob, type OneOffJobOptions } from './one-off';
+export { groupedLoader } from './grouped-loader';
 
 /** One-off emails with the `notice` template, looked for every minute (`sendonce email schedule`). */
 export const scheduledNotices: JobDefinition = oneOffJob({ name: 'scheduled-notices', template: defaultTemplates.notice! });

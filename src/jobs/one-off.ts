@@ -8,6 +8,7 @@
  * first tick whose nominal time is at or after its due_at — whatever crashes, restarts or backfills happen.
  */
 import { templateVariables, type EmailTemplate } from '../templates';
+import { groupedLoader } from './grouped-loader';
 import type { JobDefinition } from './types';
 
 export interface OneOffJobOptions {
@@ -44,13 +45,12 @@ export function oneOffJob(options: OneOffJobOptions): JobDefinition {
       );
       return rows.map((r) => r.id);
     },
-    async loadRecipient(db, id) {
+    loadRecipient: groupedLoader(async (db, ids) => {
       const { rows } = await db.query<{ id: string; email: string; values: Record<string, string | number> }>(
-        `SELECT id::text AS id, email, "values" FROM scheduled_emails WHERE id = $1::bigint AND template = $2`,
-        [id, template],
+        `SELECT id::text AS id, email, "values" FROM scheduled_emails WHERE id = ANY($1::bigint[]) AND template = $2`,
+        [ids, template],
       );
-      const row = rows[0];
-      return row ? { id: row.id, email: row.email, values: row.values } : null;
-    },
+      return rows.map((row) => ({ id: row.id, email: row.email, values: row.values }));
+    }),
   };
 }

@@ -92,7 +92,11 @@ export interface JobDefinition {
   rateLimit?: RateLimit;
   /** Ids of eligible recipients after `afterId`, ordered, at most `limit`. Keyset, never OFFSET. */
   recipientPage(db: Pool, args: RecipientPageArgs): Promise<string[]>;
-  /** The recipient to send to, or null if no longer eligible (deleted, opted out since the page was read). */
+  /**
+   * The recipient to send to, or null if no longer eligible (deleted, opted out since the page was read).
+   * Called right after the claim, once per send; `groupedLoader(many)` (./grouped-loader.ts) builds one from a
+   * many-ids query so that concurrent sends share one statement.
+   */
   loadRecipient(db: Pool, id: string): Promise<Recipient | null>;
 }
 
