@@ -13,9 +13,12 @@ import { scrubAddresses } from '../smtp/classify';
 import type { ChunkInput, ChunkItemResult } from '../workflows/types';
 import { sendEmail, type SendDeps } from './send';
 
+const HEARTBEAT_EVERY_MS = 1_000;
+
 export async function sendChunk(deps: SendDeps, metrics: AppMetrics, input: ChunkInput): Promise<ChunkItemResult[]> {
   const ctx = Context.current();
   const { recipientIds, ...common } = input;
+  let lastBeat = 0;
   return Promise.all(
     recipientIds.map(async (recipientId): Promise<ChunkItemResult> => {
       try {
@@ -29,8 +32,12 @@ export async function sendChunk(deps: SendDeps, metrics: AppMetrics, input: Chun
         return { recipientId, outcome: 'failed', attempt: 1, error: { type, message, retryable: !NON_RETRYABLE_ERROR_TYPES.includes(type) } };
       } finally {
         // Liveness for the heartbeat timeout: a dead worker is noticed after one attempt timeout, not after
-        // the whole chunk's start-to-close budget.
-        ctx.heartbeat();
+        // the whole chunk's start-to-close budget. At most one call a second: each is a trip into the SDK's
+        // native core, and the timeout is tens of seconds.
+        if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
+          lastBeat = Date.now();
+          ctx.heartbeat();
+        }
       }
     }),
   );

@@ -2,15 +2,22 @@
 import { DEFAULT_RETRY, type JobDefinition, type SendRetryOptions } from '../jobs';
 import type { RunSettings } from '../workflows/types';
 
-/** Pages of this size keep each history segment well under Temporal's limits (see continueAsNewAfterEvents). */
-export const DEFAULT_PAGE_SIZE = 200;
-/** Hundreds at most: a workflow fails above 2,000 activities in flight; the worker runs 100 at once by default. */
-export const DEFAULT_MAX_IN_FLIGHT = 50;
 /**
- * Recipients per send activity. 25 makes Temporal's per-activity cost ~4 % of what it is with one activity
- * per recipient while a chunk still finishes in a fraction of a second; measured in BENCHMARKS.md.
+ * Ids per page (keyset). Pages are read ahead while the previous one is sent (workflows/page-feed.ts); 1,000 ids
+ * are ~10 KB in the history per page.
  */
-export const DEFAULT_CHUNK_SIZE = 25;
+export const DEFAULT_PAGE_SIZE = 1_000;
+/**
+ * Recipients in flight per run. Only SMTP_MAX_CONNECTIONS of them hold a claim and a connection at any moment
+ * (the send slots); the rest wait in the worker, so enough chunks are queued to hide each chunk's round trip
+ * through Temporal. Temporal fails a workflow above 2,000 activities in flight: capped at 500.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 400;
+/**
+ * Recipients per send activity. 50 cuts Temporal's per-activity cost (server and SDK) to ~2 % of one activity
+ * per recipient; 25 and 100 measured within a few percent of it (BENCHMARKS.md, sendonce variants).
+ */
+export const DEFAULT_CHUNK_SIZE = 50;
 /**
  * Each send costs ≥ 3 history events plus workflow-task events. The server suggests continue-as-new at ~4k
  * events and hard-fails at 50k; checking between pages at 4,000 keeps every segment under 10,000.

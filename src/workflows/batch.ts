@@ -8,7 +8,8 @@ import { ApplicationFailure, condition, continueAsNew, log, workflowInfo } from 
 import { bookkeeping, sendActivities } from './activity-proxies';
 import { nominalTime } from './nominal-time';
 import { registerProgressQuery, updateDetails, type ProgressBoard } from './progress';
-import { runPool } from './pool';
+import { PageFeed } from './page-feed';
+import { runLanes } from './pool';
 import { isStopped, type RunState } from './run-state';
 import { chunkSenders, sendChunk } from './send-chunk';
 import { sendOne } from './send-one';
@@ -77,57 +78,33 @@ async function begin(input: BatchInput, board: ProgressBoard): Promise<RunState 
   };
 }
 
-/** Returns true when the run should continue as new (more pages remain), false when it is finished. */
-async function processPages(jobName: string, state: RunState): Promise<boolean> {
-  const sendPage = pageSender(jobName, state);
-  const stopped = () => isStopped(state);
-  for (;;) {
-    if (stopped()) return false;
-    const ids = await nextPage(jobName, state);
-    if (ids.length === 0) return false;
-    await sendPage(ids);
-    updateDetails(state);
-    if (stopped()) return false;
-    state.cursor = ids[ids.length - 1]!;
-    if (ids.length < state.settings.pageSize) return false;
-    const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength >= state.settings.continueAsNewAfterEvents) return true;
-  }
-}
-
 /**
- * Sends one page with at most `maxInFlight` recipients in flight: in chunks of `chunkSize` per activity
- * (the fast path), or one activity per recipient when chunkSize is 1.
+ * Sends the recipients with at most `maxInFlight` of them in flight: in chunks of `chunkSize` per activity
+ * (the fast path), or one activity per recipient when chunkSize is 1; pages are read ahead (PageFeed).
+ * Returns true when the run should continue as new (more pages remain), false when it is finished.
  */
-function pageSender(jobName: string, state: RunState): (ids: string[]) => Promise<void> {
+async function processPages(jobName: string, state: RunState): Promise<boolean> {
   const { maxInFlight } = state.settings;
   // maxInFlight bounds recipients in flight on both paths: a chunk never holds more than that.
   const chunkSize = Math.min(state.settings.chunkSize, maxInFlight);
-  const stopped = () => isStopped(state);
+  const lanes = chunkSize <= 1 ? maxInFlight : Math.max(1, Math.floor(maxInFlight / chunkSize));
+  const send = unitSender(jobName, state, chunkSize);
+  const feed = new PageFeed(jobName, state, Math.max(1, chunkSize), lanes, () => updateDetails(state));
+  await runLanes(lanes, () => (isStopped(state) ? Promise.resolve(undefined) : feed.next()), send);
+  updateDetails(state);
+  if (isStopped(state)) return false;
+  state.cursor = feed.cursor;
+  return feed.continueAsNew;
+}
+
+function unitSender(jobName: string, state: RunState, chunkSize: number): (ids: string[]) => Promise<void> {
   if (chunkSize <= 1) {
     const sends = sendActivities(state.settings);
-    return (ids) => runPool(ids, maxInFlight, stopped, (recipientId) =>
-      sendOne(sends, { jobName, runId: state.runId, recipientId, window: state.window, fence: state.lock.fence }, state));
+    return ([recipientId]) =>
+      sendOne(sends, { jobName, runId: state.runId, recipientId: recipientId!, window: state.window, fence: state.lock.fence }, state);
   }
   const senders = chunkSenders(state);
-  const chunksInFlight = Math.max(1, Math.floor(maxInFlight / chunkSize));
-  return (ids) => runPool(chunksOf(ids, chunkSize), chunksInFlight, stopped, (chunk) => sendChunk(senders, jobName, chunk, state));
-}
-
-function chunksOf<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** The next page: from the job's recipient query (keyset), or from the redrive's own list of ids. */
-async function nextPage(jobName: string, state: RunState): Promise<string[]> {
-  const { pageSize } = state.settings;
-  if (state.recipientIds) {
-    const start = state.cursor === null ? 0 : state.recipientIds.indexOf(state.cursor) + 1;
-    return state.recipientIds.slice(start, start + pageSize);
-  }
-  return bookkeeping.fetchRecipientPage({ jobName, afterId: state.cursor, limit: pageSize, window: state.window, scheduledAt: state.scheduledAt });
+  return (chunk) => sendChunk(senders, jobName, chunk, state);
 }
 
 /** Renew the lock every third of its TTL while the run works; a failed renewal stops the run's sending. */

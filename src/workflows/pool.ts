@@ -18,3 +18,11 @@ export async function runPool<T>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
 }
+
+/** `lanes` loops, each taking the next item from `next()` until it returns undefined. */
+export async function runLanes<T>(lanes: number, next: () => Promise<T | undefined>, fn: (item: T) => Promise<void>): Promise<void> {
+  const lane = async () => {
+    for (let item = await next(); item !== undefined; item = await next()) await fn(item);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
+}

@@ -1,0 +1,74 @@
+/**
+ * Recipients as a stream of send units (chunks of ids) across pages, with the next page fetched while the
+ * current one is still being sent. Without it every page ended in a drain: the last chunks ran alone, then
+ * nothing was sent while the next page was read (BENCHMARKS.md, "page pipeline").
+ *
+ * Continue-as-new: before each page fetch the feed checks the history size; once over the threshold it fetches
+ * no more, the lanes send what was already fetched, and `cursor` (the last id fetched) is where the next run of
+ * the chain starts. Deterministic: plain promises and workflow activities only.
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import { bookkeeping } from './activity-proxies';
+import type { RunState } from './run-state';
+
+export class PageFeed {
+  private readonly units: string[][] = [];
+  private fetching: Promise<void> | null = null;
+  /** The recipient query returned a short page: nothing after it. */
+  private exhausted = false;
+  /** History is long: stop fetching and let the chain continue as new from `cursor`. */
+  continueAsNew = false;
+  /** The last recipient id fetched; all ids up to it are sent or in flight. */
+  cursor: string | null;
+
+  constructor(
+    private readonly jobName: string,
+    private readonly state: RunState,
+    private readonly unitSize: number,
+    /** Prefetch once fewer units than this remain (the number of lanes). */
+    private readonly lowWater: number,
+    private readonly onPage: () => void,
+  ) {
+    this.cursor = state.cursor;
+  }
+
+  /** The next unit to send, or undefined when the run has nothing more to send in this segment. */
+  async next(): Promise<string[] | undefined> {
+    for (;;) {
+      if (this.units.length <= this.lowWater) this.prefetch();
+      const unit = this.units.shift();
+      if (unit) return unit;
+      if (!this.fetching) return undefined;
+      await this.fetching;
+    }
+  }
+
+  private prefetch(): void {
+    if (this.fetching || this.exhausted || this.continueAsNew) return;
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength >= this.state.settings.continueAsNewAfterEvents) {
+      this.continueAsNew = true;
+      return;
+    }
+    this.fetching = this.fetchPage().finally(() => (this.fetching = null));
+  }
+
+  private async fetchPage(): Promise<void> {
+    const { pageSize } = this.state.settings;
+    const ids = await nextPage(this.jobName, this.state, this.cursor, pageSize);
+    if (ids.length < pageSize) this.exhausted = true;
+    if (ids.length === 0) return;
+    this.cursor = ids[ids.length - 1]!;
+    for (let i = 0; i < ids.length; i += this.unitSize) this.units.push(ids.slice(i, i + this.unitSize));
+    this.onPage();
+  }
+}
+
+/** The next page: from the job's recipient query (keyset), or from the redrive's own list of ids. */
+async function nextPage(jobName: string, state: RunState, cursor: string | null, limit: number): Promise<string[]> {
+  if (state.recipientIds) {
+    const start = cursor === null ? 0 : state.recipientIds.indexOf(cursor) + 1;
+    return state.recipientIds.slice(start, start + limit);
+  }
+  return bookkeeping.fetchRecipientPage({ jobName, afterId: cursor, limit, window: state.window, scheduledAt: state.scheduledAt });
+}
