@@ -1,7 +1,7 @@
 /**
  * SENDONCE_JOBS_MODULE for the benchmark's worker: the demo daily-digest job (same recipient query, loader and
  * template) under its own name, with its page size and in-flight bound from the environment
- * (BENCH_PAGE_SIZE, BENCH_MAX_IN_FLIGHT; unset = sendonce's defaults, 200 and 50).
+ * (BENCH_PAGE_SIZE, BENCH_MAX_IN_FLIGHT, BENCH_CHUNK_SIZE; unset = sendonce's defaults).
  */
 import { dailyDigest } from '../../src/jobs/daily-digest';
 import type { JobDefinition } from '../../src/jobs';
@@ -15,6 +15,7 @@ export const benchDigest: JobDefinition = {
   schedule: { every: '24h', catchupWindow: '1m', maxRunDuration: '30m' },
   ...(num(process.env.BENCH_PAGE_SIZE) ? { pageSize: num(process.env.BENCH_PAGE_SIZE) } : {}),
   ...(num(process.env.BENCH_MAX_IN_FLIGHT) ? { maxInFlight: num(process.env.BENCH_MAX_IN_FLIGHT) } : {}),
+  ...(num(process.env.BENCH_CHUNK_SIZE) ? { chunkSize: num(process.env.BENCH_CHUNK_SIZE) } : {}),
 };
 
 export const jobs = [benchDigest];

@@ -8,7 +8,9 @@
  *
  *   BENCH_QUICK=1        1,000 / 3,000 recipients, 1 repetition, report to a temp file (development)
  *   BENCH_SMALL / BENCH_LARGE / BENCH_REPS   override the sizes and repetitions
- *   BENCH_SKIP_LARGE=1   no large tick;   BENCH_VARIANTS=0   no tuned sendonce variant
+ *   BENCH_SKIP_LARGE=1   no large tick
+ *   BENCH_VARIANTS=0     no sendonce variants; "name:K=V,K=V;…" other ones (worker env; default list below)
+ *   BENCH_WORKER_NODE_ARGS  extra node flags for the sendonce worker (e.g. --cpu-prof --cpu-prof-dir=DIR)
  *   BENCH_OUT            where to write the report (default BENCHMARKS.md; quick: a temp file)
  */
 import { execFileSync } from 'node:child_process';
@@ -33,15 +35,43 @@ const LIMIT_CONCURRENCY = QUICK ? [5, 20] : [5, 10, 20, 50];
 const PEER_CONCURRENCY = QUICK ? [10, 50] : [10, 20, 50];
 const LARGE_DEADLINE_MS = Number(process.env.BENCH_LARGE_DEADLINE_MS ?? (QUICK ? 180_000 : 20 * 60_000));
 const SMALL_DEADLINE_MS = QUICK ? 120_000 : 10 * 60_000;
-const VARIANTS = process.env.BENCH_VARIANTS !== '0';
+const VARIANTS = parseVariants(process.env.BENCH_VARIANTS);
 const ROOT = path.resolve(__dirname, '../..');
 const OUT = process.env.BENCH_OUT ?? (QUICK ? path.join(os.tmpdir(), 'sendonce-BENCHMARKS.quick.md') : path.join(ROOT, 'BENCHMARKS.md'));
 
 const t0 = Date.now();
 const log = (m: string) => process.stdout.write(`[bench +${((Date.now() - t0) / 1000).toFixed(0)}s] ${m}\n`);
 
-/** The tuned sendonce variant (worker env): a bigger SMTP pool/send bound, more in flight, bigger pages. */
-const TUNED_ENV = { SMTP_MAX_CONNECTIONS: '20', BENCH_MAX_IN_FLIGHT: '200', BENCH_PAGE_SIZE: '500' };
+interface Variant {
+  name: string;
+  /** Worker environment on top of the main sendonce configuration. */
+  env: Record<string, string>;
+}
+
+/**
+ * Alternatives measured at the small size, one run each, each a change to the main configuration (worker
+ * environment only; BENCH_CHUNK_SIZE / BENCH_MAX_IN_FLIGHT / BENCH_PAGE_SIZE set the bench job's options).
+ */
+const DEFAULT_VARIANTS: Variant[] = [
+  { name: 'SMTP_MAX_CONNECTIONS 5 (the deployment default)', env: { SMTP_MAX_CONNECTIONS: '5' } },
+  { name: 'SMTP_MAX_CONNECTIONS 10', env: { SMTP_MAX_CONNECTIONS: '10' } },
+  { name: 'chunkSize 1 (one activity per recipient)', env: { BENCH_CHUNK_SIZE: '1' } },
+  { name: 'chunkSize 25', env: { BENCH_CHUNK_SIZE: '25' } },
+  { name: 'chunkSize 100', env: { BENCH_CHUNK_SIZE: '100' } },
+  { name: 'maxInFlight 200, pageSize 500', env: { BENCH_MAX_IN_FLIGHT: '200', BENCH_PAGE_SIZE: '500' } },
+];
+
+/** BENCH_VARIANTS=0: none; BENCH_VARIANTS="name:K=V,K=V;name2:K=V": these instead of the default list. */
+function parseVariants(spec: string | undefined): Variant[] {
+  if (spec === '0') return [];
+  if (!spec) return QUICK ? [] : DEFAULT_VARIANTS;
+  return spec.split(';').filter(Boolean).map((part) => {
+    const [name, kvs = ''] = part.split(':');
+    const env = Object.fromEntries(kvs.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    if (!name || Object.keys(env).some((k) => !k)) throw new Error(`BENCH_VARIANTS: cannot read "${part}" (expected name:K=V,K=V)`);
+    return { name, env };
+  });
+}
 
 interface Ctx {
   stack: Stack;
@@ -226,6 +256,8 @@ function pct(x: number): string {
 
 interface Report {
   groups: Group[];
+  /** The main sendonce configuration's worker environment (variants change it). */
+  mainEnv?: Record<string, string>;
   sweeps: Group[];
   variantGroups: Group[];
   machine: string;
@@ -320,10 +352,12 @@ i.e. lock, pages, sends, dead-letter branch, lock release and run summary includ
   jobs removed) on the same Redis; producer (addBulk by pages of 1,000) and worker in one process; fastest worker
   concurrency of ${PEER_CONCURRENCY.join('/')} is reported.
 - **sendonce** — one real tick per run: a schedule with a unique id, \`trigger(ScheduleOverlapPolicy.SKIP)\` →
-  \`batchWorkflow\` → one \`sendEmail\` activity per recipient → sink, with the Redis lock + fence, claims, dead-letter
-  branch and run summary on, the worker being \`src/worker.ts\` as a child process (default settings:
-  SMTP_MAX_CONNECTIONS 5 = concurrent sends, pageSize 200, maxInFlight 50, maxConcurrentActivityTaskExecutions 100,
-  continue-as-new checked after 4,000 events). Fresh worker process per size.
+  \`batchWorkflow\` → send activities of \`chunkSize\` recipients (each with its own claim, SMTP call and outcome row)
+  → sink, with the Redis lock + fence, claims, dead-letter branch and run summary on, the worker being
+  \`src/worker.ts\` as a child process with sendonce's job defaults (chunkSize 50, maxInFlight 400, pageSize 1,000 read
+  ahead, continue-as-new checked after 4,000 events, maxConcurrentActivityTaskExecutions 100) and
+  ${report.mainEnv ? Object.entries(report.mainEnv).map(([k, v]) => `${k}=${v}`).join(', ') : 'SMTP_MAX_CONNECTIONS=5'}
+  (as many SMTP connections as the fastest naive pipeline used). Fresh worker process per size.
 
 "Worker peak RSS" is the peak RSS of the process that sends: for the naive and BullMQ children the kernel's VmHWM
 (start-up included) and sampled VmRSS; for the sendonce worker VmRSS sampled every 200 ms during the ticks (a fresh
@@ -342,7 +376,7 @@ Ratios (median emails/s): **sendonce/limit = ${(S.median / L.median).toFixed(2)}
 ### Concurrency sweeps (${SMALL.toLocaleString('en-US')} recipients, one run each)
 
 ${table(report.sweeps)}
-${report.variantGroups.length ? `\n### sendonce variants (worker environment only, no code change)\n\n${table(report.variantGroups)}\n\nTuned = ${Object.entries(TUNED_ENV).map(([k, v]) => `${k}=${v}`).join(', ')}.\n` : ''}
+${report.variantGroups.length ? `\n### sendonce variants (${SMALL.toLocaleString('en-US')} recipients, one run each; each changes one setting of the main configuration)\n\n${table(report.variantGroups)}\n` : ''}
 ### CPU by process (% of one core over the runs' wall time; ${os.cpus().length} cores = ${os.cpus().length * 100} %)
 
 ${cpuTable([...report.groups, ...report.variantGroups])}
@@ -412,12 +446,16 @@ async function main(): Promise<void> {
   const skipLarge = Boolean(process.env.BENCH_SKIP_LARGE);
   const sizes = [{ recipients: SMALL, reps: REPS, deadlineMs: SMALL_DEADLINE_MS }];
   if (!skipLarge) sizes.push({ recipients: LARGE, reps: 1, deadlineMs: LARGE_DEADLINE_MS });
-  const def = await sendonceGroup(ctx, driver, sendonceDb, 'default', {}, sizes);
+  // sendonce gets as many SMTP connections as the fastest naive pipeline used; the job's own options are
+  // sendonce's defaults (src/activities/settings.ts).
+  const smtpConnections = limit.best[0]!.variant.replace('c=', '');
+  const mainEnv = { SMTP_MAX_CONNECTIONS: smtpConnections };
+  const def = await sendonceGroup(ctx, driver, sendonceDb, 'main', mainEnv, sizes);
   const variantGroups: Group[] = [];
-  if (VARIANTS) {
-    log('--- sendonce, tuned variant');
-    const tuned = await sendonceGroup(ctx, driver, sendonceDb, 'tuned', TUNED_ENV, [{ recipients: SMALL, reps: 1, deadlineMs: SMALL_DEADLINE_MS }]);
-    variantGroups.push({ title: `sendonce ${SMALL.toLocaleString('en-US')}, tuned`, scenario: 'sendonce', runs: tuned[0]!.runs });
+  for (const [i, v] of VARIANTS.entries()) {
+    log(`--- sendonce, variant ${v.name}: ${JSON.stringify(v.env)}`);
+    const runs = await sendonceGroup(ctx, driver, sendonceDb, `v${i + 1}`, { ...mainEnv, ...v.env }, [{ recipients: SMALL, reps: 1, deadlineMs: SMALL_DEADLINE_MS }]);
+    variantGroups.push({ title: `sendonce ${SMALL.toLocaleString('en-US')}, ${v.name}`, scenario: 'sendonce', runs: runs[0]!.runs });
   }
 
   const bestC = (runs: RunRecord[]) => runs[0]!.variant.replace('c=', '');
@@ -435,6 +473,7 @@ async function main(): Promise<void> {
     groups,
     sweeps,
     variantGroups,
+    mainEnv,
     machine: `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} (${os.arch()})`,
     versions: versions(),
     loadBefore,

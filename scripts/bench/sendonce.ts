@@ -24,7 +24,9 @@ export interface WorkerChild {
 }
 
 export async function startWorker(env: Record<string, string>): Promise<WorkerChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/worker.ts')], {
+  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (profiling).
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/worker.ts')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
