@@ -84,8 +84,17 @@ async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResul
   const retry = resolveRetry(job, deps.retryDefaults);
   const key = keyFor(job, input.recipientId, input.window);
   const messageId = messageIdFor(key, deps.messageIdDomain);
-  const log = deps.logger.child({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, attempt: attemptNo });
+  // Built only when something is logged: a child logger per send was ~1 % of the worker's CPU (BENCHMARKS.md).
+  let child: Logger | undefined;
+  const log = () => (child ??= deps.logger.child({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, attempt: attemptNo }));
 
+  // The recipient is read alongside the claim, not after it: two independent round trips in the time of one
+  // while this send holds its SMTP slot. A duplicate wastes the read (grouped with others, so cheap); an
+  // ineligible recipient gives its fresh claim back. The read's error is handled after the claim, as before.
+  const loading = job.loadRecipient(deps.pool, input.recipientId).then(
+    (recipient) => ({ recipient }),
+    (error: unknown) => ({ error }),
+  );
   const claimed: ClaimResult = await claim(deps.pool, {
     key,
     jobName: job.name,
@@ -103,10 +112,10 @@ async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResul
     case 'duplicate':
       return { outcome: 'skipped_dedupe', attempt: attemptNo };
     case 'fenced':
-      log.warn({ fence: input.fence }, 'claim_refused_stale_fence');
+      log().warn({ fence: input.fence }, 'claim_refused_stale_fence');
       return { outcome: 'fenced', attempt: attemptNo };
     case 'lost':
-      log.warn('send_outcome_unknown_attempt_lost');
+      log().warn('send_outcome_unknown_attempt_lost');
       return { outcome: 'unknown', attempt: attemptNo };
     case 'busy':
       throw new ClaimBusyError(`key for recipient ${input.recipientId} is claimed by a live attempt`);
@@ -119,7 +128,9 @@ async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResul
 
   let message;
   try {
-    const recipient = await job.loadRecipient(deps.pool, input.recipientId);
+    const loaded = await loading;
+    if ('error' in loaded) throw loaded.error;
+    const { recipient } = loaded;
     if (!recipient) {
       await abandon(deps.pool, key, attempt);
       return { outcome: 'ineligible', attempt: attemptNo };
@@ -154,14 +165,14 @@ async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResul
     if (outcome.kind === 'sent') {
       const reason = outcome.partialRejections ? `${outcome.partialRejections} cc recipient(s) rejected` : undefined;
       await markSent(deps.pool, key, attempt, { smtpResponse: scrubAddresses(String(info.response ?? '')), reason });
-      log.debug({ messageId }, 'email_sent');
+      if (deps.logger.isLevelEnabled('debug')) log().debug({ messageId }, 'email_sent');
       return { outcome: 'sent', attempt: attemptNo };
     }
     failure = outcome;
   } catch (err) {
     failure = classifySendError(err);
   }
-  return recordFailure(deps, { key, attempt, failure, resends: claimed.resends, job, recipientId: input.recipientId, attemptNo, log });
+  return recordFailure(deps, { key, attempt, failure, resends: claimed.resends, job, recipientId: input.recipientId, attemptNo, log: log() });
 }
 
 interface FailureContext {

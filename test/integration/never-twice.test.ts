@@ -265,3 +265,30 @@ test('one activity per recipient (chunkSize 1) also continues as new and deliver
   const chain = await historyChain(h, handle.workflowId, handle.firstExecutionRunId);
   assert.ok(chain.length > 1, `continued as new: ${JSON.stringify(chain)}`);
 });
+
+test('opted out after the page was read: no email, no claim left behind, counted ineligible; the others are sent', async (t) => {
+  const job = testJob();
+  const optedOut = new Set<string>();
+  // The page query still returns them; between the page and the send they opt out (the loader then sees it).
+  const racing: JobDefinition = {
+    ...job,
+    async loadRecipient(db, id) {
+      if (optedOut.has(id)) await db.query('UPDATE users SET digest_opt_in = false WHERE id = $1::bigint', [id]);
+      return job.loadRecipient(db, id);
+    },
+  };
+  const h = await harnessFor(t, [racing]);
+  const addresses = emails(60);
+  const ids = await h.seedUsers(addresses);
+  ids.filter((_, i) => i % 3 === 0).forEach((id) => optedOut.add(id));
+
+  const summary = await runBatch(h, racing);
+  assert.equal(summary.outcome, 'completed');
+  assert.equal(summary.stats.ineligibleCount, optedOut.size);
+  assert.equal(summary.stats.sentCount, ids.length - optedOut.size);
+  assertCountsAddUp(summary, ids.length);
+  const rows = await sendRows(h, racing);
+  for (const id of optedOut) assert.equal(rows.get(id), undefined, `recipient ${id}: its claim was given back`);
+  assert.equal(h.sink.count, ids.length - optedOut.size);
+  for (const [i, a] of addresses.entries()) assert.equal(h.sink.messagesTo(a).length, optedOut.has(ids[i]!) ? 0 : 1, a);
+});
