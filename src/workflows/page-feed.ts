@@ -3,19 +3,26 @@
  * current one is still being sent. Without it every page ended in a drain: the last chunks ran alone, then
  * nothing was sent while the next page was read (BENCHMARKS.md, "page pipeline").
  *
- * Continue-as-new: before each page fetch the feed checks the history size; once over the threshold it fetches
- * no more, the lanes send what was already fetched, and `cursor` (the last id fetched) is where the next run of
- * the chain starts. Deterministic: plain promises and workflow activities only.
+ * Continue-as-new: before each page fetch the feed checks whether the history, with what is fetched and that
+ * page, would pass the threshold; then it fetches no more, the lanes send what was already fetched, and
+ * `cursor` (the last id fetched) is where the next run of the chain starts. Deterministic: plain promises and workflow activities only.
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { bookkeeping } from './activity-proxies';
 import type { RunState } from './run-state';
+
+/**
+ * History events one send unit adds, at most: its activity's scheduled/started/completed, and a workflow task
+ * (scheduled/started/completed) when its completion arrives alone.
+ */
+const EVENTS_PER_UNIT = 6;
 
 export class PageFeed {
   private readonly units: string[][] = [];
   private fetching: Promise<void> | null = null;
   /** The recipient query returned a short page: nothing after it. */
   private exhausted = false;
+  private fetchedAny = false;
   /** History is long: stop fetching and let the chain continue as new from `cursor`. */
   continueAsNew = false;
   /** The last recipient id fetched; all ids up to it are sent or in flight. */
@@ -45,15 +52,29 @@ export class PageFeed {
 
   private prefetch(): void {
     if (this.fetching || this.exhausted || this.continueAsNew) return;
-    const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength >= this.state.settings.continueAsNewAfterEvents) {
+    if (this.fetchedAny && this.historyWouldOverflow()) {
       this.continueAsNew = true;
       return;
     }
     this.fetching = this.fetchPage().finally(() => (this.fetching = null));
   }
 
+  /**
+   * Would the units already fetched, those in flight and one more page take the history past the threshold?
+   * Counting them before the fetch keeps a segment near the threshold whatever the page and chunk sizes
+   * (one activity per recipient with pages of 1,000 reached 9,337 events when only the current length was
+   * checked). Each segment fetches at least one page, so a run always makes progress.
+   */
+  private historyWouldOverflow(): boolean {
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested) return true;
+    const pageUnits = Math.ceil(this.state.settings.pageSize / this.unitSize);
+    const units = this.units.length + this.lowWater + pageUnits;
+    return info.historyLength + units * EVENTS_PER_UNIT >= this.state.settings.continueAsNewAfterEvents;
+  }
+
   private async fetchPage(): Promise<void> {
+    this.fetchedAny = true;
     const { pageSize } = this.state.settings;
     const ids = await nextPage(this.jobName, this.state, this.cursor, pageSize);
     if (ids.length < pageSize) this.exhausted = true;
