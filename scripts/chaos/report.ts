@@ -129,7 +129,7 @@ export const FINDINGS = [
   '- **`unknown` is conservative.** A send whose SMTP reply arrives while Postgres is down, or whose worker dies',
   '  with the message at the server, ends `unknown` and is not resent — so "delivered" can exceed',
   '  "expected − unknown − dead": those keys reached the sink once, and say they may have.',
-  '- Scenario 11 needs libfaketime (Debian package `faketime`, LD_PRELOAD); scripts/bootstrap.sh does not install it.',
+  '- Scenario 11 needs libfaketime (Debian package `faketime`, LD_PRELOAD); `npm run chaos` installs it with apt when running as root, else says so.',
   '- Counts depend on where the random fault lands and on the machine\'s load; the invariants may not.',
   '',
 ];
