@@ -35,7 +35,6 @@ const LIMIT_CONCURRENCY = QUICK ? [5, 20] : [5, 10, 20, 50];
 const PEER_CONCURRENCY = QUICK ? [10, 50] : [10, 20, 50];
 const LARGE_DEADLINE_MS = Number(process.env.BENCH_LARGE_DEADLINE_MS ?? (QUICK ? 180_000 : 20 * 60_000));
 const SMALL_DEADLINE_MS = QUICK ? 120_000 : 10 * 60_000;
-const VARIANTS = parseVariants(process.env.BENCH_VARIANTS);
 const ROOT = path.resolve(__dirname, '../..');
 const OUT = process.env.BENCH_OUT ?? (QUICK ? path.join(os.tmpdir(), 'sendonce-BENCHMARKS.quick.md') : path.join(ROOT, 'BENCHMARKS.md'));
 
@@ -49,7 +48,7 @@ interface Variant {
 }
 
 /**
- * Alternatives measured at the small size, one run each, each a change to the main configuration (worker
+ * Alternatives measured at the small size (REPS runs each, on one fresh worker like the main tick), each a change to the main configuration (worker
  * environment only; BENCH_CHUNK_SIZE / BENCH_MAX_IN_FLIGHT / BENCH_PAGE_SIZE set the bench job's options).
  */
 const DEFAULT_VARIANTS: Variant[] = [
@@ -72,6 +71,8 @@ function parseVariants(spec: string | undefined): Variant[] {
     return { name, env };
   });
 }
+
+const VARIANTS = parseVariants(process.env.BENCH_VARIANTS);
 
 interface Ctx {
   stack: Stack;
@@ -376,7 +377,7 @@ Ratios (median emails/s): **sendonce/limit = ${(S.median / L.median).toFixed(2)}
 ### Concurrency sweeps (${SMALL.toLocaleString('en-US')} recipients, one run each)
 
 ${table(report.sweeps)}
-${report.variantGroups.length ? `\n### sendonce variants (${SMALL.toLocaleString('en-US')} recipients, one run each; each changes one setting of the main configuration)\n\n${table(report.variantGroups)}\n` : ''}
+${report.variantGroups.length ? `\n### sendonce variants (${SMALL.toLocaleString('en-US')} recipients; each changes one setting of the main configuration)\n\n${table(report.variantGroups)}\n` : ''}
 ### CPU by process (% of one core over the runs' wall time; ${os.cpus().length} cores = ${os.cpus().length * 100} %)
 
 ${cpuTable([...report.groups, ...report.variantGroups])}
@@ -454,7 +455,7 @@ async function main(): Promise<void> {
   const variantGroups: Group[] = [];
   for (const [i, v] of VARIANTS.entries()) {
     log(`--- sendonce, variant ${v.name}: ${JSON.stringify(v.env)}`);
-    const runs = await sendonceGroup(ctx, driver, sendonceDb, `v${i + 1}`, { ...mainEnv, ...v.env }, [{ recipients: SMALL, reps: 1, deadlineMs: SMALL_DEADLINE_MS }]);
+    const runs = await sendonceGroup(ctx, driver, sendonceDb, `v${i + 1}`, { ...mainEnv, ...v.env }, [{ recipients: SMALL, reps: REPS, deadlineMs: SMALL_DEADLINE_MS }]);
     variantGroups.push({ title: `sendonce ${SMALL.toLocaleString('en-US')}, ${v.name}`, scenario: 'sendonce', runs: runs[0]!.runs });
   }
 
