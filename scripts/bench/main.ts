@@ -22,7 +22,7 @@ import { CounterReader, cpuMeter, loadAverage, rssSampler, statusField, type Cou
 import { runNaive, type LoadResult } from './naive';
 import { runPeer } from './bullmq-peer';
 import { cpuPerEmailTable, cpuTable, groupStats, median, table, type Group, type RunRecord } from './report';
-import { TickDriver, startWorker, type WorkerChild } from './sendonce';
+import { TickDriver, startWorker, workerV8Flags, type WorkerChild } from './sendonce';
 import { eligible, onStop, resetSends, seedUsers, startStack, stopAll, type Stack } from './services';
 import { startSinkProcess, type SinkProcess } from './sink';
 import type { ChildRun } from './child';
@@ -149,6 +149,7 @@ async function measureTick(
   const tick = await driver.tick(taskQueue, `${variant}-${recipients}`, deadlineMs);
   const cpu = meter.stop();
   rss.stop();
+  if (process.env.BENCH_DEBUG) log(`worker VmRSS per second (MB): ${rss.timeline().map((b) => (b / 2 ** 20).toFixed(0)).join(' ')}`);
   const after = await ctx.counters.read(db.name);
   const sink = await ctx.sink.stats();
   const d = CounterReader.delta(before, after);
@@ -355,7 +356,8 @@ i.e. lock, pages, sends, dead-letter branch, lock release and run summary includ
 - **sendonce** — one real tick per run: a schedule with a unique id, \`trigger(ScheduleOverlapPolicy.SKIP)\` →
   \`batchWorkflow\` → send activities of \`chunkSize\` recipients (each with its own claim, SMTP call and outcome row)
   → sink, with the Redis lock + fence, claims, dead-letter branch and run summary on, the worker being
-  \`src/worker.ts\` as a child process with sendonce's job defaults (chunkSize 50, maxInFlight 400, pageSize 1,000 read
+  \`src/worker.ts\` as a child process (node ${workerV8Flags().join(' ')}, as package.json's \`worker\` script and the
+  Dockerfile run it) with sendonce's job defaults (chunkSize 50, maxInFlight 400, pageSize 1,000 read
   ahead, continue-as-new checked after 4,000 events, maxConcurrentActivityTaskExecutions 100) and
   ${report.mainEnv ? Object.entries(report.mainEnv).map(([k, v]) => `${k}=${v}`).join(', ') : 'SMTP_MAX_CONNECTIONS=5'}
   (as many SMTP connections as the fastest naive pipeline used). Fresh worker process per size.

@@ -63,15 +63,21 @@ export function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | und
 }
 
 /** Samples VmRSS every 200 ms; peak() also consults VmHWM (the kernel's own high-water mark). */
-export function rssSampler(pid: number): { peak(): number; stop(): void } {
+export function rssSampler(pid: number): { peak(): number; stop(): void; timeline(): number[] } {
   let peak = statusField(pid, 'VmRSS') ?? 0;
+  const perSecond: number[] = [];
+  let n = 0;
   const timer = setInterval(() => {
-    peak = Math.max(peak, statusField(pid, 'VmRSS') ?? 0);
+    const rss = statusField(pid, 'VmRSS') ?? 0;
+    peak = Math.max(peak, rss);
+    if (n++ % 5 === 0) perSecond.push(rss);
   }, 200);
   timer.unref();
   return {
     peak: () => peak,
     stop: () => clearInterval(timer),
+    /** VmRSS once a second, for seeing whether memory grows during a tick. */
+    timeline: () => perSecond,
   };
 }
 

@@ -5,6 +5,7 @@
  * configured only by the environment (like test/support/worker-process.ts), so its RSS and CPU are its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
@@ -17,6 +18,12 @@ import { onStop } from './services';
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** The `--max-…` V8 flags of package.json's `worker` script: the benchmark runs the worker as deployed. */
+export function workerV8Flags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  return pkg.scripts.worker!.split(' ').filter((t) => t.startsWith('--max-'));
+}
+
 export interface WorkerChild {
   pid: number;
   child: ChildProcess;
@@ -24,8 +31,9 @@ export interface WorkerChild {
 }
 
 export async function startWorker(env: Record<string, string>): Promise<WorkerChild> {
-  // BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (profiling).
-  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // The V8 flags of the deployed worker (package.json's `worker` script, the Dockerfile), unless
+  // BENCH_WORKER_NODE_ARGS replaces them (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile).
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? workerV8Flags().join(' ')).split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/worker.ts')], {
     cwd: ROOT,
     env: {
