@@ -405,7 +405,7 @@ ${profile}
 - ${report.machine}
 - Load average (1/5/15 min) before: ${report.loadBefore}; after: ${report.loadAfter}.` +
     (parseFloat(report.loadBefore) > 1 || parseFloat(report.loadAfter) > 2
-      ? ' **The machine was otherwise busy** (other engineers\' test suites ran concurrently on these 2 cores): absolute figures are noisy, and since the load changed during the run, the ratios carry that noise too (the later scenarios, the sendonce ticks, probably met more contention than limit and peer).'
+      ? ' **The load average before the run was above 1**: something was running on these 2 cores just before or during it (the 1-minute average also carries earlier runs for a few minutes), so absolute figures are noisy; scenarios measured at different moments (limit, peer, sendonce) carry that noise into the ratios.'
       : '') +
     `
 ${Object.entries(report.versions).map(([k, v]) => `- ${k}: ${v}`).join('\n')}
