@@ -17,8 +17,22 @@ export const CHAOS_RETRY: SendRetryOptions = {
   totalTimeoutMs: 90_000,
 };
 
+/**
+ * Chunks of 25 with 50 recipients in flight (the defaults are 100 and 400): a scenario's 150 recipients make six
+ * send activities handed out two at a time, so the two workers of scenarios 2 and 11 both take part in a run
+ * (with all chunks scheduled at once, one worker's pollers could take them all) and a fault lands among several
+ * chunks, not in one of two.
+ */
+const CHAOS_CHUNKS = { chunkSize: 25, maxInFlight: 50 };
+
 /** unknownPolicy 'record': an ambiguous send is recorded `unknown` and never resent. */
-export const chaosDigest: JobDefinition = { ...dailyDigest, name: 'chaos-digest', retry: CHAOS_RETRY, unknownPolicy: 'record' };
+export const chaosDigest: JobDefinition = {
+  ...dailyDigest,
+  name: 'chaos-digest',
+  retry: CHAOS_RETRY,
+  unknownPolicy: 'record',
+  ...CHAOS_CHUNKS,
+};
 
 /** unknownPolicy 'resend-once': one more copy with the same Message-ID after an ambiguous send. */
 export const chaosDigestResend: JobDefinition = {
@@ -26,6 +40,7 @@ export const chaosDigestResend: JobDefinition = {
   name: 'chaos-digest-resend',
   retry: CHAOS_RETRY,
   unknownPolicy: 'resend-once',
+  ...CHAOS_CHUNKS,
 };
 
 /** Ten-minute ticks for the schedule scenario (duplicate triggers, backfill); daily windows like the demo. */
