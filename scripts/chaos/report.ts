@@ -72,7 +72,7 @@ export function renderReport(results: RepetitionResult[], info: RunInfo): string
     '',
     `${allPassed ? 'Every repetition of every scenario held all four invariants.' : '**Some repetitions broke an invariant — see the details.**'}`,
     '',
-    `- commit: \`${git(['rev-parse', 'HEAD'])}\`${git(['status', '--porcelain', '--untracked-files=no']) ? ' (working tree had uncommitted changes by parallel work)' : ''}`,
+    `- commit: \`${git(['rev-parse', 'HEAD'])}\`${git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':!package-lock.json']) ? ' (the working tree had uncommitted changes)' : ''}`,
     `- date: ${info.startedAt.toISOString()} → ${info.finishedAt.toISOString()} (${minutes} min)`,
     `- machine: ${machine()}`,
     `- load average (1/5/15 min) before: ${load(info.loadBefore)}, after: ${load(info.loadAfter)}`,
