@@ -50,18 +50,10 @@ export type ClaimResult =
 
 const LOST_REASON = 'attempt lost after claim: the outcome was not recorded before the claim lease expired';
 
-/** Fast path: one INSERT … ON CONFLICT DO NOTHING that also checks the fence. */
-const INSERT_CLAIM = `
-  INSERT INTO email_sends
-    (idempotency_key, job_name, template, recipient_id, window_key, state, attempts, fence, run_id, message_id, lease_until)
-  SELECT $1, $2, $3, $4, $5, 'claimed', 1, $6, $7, $8, now() + $9 * interval '1 millisecond'
-   WHERE $6 >= COALESCE((SELECT current_fence FROM job_fences WHERE job_name = $2), 0)
-  ON CONFLICT (idempotency_key) DO NOTHING
-  RETURNING attempts, resends`;
-
 /**
- * INSERT_CLAIM for many keys in one statement (group commit, src/db/coalesce.ts): the same per-row fence check
- * and ON CONFLICT DO NOTHING. Rows go in key order, so two workers' batches cannot deadlock on each other.
+ * Fast path: INSERT … ON CONFLICT DO NOTHING that also checks the fence, for one key or for the keys of many
+ * concurrent sends (group commit, src/db/coalesce.ts). Rows go in key order, so two workers' batches cannot
+ * deadlock on each other.
  */
 const INSERT_CLAIMS = `
   INSERT INTO email_sends
@@ -76,16 +68,9 @@ const INSERT_CLAIMS = `
 
 type Inserted = { attempts: number; resends: number } | null;
 
-async function insertClaim(pool: Pool, req: ClaimRequest): Promise<Inserted> {
-  const { rows } = await pool.query<{ attempts: number; resends: number }>(INSERT_CLAIM, [
-    req.key, req.jobName, req.template, req.recipientId, req.window, req.fence, req.runId, req.messageId, req.leaseMs,
-  ]);
-  return rows[0] ?? null;
-}
-
-async function insertClaims(pool: Pool, reqs: ClaimRequest[]): Promise<Inserted[]> {
+async function insertClaims(db: Pool | PoolClient, reqs: ClaimRequest[]): Promise<Inserted[]> {
   const col = <K extends keyof ClaimRequest>(k: K) => reqs.map((r) => r[k]);
-  const { rows } = await pool.query<{ idempotency_key: string; attempts: number; resends: number }>(INSERT_CLAIMS, [
+  const { rows } = await db.query<{ idempotency_key: string; attempts: number; resends: number }>(INSERT_CLAIMS, [
     col('key'), col('jobName'), col('template'), col('recipientId'), col('window'), col('fence'), col('runId'), col('messageId'), col('leaseMs'),
   ]);
   const byKey = new Map(rows.map((r) => [r.idempotency_key, { attempts: r.attempts, resends: r.resends }]));
@@ -109,8 +94,8 @@ function batchersFor(pool: Pool): Batchers {
   let b = batchers.get(pool);
   if (!b) {
     b = {
-      insert: new Coalescer((reqs) => insertClaims(pool, reqs), (req) => insertClaim(pool, req)),
-      markSent: new Coalescer((marks) => markSentMany(pool, marks), (m) => markSentOne(pool, m)),
+      insert: new Coalescer((reqs) => insertClaims(pool, reqs), async (req) => (await insertClaims(pool, [req]))[0] ?? null),
+      markSent: new Coalescer((marks) => markSentMany(pool, marks), async (m) => (await markSentMany(pool, [m]))[0]!),
     };
     batchers.set(pool, b);
   }
@@ -150,10 +135,7 @@ async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResul
   const row = rows[0];
   // No row and the fence is fine: the insert lost a race with a delete (abandon). Claim again.
   if (!row) {
-    const again = await client.query<{ attempts: number; resends: number }>(INSERT_CLAIM, [
-      req.key, req.jobName, req.template, req.recipientId, req.window, req.fence, req.runId, req.messageId, req.leaseMs,
-    ]);
-    const r = again.rows[0];
+    const [r] = await insertClaims(client, [req]);
     return r ? { kind: 'claimed', attempt: r.attempts, resends: r.resends } : { kind: 'busy' };
   }
   switch (row.state) {
@@ -213,17 +195,6 @@ interface SentMark {
   key: string;
   attempt: number;
   details: SmtpDetails;
-}
-
-async function markSentOne(pool: Pool, { key, attempt, details }: SentMark): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    `UPDATE email_sends
-        SET state = 'sent', sent_at = now(), lease_until = NULL, last_smtp_code = $3, last_smtp_response = $4,
-            reason = $5, updated_at = now()
-      WHERE idempotency_key = $1 AND attempts = $2 AND state IN ('claimed', 'unknown')`,
-    [key, attempt, details.smtpCode ?? null, details.smtpResponse ?? null, details.reason ?? null],
-  );
-  return rowCount === 1;
 }
 
 async function markSentMany(pool: Pool, marks: SentMark[]): Promise<boolean[]> {

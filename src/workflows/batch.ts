@@ -89,7 +89,7 @@ async function processPages(jobName: string, state: RunState): Promise<boolean> 
   const chunkSize = Math.min(state.settings.chunkSize, maxInFlight);
   const lanes = chunkSize <= 1 ? maxInFlight : Math.max(1, Math.floor(maxInFlight / chunkSize));
   const send = unitSender(jobName, state, chunkSize);
-  const feed = new PageFeed(jobName, state, Math.max(1, chunkSize), lanes, () => updateDetails(state));
+  const feed = new PageFeed(jobName, state, chunkSize, lanes, () => updateDetails(state));
   await runLanes(lanes, () => (isStopped(state) ? Promise.resolve(undefined) : feed.next()), send);
   updateDetails(state);
   if (isStopped(state)) return false;
