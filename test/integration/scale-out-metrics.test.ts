@@ -5,6 +5,7 @@
  * show the counters moving and, summed over both workers, equal the run summary at the end.
  * Also: /healthz and /readyz, and the lock-skip counter.
  */
+import path from 'node:path';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
@@ -31,7 +32,8 @@ before(async () => {
   client = await temporalClient();
   await seedUsers(db.pool, emails(N, 'scale.example'));
   for (let i = 0; i < 2; i++) {
-    const env = await workerEnv({ databaseUrl: db.url, smtpPort: sink.port, taskQueue, lockKeyPrefix });
+    const extra = { SENDONCE_JOBS_MODULE: path.join(__dirname, '../fixtures/scale-jobs.ts') };
+    const env = await workerEnv({ databaseUrl: db.url, smtpPort: sink.port, taskQueue, lockKeyPrefix, extra });
     workers.push({ proc: await startWorkerProcess(env), metricsPort: env.METRICS_PORT, healthPort: env.HEALTH_PORT });
   }
 });
