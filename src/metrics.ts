@@ -7,12 +7,13 @@
  * library or registry to keep in step. (The exporter owns its port, so /healthz and /readyz live on
  * HEALTH_PORT, see health.ts.)
  *
- * Counters are bumped by the activities as each send finishes, so they move during a run; their totals per
- * run equal the run summary (sent, deduped, dead-lettered, unknown). `sendonce_send_retries` counts every
- * attempt after the first (also attempts that failed again), so it can exceed the summary's retryCount.
+ * The per-email counters are the run counts of src/contract/counts.ts, named `sendonce_emails_<count>`
+ * (metricOf). They are bumped by the activities as each send finishes, so they move during a run; per run they
+ * add up to the summary's counts — except `sendonce_emails_retries`, which counts every attempt after the first
+ * (also attempts that ended in a dead letter), so it can exceed the summary's `retries`.
  */
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricMeter } from '@temporalio/common';
-import type { SendOutcome } from './workflows/types';
+import { metricOf, type CountName, type SendOutcome, type SendState } from './contract';
 
 /** Run durations range from seconds to the schedule's maxRunDuration; the SDK default buckets stop at 10 s. */
 export const RUN_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
@@ -24,7 +25,7 @@ export interface AppMetrics {
   /** A send attempt threw (Temporal retries it, or the workflow dead-letters it). */
   sendAttemptFailed(jobName: string, errorType: string, attempt: number): void;
   /** The failure branch recorded the key's final state. */
-  deadLettered(jobName: string, state: string): void;
+  deadLettered(jobName: string, state: SendState): void;
   lockSkipped(jobName: string, reason: string): void;
   runFinished(jobName: string, outcome: string, durationMs: number): void;
 }
@@ -37,32 +38,49 @@ export const noMetrics: AppMetrics = {
   runFinished() {},
 };
 
+/** The counts that have a live per-email counter, with its help text. */
+const EMAIL_COUNTERS: Partial<Record<CountName, string>> = {
+  sent: 'Emails accepted by the SMTP server',
+  deduped: 'Recipients skipped: already sent, dead or unknown in this window',
+  dead: 'Recipients dead-lettered (permanent error or attempts exhausted)',
+  unknown: 'Sends whose outcome is unknown (SMTP may have accepted); never resent by default',
+  ineligible: 'Recipients no longer eligible when their turn came (deleted, opted out)',
+  retries: 'Send attempts after the first',
+  rateLimitWaits: 'Sends refused rate-limit budget (they wait on a durable timer; no attempt used)',
+};
+
+/** The count a send activity's outcome adds to. */
+const COUNT_OF_OUTCOME: Partial<Record<SendOutcome, CountName>> = {
+  sent: 'sent',
+  skipped_dedupe: 'deduped',
+  unknown: 'unknown',
+  ineligible: 'ineligible',
+  rate_limited: 'rateLimitWaits',
+};
+
 export function createAppMetrics(meter: MetricMeter): AppMetrics {
-  const counter = (name: string, description: string): MetricCounter => meter.createCounter(name, '', description);
-  const sent = counter('sendonce_emails_sent', 'Emails accepted by the SMTP server');
-  const deduped = counter('sendonce_emails_deduped', 'Recipients skipped: already sent, dead or unknown in this window');
-  const dead = counter('sendonce_emails_dead_lettered', 'Recipients dead-lettered (permanent error or attempts exhausted)');
-  const unknown = counter('sendonce_emails_unknown', 'Sends whose outcome is unknown (SMTP may have accepted); never resent by default');
-  const retries = counter('sendonce_send_retries', 'Send attempts after the first');
-  const attemptFailures = counter('sendonce_send_attempt_failures', 'Send attempts that failed, by error type');
-  const lockSkips = counter('sendonce_lock_skips', 'Runs skipped because the job lock was held or unreachable');
-  const runs = counter('sendonce_runs', 'Finished runs, by outcome');
+  const counters = new Map<CountName, MetricCounter>();
+  for (const [name, help] of Object.entries(EMAIL_COUNTERS) as Array<[CountName, string]>) {
+    counters.set(name, meter.createCounter(metricOf(name), '', help));
+  }
+  const bump = (name: CountName, job: string) => counters.get(name)!.add(1, { job });
+  const attemptFailures = meter.createCounter('sendonce_send_attempt_failures', '', 'Send attempts that failed, by error type');
+  const lockSkips = meter.createCounter('sendonce_lock_skips', '', 'Runs skipped because the job lock was held or unreachable');
+  const runs = meter.createCounter('sendonce_runs', '', 'Finished runs, by outcome');
   const duration: MetricHistogram = meter.createHistogram(RUN_DURATION_METRIC, 'float', '', 'Run duration (start row to finish)');
   const lastDuration: MetricGauge = meter.createGauge('sendonce_last_run_duration_seconds', 'float', '', 'Duration of the latest finished run');
   return {
     sendFinished(job, outcome, attempt) {
-      if (attempt > 1) retries.add(1, { job });
-      if (outcome === 'sent') sent.add(1, { job });
-      else if (outcome === 'skipped_dedupe') deduped.add(1, { job });
-      else if (outcome === 'unknown') unknown.add(1, { job });
+      if (attempt > 1) bump('retries', job);
+      const count = COUNT_OF_OUTCOME[outcome];
+      if (count) bump(count, job);
     },
     sendAttemptFailed(job, errorType, attempt) {
-      if (attempt > 1) retries.add(1, { job });
+      if (attempt > 1) bump('retries', job);
       attemptFailures.add(1, { job, error_type: errorType });
     },
     deadLettered(job, state) {
-      if (state === 'dead') dead.add(1, { job });
-      else unknown.add(1, { job });
+      bump(state === 'dead' ? 'dead' : state === 'sent' ? 'sent' : 'unknown', job);
     },
     lockSkipped(job, reason) {
       lockSkips.add(1, { job, reason });

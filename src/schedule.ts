@@ -15,8 +15,8 @@ import { ConfigError } from './errors';
 import { loadJobRegistry } from './jobs';
 import { connectClient, temporalTarget } from './temporal-connection';
 import type { JobDefinition } from './jobs';
-import { resolveRetry } from './activities/settings';
-import type { BatchInput } from './workflows/types';
+import { resolveRetry } from './retry';
+import type { BatchInput } from './contract';
 
 export const WORKFLOW_TYPE = 'batchWorkflow';
 

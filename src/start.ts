@@ -18,7 +18,7 @@ import { startRedisServer } from './stack/redis';
 import { startTemporalDevServer } from './stack/temporal';
 import { connectClient, connectWorker, temporalTarget } from './temporal-connection';
 import { createWorker, installRuntimeLogger, openResources } from './worker';
-import type { RunSummary } from './workflows/types';
+import type { RunSummary } from './contract';
 
 const STATE_DIR = path.resolve(__dirname, '..', '.sendonce');
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     const first = resources.jobs.all()[0]!;
     say(`triggering one run of ${first.name} now…`);
     const summary = await runOnce(client, scheduleIdFor(first.name), logger);
-    if (summary) say(`run summary: ${JSON.stringify({ runId: summary.runId, jobName: summary.jobName, window: summary.window, outcome: summary.outcome, ...summary.stats })}`);
+    if (summary) say(`run summary: ${JSON.stringify({ runId: summary.runId, jobName: summary.jobName, window: summary.window, outcome: summary.outcome, ...summary.counts })}`);
     say('where to look:');
     if (urls.temporalUi) say(`  Temporal Web UI  ${urls.temporalUi}/namespaces/${target.namespace}/schedules/${scheduleIdFor(first.name)}`);
     if (urls.inbox) say(`  Mail inbox       ${urls.inbox}`);

@@ -50,8 +50,3 @@ export function windowFor(nominal: Date, spec: WindowSpec): string {
   const day = `${p.year}-${p.month}-${p.day}`;
   return spec.granularity === 'daily' ? day : `${day}T${p.hour}`;
 }
-
-/** `email:{template}:{userId}:{window}` — the unit of "at most once". */
-export function idempotencyKey(template: string, recipientId: string, window: string): string {
-  return `email:${template}:${recipientId}:${window}`;
-}

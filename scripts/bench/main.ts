@@ -155,8 +155,8 @@ async function measureTick(
   const d = CounterReader.delta(before, after);
   const wallMs = tick.finishedAt - tick.triggeredAt;
   const s = tick.summary;
-  if (!tick.timedOut && (s?.outcome !== 'completed' || s.stats.sentCount !== recipients || sink.count !== recipients)) {
-    throw new Error(`sendonce ${recipients}: outcome ${s?.outcome}, sentCount ${s?.stats.sentCount}, sink ${sink.count}, expected ${recipients}`);
+  if (!tick.timedOut && (s?.outcome !== 'completed' || s.counts.sent !== recipients || sink.count !== recipients)) {
+    throw new Error(`sendonce ${recipients}: outcome ${s?.outcome}, sent ${s?.counts.sent}, sink ${sink.count}, expected ${recipients}`);
   }
   const rec: RunRecord = {
     scenario: 'sendonce',

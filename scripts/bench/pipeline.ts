@@ -7,7 +7,7 @@ import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import { getTemplate, renderTemplate } from '../../src/templates';
 import { messageIdFor } from '../../src/smtp/message-id';
-import { idempotencyKey } from '../../src/window';
+import { idempotencyKey } from '../../src/sends/key';
 
 export interface BenchRecipient {
   id: string;

@@ -12,7 +12,7 @@ import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { scheduleOptionsFor } from '../../src/schedule';
 import { stopChild } from '../../src/stack/redis';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import { benchDigest } from './jobs';
 import { onStop } from './services';
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveRetry } from '../../src/activities/settings';
+import { resolveRetry } from '../../src/retry';
 import { checkInvariants, type Figures } from './invariants';
 import { seededRandom, type Scenario, type ScenarioOutcome } from './scenario';
 import type { ChaosServices } from './stack';

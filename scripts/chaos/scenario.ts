@@ -5,7 +5,7 @@
  * A window whose run said `completed` gets no follow-up: a completed run must already account for everyone.
  */
 import type { JobDefinition } from '../../src/jobs/types';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import type { ServiceFaults } from './stack';
 import { sleep } from './stack';
 import { CHAOS_SCHEDULED_AT, CHAOS_WINDOW, type World } from './world';

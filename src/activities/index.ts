@@ -7,22 +7,16 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
-import type { JobRegistry, SendRetryOptions } from '../jobs';
+import type { ChunkInput, ChunkItemResult, LockAcquireResult, RunSummary, SendInput, SendResult, SendState, StartRunResult } from '../contract';
+import { LockUnavailableError } from '../errors';
+import type { JobRegistry } from '../jobs';
 import type { Logger } from '../logger';
-import { LockUnavailableError, type JobLock } from '../lock';
+import type { JobLock } from '../lock';
 import { noMetrics, observeSend, type AppMetrics } from '../metrics';
 import { messageIdFor } from '../smtp/message-id';
-import type {
-  LockAcquireResult,
-  RunSummary,
-  ChunkInput,
-  ChunkItemResult,
-  SendInput,
-  SendResult,
-  StartRunResult,
-} from '../workflows/types';
+import type { SendRetryOptions } from '../retry';
+import { recordDeadLetter } from '../sends';
 import { windowFor } from '../window';
-import { recordDeadLetter } from './dead-letters';
 import { createRateLimiter } from './rate-limit';
 import { recordRunFinish, recordRunStart } from './runs';
 import { keyFor, sendEmail } from './send';
@@ -96,7 +90,7 @@ export function createActivities(deps: ActivityDeps) {
         logger.error({ runId: input.runId, jobName: input.jobName, err: err.message }, 'job_skipped_lock_unavailable');
         metrics.lockSkipped(input.jobName, 'lock_unavailable');
         if (deps.lockUnavailable === 'fail') {
-          throw ApplicationFailure.nonRetryable(`lock store unreachable: ${err.message}`, 'LockUnavailableError');
+          throw ApplicationFailure.nonRetryable(`lock store unreachable: ${err.message}`, LockUnavailableError.name);
         }
         return { acquired: false, reason: 'lock_unavailable' };
       }
@@ -137,7 +131,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** The failure branch: returns the key's final state ('dead', or 'unknown' if it may have been sent). */
-    async recordDeadLetter(input: SendInput & { errorType: string; message: string }): Promise<string> {
+    async recordDeadLetter(input: SendInput & { errorType: string; message: string }): Promise<SendState> {
       const job = jobs.get(input.jobName);
       const key = keyFor(job, input.recipientId, input.window);
       const state = await recordDeadLetter(pool, {
@@ -164,7 +158,7 @@ export function createActivities(deps: ActivityDeps) {
         runId: summary.runId,
         outcome: summary.outcome,
         fence: summary.fence,
-        stats: summary.stats,
+        counts: summary.counts,
         error: input.error,
       });
       const line = {
@@ -176,7 +170,7 @@ export function createActivities(deps: ActivityDeps) {
         outcome: summary.outcome,
         reason: summary.reason,
         durationMs,
-        ...summary.stats,
+        ...summary.counts,
         ...(input.error ? { error: input.error } : {}),
       };
       metrics.runFinished(summary.jobName, summary.outcome, durationMs);

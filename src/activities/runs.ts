@@ -1,6 +1,6 @@
 /** job_runs: one row per batch run, written when it starts and when it ends (the run history). */
 import type { Pool } from 'pg';
-import type { RunStats } from '../workflows/types';
+import { COUNT_NAMES, columnOf, type RunCounts } from '../contract';
 
 export interface RunStart {
   runId: string;
@@ -22,22 +22,22 @@ export interface RunFinish {
   runId: string;
   outcome: string;
   fence?: number;
-  stats: RunStats;
+  counts: RunCounts;
   error?: string;
 }
 
+/** Every count has its column (src/contract/counts.ts): `sent = $5, deduped = $6, …`. */
+const COUNT_ASSIGNMENTS = COUNT_NAMES.map((name, i) => `${columnOf(name)} = $${i + 5}`).join(', ');
+
 /** Returns the run's duration in ms, measured by the database clock from the start row. */
 export async function recordRunFinish(pool: Pool, run: RunFinish): Promise<number> {
-  const s = run.stats;
   const { rows } = await pool.query<{ duration_ms: number }>(
     `UPDATE job_runs
         SET finished_at = now(), duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int,
-            outcome = $2, fence = $3, processed_count = $4, sent_count = $5, skipped_dedupe_count = $6,
-            failed_count = $7, dead_lettered_count = $8, unknown_count = $9, error = $10
+            outcome = $2, fence = $3, error = $4, ${COUNT_ASSIGNMENTS}
       WHERE run_id = $1
       RETURNING duration_ms`,
-    [run.runId, run.outcome, run.fence ?? null, s.processedCount, s.sentCount, s.skippedDedupeCount, s.failedCount,
-      s.deadLetteredCount, s.unknownCount, run.error ?? null],
+    [run.runId, run.outcome, run.fence ?? null, run.error ?? null, ...COUNT_NAMES.map((name) => run.counts[name])],
   );
   return rows[0]?.duration_ms ?? 0;
 }

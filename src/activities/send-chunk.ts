@@ -7,10 +7,10 @@
  * as its own activity under the job's bounded RetryPolicy, so retry bounds and dead letters stay per recipient.
  */
 import { Context } from '@temporalio/activity';
-import { NON_RETRYABLE_ERROR_TYPES } from '../errors';
+import type { ChunkInput, ChunkItemResult } from '../contract';
 import type { AppMetrics } from '../metrics';
+import { isRetryable } from '../retry';
 import { scrubAddresses } from '../smtp/classify';
-import type { ChunkInput, ChunkItemResult } from '../workflows/types';
 import { sendEmail, type SendDeps } from './send';
 
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -29,7 +29,7 @@ export async function sendChunk(deps: SendDeps, metrics: AppMetrics, input: Chun
         const type = (err as Error)?.name ?? 'Error';
         metrics.sendAttemptFailed(input.jobName, type, 1);
         const message = scrubAddresses((err as Error)?.message ?? String(err));
-        return { recipientId, outcome: 'failed', attempt: 1, error: { type, message, retryable: !NON_RETRYABLE_ERROR_TYPES.includes(type) } };
+        return { recipientId, outcome: 'failed', attempt: 1, error: { type, message, retryable: isRetryable(type) } };
       } finally {
         // Liveness for the heartbeat timeout: a dead worker is noticed after one attempt timeout, not after
         // the whole chunk's start-to-close budget. At most one call a second: each is a trip into the SDK's

@@ -1,32 +1,23 @@
 /**
- * One recipient, one attempt: claim the key in Postgres (committed), render, SMTP, record the outcome.
- * Temporal retries this activity under the job's bounded RetryPolicy; each retry re-enters through claim(),
- * which decides from the row whether this attempt may send.
+ * One recipient, one attempt, in four steps: claim the key in Postgres (committed) → prepare the message →
+ * deliver it over SMTP → record the outcome (record.ts). Temporal retries this activity under the job's bounded
+ * RetryPolicy; each retry re-enters through the claim, which decides from the row whether this attempt may send.
  */
 import { Context } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
-import {
-  AttemptsExhaustedError,
-  ClaimBusyError,
-  InvalidRecipientError,
-  SmtpAmbiguousError,
-  SmtpAuthError,
-  SmtpPermanentError,
-  SmtpTransientError,
-} from '../errors';
-import type { JobDefinition, JobRegistry, SendRetryOptions } from '../jobs';
+import type { SendInput, SendResult } from '../contract';
+import { AttemptsExhaustedError, ClaimBusyError } from '../errors';
+import type { JobDefinition, JobRegistry } from '../jobs';
 import type { Logger } from '../logger';
-import { assertValidAddress, assertValidDisplayName } from '../smtp/address';
-import { classifySendError, classifySendInfo, scrubAddresses, type SmtpFailure } from '../smtp/classify';
+import { resolveRetry, type SendRetryOptions } from '../retry';
+import { classifySendError, classifySendInfo } from '../smtp/classify';
 import { messageIdFor } from '../smtp/message-id';
-import { renderTemplate } from '../templates';
-import { idempotencyKey } from '../window';
-import type { SendInput, SendResult } from '../workflows/types';
-import { abandon, claim, markFailed, markSent, markUnknown, type ClaimResult } from './claims';
+import { abandon, claim, idempotencyKey, markFailed } from '../sends';
+import { buildMessage, type OutgoingMessage } from './message';
 import type { RateLimiter } from './rate-limit';
+import { recordDelivery, type Delivery } from './record';
 import type { Semaphore } from './semaphore';
-import { resolveRetry } from './settings';
 
 export interface SendDeps {
   pool: Pool;
@@ -43,6 +34,7 @@ export interface SendDeps {
   rateLimiter: RateLimiter;
 }
 
+/** The key of a job's recipient in a window. */
 export function keyFor(job: JobDefinition, recipientId: string, window: string): string {
   return idempotencyKey(job.template, recipientId, window);
 }
@@ -78,24 +70,51 @@ async function withinRateLimit(deps: SendDeps, input: SendInput): Promise<SendRe
   }
 }
 
-async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResult> {
-  const attemptNo = Context.current().info.attempt;
-  const job = deps.jobs.get(input.jobName);
-  const retry = resolveRetry(job, deps.retryDefaults);
-  const key = keyFor(job, input.recipientId, input.window);
-  const messageId = messageIdFor(key, deps.messageIdDomain);
-  // Built only when something is logged: a child logger per send was ~1 % of the worker's CPU (BENCHMARKS.md).
-  let child: Logger | undefined;
-  const log = () => (child ??= deps.logger.child({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, attempt: attemptNo }));
+/** What every step of one attempt needs to know. */
+export interface Attempt {
+  input: SendInput;
+  job: JobDefinition;
+  key: string;
+  messageId: string;
+  /** Temporal's attempt number of this activity (1 = first try). */
+  attemptNo: number;
+  /** The claim's attempt number (attempts on the row), once claimed: only it may write the outcome. */
+  claimAttempt: number;
+  /** Resends already used under the resend-once policy. */
+  resends: number;
+  /** Built only when something is logged: a child logger per send was ~1 % of the worker's CPU (BENCHMARKS.md). */
+  log(): Logger;
+}
 
+async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResult> {
+  const job = deps.jobs.get(input.jobName);
+  const attemptNo = Context.current().info.attempt;
+  const key = keyFor(job, input.recipientId, input.window);
+  let child: Logger | undefined;
+  const attempt: Attempt = {
+    input, job, key, attemptNo, claimAttempt: 0, resends: 0,
+    messageId: messageIdFor(key, deps.messageIdDomain),
+    log: () => (child ??= deps.logger.child({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, attempt: attemptNo })),
+  };
   // The recipient is read alongside the claim, not after it: two independent round trips in the time of one
   // while this send holds its SMTP slot. A duplicate wastes the read (grouped with others, so cheap); an
-  // ineligible recipient gives its fresh claim back. The read's error is handled after the claim, as before.
+  // ineligible recipient gives its fresh claim back. The read's error is handled after the claim.
   const loading = job.loadRecipient(deps.pool, input.recipientId).then(
     (recipient) => ({ recipient }),
     (error: unknown) => ({ error }),
   );
-  const claimed: ClaimResult = await claim(deps.pool, {
+  const claimed = await claimKey(deps, attempt);
+  if (claimed) return claimed;
+  const message = await prepare(deps, attempt, await loading);
+  if (!('to' in message)) return message;
+  return recordDelivery(deps, attempt, await deliver(deps, message));
+}
+
+/** Step 1: claim the key. Undefined when this attempt owns it now; otherwise the result that ends the attempt. */
+async function claimKey(deps: SendDeps, attempt: Attempt): Promise<SendResult | undefined> {
+  const { input, job, key, attemptNo } = attempt;
+  const retry = resolveRetry(job, deps.retryDefaults);
+  const claimed = await claim(deps.pool, {
     key,
     jobName: job.name,
     template: job.template,
@@ -103,135 +122,63 @@ async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResul
     window: input.window,
     fence: input.fence,
     runId: input.runId,
-    messageId,
+    messageId: attempt.messageId,
     leaseMs: retry.attemptTimeoutMs,
     maximumAttempts: retry.maximumAttempts,
     resendUnknownOnce: job.unknownPolicy === 'resend-once',
   });
   switch (claimed.kind) {
+    case 'claimed':
+      attempt.claimAttempt = claimed.attempt;
+      attempt.resends = claimed.resends;
+      return undefined;
     case 'duplicate':
       return { outcome: 'skipped_dedupe', attempt: attemptNo };
     case 'fenced':
-      log().warn({ fence: input.fence }, 'claim_refused_stale_fence');
+      attempt.log().warn({ fence: input.fence }, 'claim_refused_stale_fence');
       return { outcome: 'fenced', attempt: attemptNo };
     case 'lost':
-      log().warn('send_outcome_unknown_attempt_lost');
+      attempt.log().warn('send_outcome_unknown_attempt_lost');
       return { outcome: 'unknown', attempt: attemptNo };
     case 'busy':
       throw new ClaimBusyError(`key for recipient ${input.recipientId} is claimed by a live attempt`);
     case 'exhausted':
       throw new AttemptsExhaustedError(`recipient ${input.recipientId}: ${claimed.attempts} attempts already used`);
-    case 'claimed':
-      break;
   }
-  const attempt = claimed.attempt;
+}
 
-  let message;
+/**
+ * Step 2: the message for the claimed key, or `ineligible` (the claim is given back). Bad data for this
+ * recipient (address, template values) is permanent: recorded on the row, then thrown to the dead-letter branch.
+ */
+async function prepare(
+  deps: SendDeps,
+  attempt: Attempt,
+  loaded: { recipient: Awaited<ReturnType<JobDefinition['loadRecipient']>> } | { error: unknown },
+): Promise<OutgoingMessage | SendResult> {
   try {
-    const loaded = await loading;
     if ('error' in loaded) throw loaded.error;
-    const { recipient } = loaded;
-    if (!recipient) {
-      await abandon(deps.pool, key, attempt);
-      return { outcome: 'ineligible', attempt: attemptNo };
-    }
-    assertValidAddress(recipient.email, `recipient ${input.recipientId}`);
-    assertValidDisplayName(recipient.displayName, `recipient ${input.recipientId}`);
-    for (const cc of recipient.cc ?? []) assertValidAddress(cc, `recipient ${input.recipientId} cc`);
-    const rendered = renderTemplate(deps.jobs.template(job), { ...recipient.values, window: input.window });
-    message = {
-      from: deps.mailFrom,
-      to: { name: recipient.displayName ?? '', address: recipient.email },
-      cc: recipient.cc?.map((address) => ({ name: '', address })),
-      messageId,
-      subject: rendered.subject,
-      text: rendered.text,
-      html: rendered.html,
-      headers: { 'X-Sendonce-Key': key },
-    };
+    const message = buildMessage(deps, attempt, loaded.recipient);
+    if (message) return message;
   } catch (err) {
-    // Bad data for this recipient (address, template values): permanent, recorded, then dead-lettered.
-    await markFailed(deps.pool, key, attempt, { errorType: (err as Error).name, reason: (err as Error).message });
+    await markFailed(deps.pool, attempt.key, attempt.claimAttempt, { errorType: (err as Error).name, reason: (err as Error).message });
     throw err;
   }
+  // No longer eligible (deleted, opted out since the page was read): give the key back, nothing was sent.
+  await abandon(deps.pool, attempt.key, attempt.claimAttempt);
+  return { outcome: 'ineligible', attempt: attempt.attemptNo };
+}
 
-  // ---- The at-least-once window. From here until markSent/markFailed commits, a crash leaves the row
-  // `claimed`: the server may or may not have the message. The next attempt finds the expired lease and
-  // records `unknown` (or resends once with the same Message-ID under the resend-once policy).
-  let failure: SmtpFailure;
+/**
+ * Step 3: SMTP. The at-least-once window: from here until the outcome is recorded, a crash leaves the row
+ * `claimed`, and the server may or may not have the message. The next attempt finds the expired lease and
+ * records `unknown` (or resends once with the same Message-ID under the resend-once policy).
+ */
+async function deliver(deps: SendDeps, message: OutgoingMessage): Promise<Delivery> {
   try {
     const info = await deps.transport.sendMail(message);
-    const outcome = classifySendInfo(info, message.to.address);
-    if (outcome.kind === 'sent') {
-      const reason = outcome.partialRejections ? `${outcome.partialRejections} cc recipient(s) rejected` : undefined;
-      await markSent(deps.pool, key, attempt, { smtpResponse: scrubAddresses(String(info.response ?? '')), reason });
-      if (deps.logger.isLevelEnabled('debug')) log().debug({ messageId }, 'email_sent');
-      return { outcome: 'sent', attempt: attemptNo };
-    }
-    failure = outcome;
+    return { info, outcome: classifySendInfo(info, message.to.address) };
   } catch (err) {
-    failure = classifySendError(err);
-  }
-  return recordFailure(deps, { key, attempt, failure, resends: claimed.resends, job, recipientId: input.recipientId, attemptNo, log: log() });
-}
-
-interface FailureContext {
-  key: string;
-  attempt: number;
-  failure: SmtpFailure;
-  resends: number;
-  job: JobDefinition;
-  recipientId: string;
-  attemptNo: number;
-  log: Logger;
-}
-
-/** Record the failed attempt on the row, then throw the error type that tells Temporal whether to retry. */
-async function recordFailure(deps: SendDeps, ctx: FailureContext): Promise<SendResult> {
-  const { failure, key, attempt } = ctx;
-  const details = {
-    errorType: errorTypeFor(failure),
-    smtpCode: failure.code,
-    smtpResponse: failure.response,
-    reason: failure.message,
-  };
-  const what = `recipient ${ctx.recipientId}: ${failure.message}`;
-  ctx.log.warn({ errorType: details.errorType, smtpCode: failure.code }, 'send_attempt_failed');
-  switch (failure.kind) {
-    case 'ambiguous':
-      if (ctx.job.unknownPolicy === 'resend-once' && ctx.resends === 0) {
-        await markFailed(deps.pool, key, attempt, details, { consumeResend: true });
-        throw new SmtpAmbiguousError(`${what} (resending once with the same Message-ID)`);
-      }
-      await markUnknown(deps.pool, key, attempt, details);
-      return { outcome: 'unknown', attempt: ctx.attemptNo };
-    case 'transient':
-      await markFailed(deps.pool, key, attempt, details);
-      throw new SmtpTransientError(what, failure.code, failure.response);
-    case 'permanent':
-      await markFailed(deps.pool, key, attempt, details);
-      throw new SmtpPermanentError(what, failure.code, failure.response);
-    case 'invalid_recipient':
-      await markFailed(deps.pool, key, attempt, details);
-      throw new InvalidRecipientError(what);
-    case 'auth':
-      // Nothing was sent; leave the key retryable for the next run once the credentials are fixed.
-      await markFailed(deps.pool, key, attempt, details);
-      throw new SmtpAuthError(`SMTP authentication failed: ${failure.message}`);
-  }
-}
-
-function errorTypeFor(failure: SmtpFailure): string {
-  switch (failure.kind) {
-    case 'ambiguous':
-      return SmtpAmbiguousError.name;
-    case 'transient':
-      return SmtpTransientError.name;
-    case 'permanent':
-      return SmtpPermanentError.name;
-    case 'invalid_recipient':
-      return InvalidRecipientError.name;
-    case 'auth':
-      return SmtpAuthError.name;
+    return { outcome: classifySendError(err) };
   }
 }

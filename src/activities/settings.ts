@@ -1,6 +1,7 @@
 /** Resolve a job's run settings from its definition and the deployment config (defaults documented here). */
-import { DEFAULT_RETRY, type JobDefinition, type SendRetryOptions } from '../jobs';
-import type { RunSettings } from '../workflows/types';
+import type { RunSettings } from '../contract';
+import type { JobDefinition } from '../jobs';
+import { resolveRetry } from '../retry';
 
 /**
  * Ids per page (keyset). Pages are read ahead while the previous one is sent (workflows/page-feed.ts); 1,000 ids
@@ -25,10 +26,6 @@ export const DEFAULT_CHUNK_SIZE = 100;
  * events and hard-fails at 50k; checking between pages at 4,000 keeps every segment under 10,000.
  */
 export const CONTINUE_AS_NEW_AFTER_EVENTS = 4_000;
-
-export function resolveRetry(job: JobDefinition, defaults: Partial<SendRetryOptions> = {}): SendRetryOptions {
-  return { ...DEFAULT_RETRY, ...defaults, ...job.retry };
-}
 
 export function runSettings(
   job: JobDefinition,

@@ -3,10 +3,12 @@ import crypto from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '../db/transaction';
+import { RedriveError } from '../errors';
+import { reopenDeadLetter } from '../sends/redrive';
 import type { JobRegistry } from '../jobs';
 import { runDescription, scheduleIdFor, WORKFLOW_TYPE } from '../schedule';
 import { windowFor } from '../window';
-import type { BatchInput, RunSummary } from '../workflows/types';
+import type { BatchInput, RunSummary } from '../contract';
 
 export interface DeadLetterRow {
   id: number;
@@ -35,10 +37,6 @@ export async function listDeadLetters(pool: Pool, opts: { job?: string; includeR
     [opts.job ?? null, opts.includeRedriven ?? false],
   );
   return rows;
-}
-
-export class RedriveError extends Error {
-  override name = 'RedriveError';
 }
 
 export interface RedriveRequest {
@@ -121,12 +119,7 @@ async function markRedriven(db: PoolClient, req: RedriveRequest) {
   const fresh = rows.filter((r) => r.redriven_at === null);
   for (const r of fresh) {
     req.jobs.get(r.job_name);
-    await db.query(
-      `UPDATE email_sends SET state = 'failed', attempts = 0, lease_until = NULL, reason = $2, updated_at = now()
-        WHERE idempotency_key = $1 AND state = 'dead'`,
-      [r.idempotency_key, `redriven from dead letter ${r.id}`],
-    );
-    await db.query('UPDATE dead_letters SET redriven_at = now() WHERE id = $1', [r.id]);
+    await reopenDeadLetter(db, r.id, r.idempotency_key);
   }
   const pending = rows.filter((r) => r.redriven_at === null ? r.state === 'dead' : r.state === 'failed');
   return {

@@ -5,4 +5,5 @@ export * from './dead-letters';
 export { createJobRegistry, defaultJobs, type JobDefinition } from '../jobs';
 export { connectClient, temporalTarget } from '../temporal-connection';
 export * from './scheduled-emails';
+export { BackfillRangeError, NotFoundError, RedriveError, ScheduleEmailError } from '../errors';
 export { oneOffJob, type OneOffJobOptions } from '../jobs';

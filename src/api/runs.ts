@@ -1,7 +1,8 @@
 /** Run history from job_runs (one row per batch run, written at its start and end). */
 import type { Pool } from 'pg';
+import { COUNT_NAMES, columnOf, type RunCounts } from '../contract';
 
-export interface RunRow {
+export interface RunRow extends RunCounts {
   runId: string;
   workflowId: string;
   jobName: string;
@@ -11,14 +12,11 @@ export interface RunRow {
   finishedAt: string | null;
   durationMs: number | null;
   outcome: string;
-  processedCount: number;
-  sentCount: number;
-  skippedDedupeCount: number;
-  failedCount: number;
-  deadLetteredCount: number;
-  unknownCount: number;
   error: string | null;
 }
+
+/** Every count's column under the count's own name (src/contract/counts.ts). */
+const COUNT_COLUMNS = COUNT_NAMES.map((name) => `${columnOf(name)} AS "${name}"`).join(', ');
 
 export async function listRuns(pool: Pool, opts: { job?: string; last?: number } = {}): Promise<RunRow[]> {
   const last = opts.last ?? 20;
@@ -29,9 +27,7 @@ export async function listRuns(pool: Pool, opts: { job?: string; last?: number }
             window_key AS "window",
             to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "startedAt",
             to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "finishedAt",
-            duration_ms AS "durationMs", outcome, processed_count AS "processedCount", sent_count AS "sentCount",
-            skipped_dedupe_count AS "skippedDedupeCount", failed_count AS "failedCount",
-            dead_lettered_count AS "deadLetteredCount", unknown_count AS "unknownCount", error
+            duration_ms AS "durationMs", outcome, error, ${COUNT_COLUMNS}
        FROM job_runs
       WHERE ($1::text IS NULL OR job_name = $1)
       ORDER BY started_at DESC

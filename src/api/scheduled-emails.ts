@@ -4,6 +4,7 @@
  * now is checked now — the address, the template, every variable it needs — not at send time.
  */
 import type { Pool } from 'pg';
+import { ScheduleEmailError } from '../errors';
 import { createJobRegistry, type JobDefinition, type JobRegistry } from '../jobs';
 import { assertValidAddress } from '../smtp/address';
 import { templateVariables } from '../templates';
@@ -20,10 +21,6 @@ export interface ScheduledEmail {
   id: string;
   jobName: string;
   dueAt: string;
-}
-
-export class ScheduleEmailError extends Error {
-  override name = 'ScheduleEmailError';
 }
 
 export async function scheduleEmail(pool: Pool, req: ScheduleEmailRequest, jobs: JobRegistry = createJobRegistry()): Promise<ScheduledEmail> {

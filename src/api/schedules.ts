@@ -3,12 +3,9 @@
  * its overlap policy explicitly: the TS SDK's `trigger()` defaults to ALLOW_ALL, which SKIP cannot track.
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { BackfillRangeError, NotFoundError } from '../errors';
 import type { JobDefinition } from '../jobs';
 import { scheduleIdFor, upsertSchedule, type ScheduleSettings } from '../schedule';
-
-export class NotFoundError extends Error {
-  override name = 'NotFoundError';
-}
 
 export interface ScheduleStatus {
   scheduleId: string;
@@ -92,10 +89,6 @@ export function triggerSchedule(client: Client, ref: ScheduleRef, overlap: Sched
 
 export function deleteSchedule(client: Client, ref: ScheduleRef): Promise<void> {
   return notFoundAsClearError(ref, () => handleFor(client, ref).delete());
-}
-
-export class BackfillRangeError extends Error {
-  override name = 'BackfillRangeError';
 }
 
 export interface BackfillRequest extends ScheduleRef {

@@ -198,7 +198,7 @@ export function buildProgram(session: () => Session): Command {
       if (opts.job) s.job(opts.job);
       const rows = await listRuns(s.db(), { job: opts.job, last: opts.last });
       if (opts.json) printJson(rows);
-      else printRows(rows, ['runId', 'jobName', 'scheduledAt', 'window', 'startedAt', 'durationMs', 'outcome', 'processedCount', 'sentCount', 'skippedDedupeCount', 'deadLetteredCount', 'unknownCount']);
+      else printRows(rows, ['runId', 'jobName', 'scheduledAt', 'window', 'startedAt', 'durationMs', 'outcome', 'processed', 'sent', 'deduped', 'dead', 'unknown']);
     });
 
   const deadLetters = program.command('dead-letters').description('sends that ended without delivery, with the reason');

@@ -29,7 +29,7 @@ export function addRedriveCommand(deadLetters: Command, session: () => Session):
       console.log(`redriven: ${result.redriven.join(', ') || 'none'}${result.alreadyRedriven.length ? `; redriven before: ${result.alreadyRedriven.join(', ')}` : ''}`);
       if (result.runs.length === 0) console.log('nothing to send: every key asked for is already sent or was never dead');
       for (const run of result.runs) {
-        const done = run.summary ? ` → ${run.summary.outcome}${run.summary.reason ? ` (${run.summary.reason})` : ''}, sent ${run.summary.stats.sentCount}, dead ${run.summary.stats.deadLetteredCount}` : '';
+        const done = run.summary ? ` → ${run.summary.outcome}${run.summary.reason ? ` (${run.summary.reason})` : ''}, sent ${run.summary.counts.sent}, dead ${run.summary.counts.dead}` : '';
         console.log(`run ${run.workflowId}: ${run.recipientIds.length} recipient(s) of ${run.jobName}, window ${run.window}${done}`);
       }
     });

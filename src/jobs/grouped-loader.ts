@@ -5,23 +5,17 @@
  */
 import type { Pool } from 'pg';
 import { Coalescer } from '../db/coalesce';
+import { perPool } from '../db/per-pool';
 import type { Recipient } from './types';
 
 /** `loadMany` returns the eligible recipients among `ids`, in any order; a missing id means not eligible. */
 export function groupedLoader(
   loadMany: (db: Pool, ids: string[]) => Promise<Recipient[]>,
 ): (db: Pool, id: string) => Promise<Recipient | null> {
-  const perPool = new WeakMap<Pool, Coalescer<string, Recipient | null>>();
   const many = async (db: Pool, ids: string[]) => {
     const found = new Map((await loadMany(db, ids)).map((r) => [r.id, r]));
     return ids.map((id) => found.get(id) ?? null);
   };
-  return (db, id) => {
-    let loader = perPool.get(db);
-    if (!loader) {
-      loader = new Coalescer((ids) => many(db, ids), async (one) => (await many(db, [one]))[0] ?? null);
-      perPool.set(db, loader);
-    }
-    return loader.run(id);
-  };
+  const loaders = perPool((db) => new Coalescer((ids: string[]) => many(db, ids), async (one) => (await many(db, [one]))[0] ?? null));
+  return (db, id) => loaders(db).run(id);
 }

@@ -7,6 +7,7 @@
  * window is 'once', so the key is `email:{template}:{rowId}:once`: a row is sent at most once, ever, by the
  * first tick whose nominal time is at or after its due_at — whatever crashes, restarts or backfills happen.
  */
+import { idempotencyKeySql } from '../sends/key';
 import { templateVariables, type EmailTemplate } from '../templates';
 import { groupedLoader } from './grouped-loader';
 import type { JobDefinition } from './types';
@@ -38,7 +39,7 @@ export function oneOffJob(options: OneOffJobOptions): JobDefinition {
         `SELECT e.id::text AS id FROM scheduled_emails e
           WHERE e.template = $1 AND e.due_at <= $2 AND ($3::bigint IS NULL OR e.id > $3::bigint)
             AND NOT EXISTS (SELECT 1 FROM email_sends s
-                             WHERE s.idempotency_key = 'email:' || $1 || ':' || e.id || ':once'
+                             WHERE s.idempotency_key = ${idempotencyKeySql('$1', 'e.id::text', "'once'")}
                                AND s.state IN ('sent', 'dead', 'unknown'))
           ORDER BY e.id LIMIT $4`,
         [template, scheduledAt, afterId, limit],

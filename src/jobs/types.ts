@@ -1,5 +1,9 @@
 import type { Pool } from '../db/pool';
+import type { SendRetryOptions } from '../retry';
 import type { WindowSpec } from '../window';
+
+// A job's retry bounds and their defaults live with the rest of the retry rules (src/retry.ts).
+export { DEFAULT_RETRY, type SendRetryOptions } from '../retry';
 
 /** One recipient, loaded by id inside the send activity (workflow inputs and results carry ids only). */
 export interface Recipient {
@@ -21,17 +25,6 @@ export interface RecipientPageArgs {
   scheduledAt: Date;
 }
 
-/** Per-send retry bounds (Temporal RetryPolicy + timeouts). Every send is bounded in attempts AND total time. */
-export interface SendRetryOptions {
-  maximumAttempts: number;
-  initialIntervalMs: number;
-  backoffCoefficient: number;
-  maximumIntervalMs: number;
-  /** One attempt, including SMTP; keep SMTP_SOCKET_TIMEOUT_MS below it. */
-  attemptTimeoutMs: number;
-  /** All attempts together, backoff included. */
-  totalTimeoutMs: number;
-}
 
 /**
  * What happens to a send whose outcome is ambiguous (the server may have accepted it, the reply was lost):
@@ -100,11 +93,3 @@ export interface JobDefinition {
   loadRecipient(db: Pool, id: string): Promise<Recipient | null>;
 }
 
-export const DEFAULT_RETRY: SendRetryOptions = {
-  maximumAttempts: 5,
-  initialIntervalMs: 2_000,
-  backoffCoefficient: 2,
-  maximumIntervalMs: 60_000,
-  attemptTimeoutMs: 60_000,
-  totalTimeoutMs: 10 * 60_000,
-};

@@ -19,24 +19,9 @@ export interface JobLock {
   release(jobName: string, token: string): Promise<boolean>;
 }
 
-export type LockBackend = 'redis' | 'postgres';
 
-/**
- * The lock store (Redis, or Postgres for the lease and the fence) could not be reached, so we do not know who
- * holds the lock. Distinct from `null` ("held by someone else", skip the run): this one is retryable — the
- * name is part of the retry contract (see src/errors.ts), never rename it casually.
- */
-export class LockUnavailableError extends Error {
-  override readonly name = 'LockUnavailableError';
-
-  constructor(
-    message: string,
-    readonly backend: LockBackend,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+// The store could not be reached: LockUnavailableError (src/errors/lock.ts), distinct from `null` (held elsewhere).
+export { LockUnavailableError, type LockBackend } from '../errors';
 
 /** Reject a TTL Redis (PX) or Postgres would round or refuse, before touching the store. */
 export function assertTtl(ttlMs: number): void {

@@ -1,6 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { workflowInfo } from '@temporalio/workflow';
-import type { BatchInput } from './types';
+import type { BatchInput } from '../contract';
 
 /**
  * Set by the schedule on every run it starts: the tick's NOMINAL time (pre-jitter, UTC, whole seconds).

@@ -9,7 +9,7 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { bookkeeping } from './activity-proxies';
-import type { RunState } from './run-state';
+import type { Run } from './run';
 
 /**
  * History events one send unit adds, at most: its activity's scheduled/started/completed, and a workflow task
@@ -29,14 +29,13 @@ export class PageFeed {
   cursor: string | null;
 
   constructor(
-    private readonly jobName: string,
-    private readonly state: RunState,
+    private readonly run: Run,
     private readonly unitSize: number,
     /** Prefetch once fewer units than this remain (the number of lanes). */
     private readonly lowWater: number,
     private readonly onPage: () => void,
   ) {
-    this.cursor = state.cursor;
+    this.cursor = run.carried.cursor;
   }
 
   /** The next unit to send, or undefined when the run has nothing more to send in this segment. */
@@ -68,15 +67,15 @@ export class PageFeed {
   private historyWouldOverflow(): boolean {
     const info = workflowInfo();
     if (info.continueAsNewSuggested) return true;
-    const pageUnits = Math.ceil(this.state.settings.pageSize / this.unitSize);
+    const pageUnits = Math.ceil(this.run.settings.pageSize / this.unitSize);
     const units = this.units.length + this.lowWater + pageUnits;
-    return info.historyLength + units * EVENTS_PER_UNIT >= this.state.settings.continueAsNewAfterEvents;
+    return info.historyLength + units * EVENTS_PER_UNIT >= this.run.settings.continueAsNewAfterEvents;
   }
 
   private async fetchPage(): Promise<void> {
     this.fetchedAny = true;
-    const { pageSize } = this.state.settings;
-    const ids = await nextPage(this.jobName, this.state, this.cursor, pageSize);
+    const { pageSize } = this.run.settings;
+    const ids = await nextPage(this.run, this.cursor, pageSize);
     if (ids.length < pageSize) this.exhausted = true;
     if (ids.length === 0) return;
     this.cursor = ids[ids.length - 1]!;
@@ -86,10 +85,11 @@ export class PageFeed {
 }
 
 /** The next page: from the job's recipient query (keyset), or from the redrive's own list of ids. */
-async function nextPage(jobName: string, state: RunState, cursor: string | null, limit: number): Promise<string[]> {
-  if (state.recipientIds) {
-    const start = cursor === null ? 0 : state.recipientIds.indexOf(cursor) + 1;
-    return state.recipientIds.slice(start, start + limit);
+async function nextPage(run: Run, cursor: string | null, limit: number): Promise<string[]> {
+  const { recipientIds, window, scheduledAt } = run.carried;
+  if (recipientIds) {
+    const start = cursor === null ? 0 : recipientIds.indexOf(cursor) + 1;
+    return recipientIds.slice(start, start + limit);
   }
-  return bookkeeping.fetchRecipientPage({ jobName, afterId: cursor, limit, window: state.window, scheduledAt: state.scheduledAt });
+  return bookkeeping.fetchRecipientPage({ jobName: run.jobName, afterId: cursor, limit, window, scheduledAt });
 }

@@ -4,10 +4,10 @@
  * current details (shown by the Temporal Web UI), one line updated per page. Counts only, never addresses.
  */
 import { defineQuery, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { RunState } from './run-state';
-import type { RunOutcome } from './types';
+import { zeroCounts, type RunCounts, type RunOutcome } from '../contract';
+import type { Run } from './run';
 
-export interface RunProgress {
+export interface RunProgress extends RunCounts {
   jobName: string;
   workflowId: string;
   scheduledAt: string | null;
@@ -16,15 +16,7 @@ export interface RunProgress {
   status: 'starting' | 'sending' | 'waiting_for_rate_limit' | 'finished';
   /** 'running' until the run ends; a stopped or failed run says so as soon as it knows. */
   outcomeSoFar: RunOutcome | 'running';
-  processed: number;
-  sent: number;
-  deduped: number;
-  dead: number;
-  unknown: number;
-  failed: number;
-  ineligible: number;
-  /** Times a send waited for rate-limit budget, and how many wait right now. */
-  rateLimitedWaits: number;
+  /** Sends waiting for rate-limit budget right now. */
   waitingForRateLimit: number;
   /** Continue-as-new segment (1 = first). */
   segment: number;
@@ -37,7 +29,7 @@ export const progressQuery = defineQuery<RunProgress>('progress');
 /** What the query reads; batch.ts fills it in as the run goes. */
 export interface ProgressBoard {
   jobName: string;
-  state?: RunState;
+  run?: Run;
   outcome?: RunOutcome;
   recipientsRequested?: number;
 }
@@ -47,35 +39,28 @@ export function registerProgressQuery(board: ProgressBoard): void {
 }
 
 export function progressOf(board: ProgressBoard): RunProgress {
-  const s = board.state;
-  const stats = s?.stats;
+  const run = board.run;
+  const carried = run?.carried;
   return {
     jobName: board.jobName,
     workflowId: workflowInfo().workflowId,
-    scheduledAt: s?.scheduledAt ?? null,
-    window: s?.window ?? null,
-    status: board.outcome ? 'finished' : !s ? 'starting' : s.waitingForRateLimit > 0 ? 'waiting_for_rate_limit' : 'sending',
-    outcomeSoFar: board.outcome ?? (s?.lockLost ? 'lock_lost' : s?.fatal ? 'failed' : s?.stopReason ? 'stopped' : 'running'),
-    processed: stats?.processedCount ?? 0,
-    sent: stats?.sentCount ?? 0,
-    deduped: stats?.skippedDedupeCount ?? 0,
-    dead: stats?.deadLetteredCount ?? 0,
-    unknown: stats?.unknownCount ?? 0,
-    failed: stats?.failedCount ?? 0,
-    ineligible: stats?.ineligibleCount ?? 0,
-    rateLimitedWaits: stats?.rateLimitedWaits ?? 0,
-    waitingForRateLimit: s?.waitingForRateLimit ?? 0,
-    segment: s?.segment ?? 1,
+    scheduledAt: carried?.scheduledAt ?? null,
+    window: carried?.window ?? null,
+    status: board.outcome ? 'finished' : !run ? 'starting' : run.waitingForRateLimit > 0 ? 'waiting_for_rate_limit' : 'sending',
+    outcomeSoFar: board.outcome ?? (run?.stopped ? run.outcome() : 'running'),
+    ...(carried?.counts ?? zeroCounts()),
+    waitingForRateLimit: run?.waitingForRateLimit ?? 0,
+    segment: carried?.segment ?? 1,
     ...(board.recipientsRequested !== undefined ? { recipientsRequested: board.recipientsRequested } : {}),
   };
 }
 
 /** One line for the Web UI's "current details" (Temporal markdown). */
-export function updateDetails(state: RunState, outcome?: RunOutcome): void {
-  const st = state.stats;
-  const status = outcome ? `**${outcome}**` : state.waitingForRateLimit > 0 ? `**waiting for rate-limit budget** (${state.waitingForRateLimit})` : '**sending**';
+export function updateDetails(run: Run, outcome?: RunOutcome): void {
+  const c = run.carried.counts;
+  const status = outcome ? `**${outcome}**` : run.waitingForRateLimit > 0 ? `**waiting for rate-limit budget** (${run.waitingForRateLimit})` : '**sending**';
   setCurrentDetails(
-    `${status} · window ${state.window} · processed ${st.processedCount} · sent ${st.sentCount} · deduped ${st.skippedDedupeCount} · ` +
-      `dead ${st.deadLetteredCount} · unknown ${st.unknownCount}`,
+    `${status} · window ${run.carried.window} · processed ${c.processed} · sent ${c.sent} · deduped ${c.deduped} · ` +
+      `dead ${c.dead} · unknown ${c.unknown}`,
   );
 }

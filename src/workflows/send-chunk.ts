@@ -4,61 +4,54 @@
  * minus the attempt the chunk used). A chunk that fails as a whole is redone recipient by recipient.
  */
 import { sleep } from '@temporalio/workflow';
+import { retriesAfterChunk } from '../retry';
 import { chunkActivities, sendActivities, type SendActivities } from './activity-proxies';
 import { runPool } from './pool';
-import { isStopped, type RunState } from './run-state';
-import { count, recordFailure, sendOne } from './send-one';
-import type { ChunkItemResult, SendInput } from './types';
+import type { Run } from './run';
+import { recordFailure, sendOne, takeResult } from './send-one';
 
 export interface ChunkSenders {
   chunk: ReturnType<typeof chunkActivities>;
-  /** Per-recipient, full attempts: for chunks that failed as a whole. */
+  /** Per-recipient, full attempts: for chunks that failed as a whole, and for rate-limit waits. */
   single: SendActivities;
   /** Per-recipient, for a retry after the chunk's first attempt (maximumAttempts − 1). */
   retry: SendActivities;
 }
 
-export function chunkSenders(state: RunState): ChunkSenders {
-  return { chunk: chunkActivities(state.settings), single: sendActivities(state.settings), retry: sendActivities(state.settings, 1) };
+export function chunkSenders(run: Run): ChunkSenders {
+  return { chunk: chunkActivities(run.settings), single: sendActivities(run.settings), retry: sendActivities(run.settings, 1) };
 }
 
-export async function sendChunk(senders: ChunkSenders, jobName: string, recipientIds: string[], state: RunState): Promise<void> {
-  const base = { jobName, runId: state.runId, window: state.window, fence: state.lock.fence };
-  const one = (recipientId: string): SendInput => ({ ...base, recipientId });
-  let results: ChunkItemResult[];
+export async function sendChunk(senders: ChunkSenders, recipientIds: string[], run: Run): Promise<void> {
+  const one = (id: string) => sendOne(senders.single, run.sendInput(id), run);
+  let results;
   try {
-    results = await senders.chunk.sendChunk({ ...base, recipientIds });
+    results = await senders.chunk.sendChunk(run.chunkInput(recipientIds));
   } catch {
     // Worker died or the chunk timed out: some recipients may be done, some claimed, some untouched.
     // Claims sort that out per recipient (done → deduped, open claim → unknown once its lease ends).
-    await runPool(recipientIds, recipientIds.length, () => isStopped(state), (id) => sendOne(senders.single, one(id), state));
+    await runPool(recipientIds, recipientIds.length, () => run.stopped, one);
     return;
   }
   const retries: string[] = [];
   const waits: string[] = [];
   for (const item of results) {
     if (item.outcome === 'failed') {
-      if (item.error.retryable && state.settings.retry.maximumAttempts > 1) retries.push(item.recipientId);
-      else {
-        state.stats.processedCount++;
-        await recordFailure(one(item.recipientId), state, item.error);
-      }
+      if (retriesAfterChunk(run.settings.retry, item.error.retryable)) retries.push(item.recipientId);
+      else await recordFailure(run.sendInput(item.recipientId), run, item.error);
     } else if (item.outcome === 'rate_limited') {
+      run.tally.rateLimitWait();
       waits.push(item.recipientId); // waits for budget on the per-recipient path; nothing was claimed
     } else {
-      state.stats.processedCount++;
-      count(item, state);
+      takeResult(run, item);
     }
   }
-  await Promise.all([
-    runPool(waits, waits.length, () => isStopped(state), (id) => sendOne(senders.single, one(id), state)),
-    retryAfterBackoff(senders, retries, one, state),
-  ]);
+  await Promise.all([runPool(waits, waits.length, () => run.stopped, one), retryAfterBackoff(senders, retries, run)]);
 }
 
-async function retryAfterBackoff(senders: ChunkSenders, ids: string[], one: (id: string) => SendInput, state: RunState): Promise<void> {
-  if (ids.length === 0 || isStopped(state)) return;
+async function retryAfterBackoff(senders: ChunkSenders, ids: string[], run: Run): Promise<void> {
+  if (ids.length === 0 || run.stopped) return;
   // The retry after a chunk's first attempt keeps the job's backoff: wait the initial interval once.
-  await sleep(state.settings.retry.initialIntervalMs);
-  await runPool(ids, ids.length, () => isStopped(state), (id) => sendOne(senders.retry, one(id), state, 1));
+  await sleep(run.settings.retry.initialIntervalMs);
+  await runPool(ids, ids.length, () => run.stopped, (id) => sendOne(senders.retry, run.sendInput(id), run, 1));
 }

@@ -3,97 +3,74 @@
  * timers, no attempt used), and the dead-letter branch when the send fails for good.
  */
 import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
-import { RUN_FATAL_ERROR_TYPES } from '../errors';
+import type { FailureDescription, SendInput, SendResult } from '../contract';
+import { isRunFatal } from '../retry';
 import { bookkeeping, type SendActivities } from './activity-proxies';
 import { updateDetails } from './progress';
-import { isStopped, type RunState } from './run-state';
-import type { SendInput, SendResult } from './types';
+import type { Run } from './run';
 
-/**
- * `attemptsUsed`: attempts the recipient already had before this activity (1 when a chunk's first attempt
- * failed), counted into retryCount.
- */
-export async function sendOne(sends: SendActivities, input: SendInput, state: RunState, attemptsUsed = 0): Promise<void> {
-  state.stats.processedCount++;
+/** `attemptsUsed`: attempts the recipient already had before this activity (1 after a chunk's failed first attempt). */
+export async function sendOne(sends: SendActivities, input: SendInput, run: Run, attemptsUsed = 0): Promise<void> {
+  let result: SendResult | undefined;
   try {
-    const result = await sendWithinRateLimit(sends, input, state);
-    if (result) count(result, state, attemptsUsed);
-    else state.stats.processedCount--; // stopped while waiting: not claimed, the next run sends it
+    result = await sendWithinRateLimit(sends, input, run);
   } catch (err) {
-    await deadLetter(input, state, err);
+    await recordFailure(input, run, describeFailure(err));
+    return;
   }
+  // Undefined: the run stopped while this send waited for budget — nothing claimed, the next run sends it.
+  if (result) takeResult(run, result, attemptsUsed);
 }
 
 /** Call the send activity until it is not rate-limited; undefined if the run stopped meanwhile. */
-async function sendWithinRateLimit(sends: SendActivities, input: SendInput, state: RunState): Promise<SendResult | undefined> {
+async function sendWithinRateLimit(sends: SendActivities, input: SendInput, run: Run): Promise<SendResult | undefined> {
   for (;;) {
     const result = await sends.sendEmail(input);
     if (result.outcome !== 'rate_limited') return result;
     // Over the budget, nothing was claimed. Wait in the workflow (a durable timer: survives worker restarts,
     // holds no worker slot) and ask again; a new activity call, so Temporal's retry attempts are untouched.
-    state.stats.rateLimitedWaits = (state.stats.rateLimitedWaits ?? 0) + 1;
-    state.waitingForRateLimit++;
-    if (state.waitingForRateLimit === 1) updateDetails(state);
+    run.tally.rateLimitWait();
+    run.waitingForRateLimit++;
+    if (run.waitingForRateLimit === 1) updateDetails(run);
     try {
       await sleep(Math.max(1, result.retryAfterMs ?? 1_000));
     } finally {
-      state.waitingForRateLimit--;
+      run.waitingForRateLimit--;
     }
-    if (isStopped(state)) return undefined;
+    if (run.stopped) return undefined;
   }
 }
 
-export function count(result: SendResult, state: RunState, attemptsUsed = 0): void {
-  const stats = state.stats;
-  stats.retryCount += attemptsUsed + result.attempt - 1;
+/** A send activity's result: the recipient's outcome, or a signal that stops the run's sending. */
+export function takeResult(run: Run, result: SendResult, attemptsUsed = 0): void {
   switch (result.outcome) {
-    case 'sent':
-      stats.sentCount++;
-      return;
-    case 'skipped_dedupe':
-      stats.skippedDedupeCount++;
-      return;
-    case 'unknown':
-      stats.unknownCount++;
-      stats.failedCount++;
-      return;
-    case 'ineligible':
-      stats.ineligibleCount++;
-      return;
     case 'fenced':
       // A newer lock holder exists: this run stops; the newer one sends the rest.
-      stats.processedCount--;
-      state.lockLost = true;
+      run.loseLock();
       return;
     case 'rate_limiter_unavailable':
       // Fail closed, like the lock: without the count we cannot keep the cap, so stop sending.
-      stats.processedCount--;
-      state.stopReason ??= 'rate_limiter_unavailable';
+      run.stopSending('rate_limiter_unavailable');
       return;
     case 'rate_limited':
-      return; // handled by sendWithinRateLimit
+      return; // waited for by sendWithinRateLimit; a chunk hands these to sendOne
+    default:
+      run.tally.decided(result.outcome, attemptsUsed + result.attempt);
   }
-}
-
-async function deadLetter(input: SendInput, state: RunState, err: unknown): Promise<void> {
-  await recordFailure(input, state, describeFailure(err));
 }
 
 /** The failure branch for one recipient: run-fatal errors stop the run, anything else is dead-lettered. */
-export async function recordFailure(input: SendInput, state: RunState, { type, message }: { type: string; message: string }): Promise<void> {
-  const stats = state.stats;
-  if (RUN_FATAL_ERROR_TYPES.includes(type)) {
-    stats.failedCount++;
-    state.fatal ??= { type, message };
+export async function recordFailure(input: SendInput, run: Run, failure: FailureDescription): Promise<void> {
+  if (isRunFatal(failure.type)) {
+    run.tally.stoppedByFatalError();
+    run.failWith(failure);
     return;
   }
-  const final = await bookkeeping.recordDeadLetter({ ...input, errorType: type, message });
-  stats.failedCount++;
-  if (final === 'dead') stats.deadLetteredCount++;
-  else stats.unknownCount++;
+  const state = await bookkeeping.recordDeadLetter({ ...input, errorType: failure.type, message: failure.message });
+  run.tally.deadLettered(state);
 }
 
-function describeFailure(err: unknown): { type: string; message: string } {
+function describeFailure(err: unknown): FailureDescription {
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
     if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };

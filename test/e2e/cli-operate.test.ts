@@ -43,7 +43,7 @@ test('redrive: a dead recipient whose server now accepts gets exactly one messag
   const bad = addresses[1]!;
   h.sink.rejectRcpt((a) => (a === bad ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined));
   const first = await runBatch(h, cliDigest);
-  assert.equal(first.stats.deadLetteredCount, 1);
+  assert.equal(first.counts.dead, 1);
   assert.equal(h.sink.messagesTo(bad).length, 0);
 
   const letters = JSON.parse(await sendonce('dead-letters', 'list', '--job', cliDigest.name, '--json')) as Array<{ id: number; recipientId: string }>;
@@ -58,8 +58,8 @@ test('redrive: a dead recipient whose server now accepts gets exactly one messag
   assert.equal(run.window, first.window, 'the redrive run works in the dead letter\'s own window');
   assert.match(run.workflowId, new RegExp(`^${idPrefix}-${cliDigest.name}-redrive-2026-11-20T10:00:00Z-`));
   assert.equal(run.summary?.outcome, 'completed');
-  assert.equal(run.summary?.stats.sentCount, 1);
-  assert.equal(run.summary?.stats.processedCount, 1, 'only the redriven recipient');
+  assert.equal(run.summary?.counts.sent, 1);
+  assert.equal(run.summary?.counts.processed, 1, 'only the redriven recipient');
   assert.equal(h.sink.messagesTo(bad).length, 1, 'exactly one message');
   for (const good of [addresses[0]!, addresses[2]!]) assert.equal(h.sink.messagesTo(good).length, 1, 'the others were not resent');
 
@@ -75,9 +75,9 @@ test('redrive: a dead recipient whose server now accepts gets exactly one messag
   assert.match(await sendonce('dead-letters', 'redrive', '--job', cliDigest.name, '--all'), /nothing to send/);
   assert.equal(h.sink.messagesTo(bad).length, 1, 'still exactly one message');
 
-  const runs = JSON.parse(await sendonce('runs', '--job', cliDigest.name, '--json')) as Array<{ workflowId: string; sentCount: number; processedCount: number }>;
+  const runs = JSON.parse(await sendonce('runs', '--job', cliDigest.name, '--json')) as Array<{ workflowId: string; sent: number; processed: number }>;
   const listedRun = runs.find((r) => r.workflowId === run.workflowId);
-  assert.deepEqual([listedRun?.processedCount, listedRun?.sentCount], [1, 1], '`runs` shows the redrive run with its counts');
+  assert.deepEqual([listedRun?.processed, listedRun?.sent], [1, 1], '`runs` shows the redrive run with its counts');
 });
 
 test('schedule create refuses an unknown template or a missing variable: one line, exit 1, no schedule', async () => {

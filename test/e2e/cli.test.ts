@@ -87,27 +87,27 @@ test('trigger runs once even while paused; backfill of three past days runs thre
     for (const day of days) await sendonce('backfill', '--job', cliDigest.name, '--from', `${day}T10:00:00Z`, '--to', `${day}T10:00:00Z`);
   };
   const finishedRuns = async (n: number) => {
-    const { rows } = await h.db.pool.query<{ window_key: string; sent_count: number; skipped_dedupe_count: number }>(
-      `SELECT window_key, sent_count, skipped_dedupe_count FROM job_runs
+    const { rows } = await h.db.pool.query<{ window_key: string; sent: number; deduped: number }>(
+      `SELECT window_key, sent, deduped FROM job_runs
         WHERE window_key = ANY($1) AND outcome = 'completed' ORDER BY started_at`, [days]);
     return rows.length >= n ? rows : undefined;
   };
   await backfillAll();
   const first = await eventually(() => finishedRuns(3), 'three backfilled runs', 60_000);
   assert.deepEqual(first.map((r) => r.window_key).sort(), days);
-  assert.deepEqual(first.map((r) => r.sent_count), [3, 3, 3]);
+  assert.deepEqual(first.map((r) => r.sent), [3, 3, 3]);
   for (const day of days) {
     assert.equal(h.sink.messages().filter((m) => m.subject === `Your daily digest for ${day}`).length, 3, `one per user for ${day}`);
   }
   await backfillAll();
   const again = await eventually(() => finishedRuns(6), 'three more backfilled runs', 60_000);
-  assert.deepEqual(again.slice(3).map((r) => [r.sent_count, r.skipped_dedupe_count]), [[0, 3], [0, 3], [0, 3]]);
+  assert.deepEqual(again.slice(3).map((r) => [r.sent, r.deduped]), [[0, 3], [0, 3], [0, 3]]);
   // Today's window was already served by the ticks of the first test, so the trigger sent nothing new either.
   assert.equal(h.sink.count - sentBefore, 9, 'three backfilled windows once each; the second backfill sent nothing new');
 
-  const runs = JSON.parse(await sendonce('runs', '--job', cliDigest.name, '--last', '50', '--json')) as Array<{ window: string; sentCount: number }>;
+  const runs = JSON.parse(await sendonce('runs', '--job', cliDigest.name, '--last', '50', '--json')) as Array<{ window: string; sent: number }>;
   assert.equal(runs.filter((r) => days.includes(r.window)).length, 6);
-  assert.equal(runs.filter((r) => days.includes(r.window)).reduce((n, r) => n + r.sentCount, 0), 9);
+  assert.equal(runs.filter((r) => days.includes(r.window)).reduce((n, r) => n + r.sent, 0), 9);
   assert.match(await sendonce('runs', '--job', cliDigest.name), /completed/);
 });
 

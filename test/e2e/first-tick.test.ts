@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { scheduleIdFor, upsertSchedule } from '../../src/schedule';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import { emails, startHarness, testJob, type Harness } from '../support/harness';
 import { eventually, uniqueName } from '../support/services';
 
@@ -39,9 +39,9 @@ test('a triggered tick emails every seeded recipient exactly once, and the count
 
   assert.equal(summary.outcome, 'completed');
   assert.equal(summary.skipped, false);
-  assert.equal(summary.stats.processedCount, addresses.length);
-  assert.equal(summary.stats.sentCount, addresses.length);
-  assert.equal(h.sink.count, summary.stats.sentCount, 'sink count equals sentCount');
+  assert.equal(summary.counts.processed, addresses.length);
+  assert.equal(summary.counts.sent, addresses.length);
+  assert.equal(h.sink.count, summary.counts.sent, 'sink count equals sent');
   for (const address of addresses) {
     const got = h.sink.messagesTo(address);
     assert.equal(got.length, 1, `${address} got exactly one email`);
@@ -51,8 +51,8 @@ test('a triggered tick emails every seeded recipient exactly once, and the count
   }
   // The workflow result carries ids and counts only, never an address.
   assert.doesNotMatch(JSON.stringify(summary), /@example\.com/);
-  const run = await h.db.pool.query('SELECT outcome, sent_count FROM job_runs WHERE run_id = $1', [summary.runId]);
-  assert.deepEqual(run.rows[0], { outcome: 'completed', sent_count: addresses.length });
+  const run = await h.db.pool.query('SELECT outcome, sent FROM job_runs WHERE run_id = $1', [summary.runId]);
+  assert.deepEqual(run.rows[0], { outcome: 'completed', sent: addresses.length });
 });
 
 test('a backfilled tick from a past day uses that day\'s window, not the worker clock', async () => {
@@ -66,5 +66,5 @@ test('a backfilled tick from a past day uses that day\'s window, not the worker 
   assert.equal(summary.outcome, 'completed');
   // A new window: every recipient gets that day's digest once more.
   const forThatDay = h.sink.messages().filter((m) => m.subject === 'Your daily digest for 2026-03-14');
-  assert.equal(forThatDay.length, summary.stats.sentCount);
+  assert.equal(forThatDay.length, summary.counts.sent);
 });

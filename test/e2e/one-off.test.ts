@@ -20,7 +20,7 @@ interface RunRow {
   scheduled_at: Date;
   started_at: Date;
   outcome: string;
-  sent_count: number;
+  sent: number;
 }
 
 test('one-off email two ticks ahead: sent once by the first tick at or after it, across a worker restart', async (t) => {
@@ -56,7 +56,7 @@ test('one-off email two ticks ahead: sent once by the first tick at or after it,
   assert.equal(send?.idempotency_key, `email:notice:${rowId}:once`);
   assert.equal(send?.state, 'sent');
   const runs = async () => (await h.db.pool.query<RunRow>(
-    `SELECT run_id, scheduled_at, started_at, outcome, sent_count FROM job_runs WHERE job_name = $1 ORDER BY scheduled_at, started_at`, [job.name])).rows;
+    `SELECT run_id, scheduled_at, started_at, outcome, sent FROM job_runs WHERE job_name = $1 ORDER BY scheduled_at, started_at`, [job.name])).rows;
   const sender = (await runs()).find((r) => r.run_id === send!.run_id)!;
   assert.ok(sender.scheduled_at.getTime() >= due.getTime(), `sent by a tick at or after its time (${sender.scheduled_at.toISOString()} ≥ ${due.toISOString()})`);
   // The first tick at or after the due time that ran once the row existed (a tick that started before the CLI
@@ -71,7 +71,7 @@ test('one-off email two ticks ahead: sent once by the first tick at or after it,
   await eventually(async () => (await runs()).filter((r) => r.scheduled_at.getTime() === sender.scheduled_at.getTime()).length >= 2
     && (await runs()).every((r) => r.outcome !== 'running'), 'the backfilled tick');
   const all = await runs();
-  assert.equal(all.reduce((n, r) => n + r.sent_count, 0), 1, `one send across ${all.length} runs`);
-  assert.deepEqual(all.filter((r) => r.scheduled_at < due).map((r) => r.sent_count).filter((n) => n > 0), [], 'nothing sent before it was due');
+  assert.equal(all.reduce((n, r) => n + r.sent, 0), 1, `one send across ${all.length} runs`);
+  assert.deepEqual(all.filter((r) => r.scheduled_at < due).map((r) => r.sent).filter((n) => n > 0), [], 'nothing sent before it was due');
   assert.equal(h.sink.messagesTo(to).length, 1, 'exactly one message');
 });

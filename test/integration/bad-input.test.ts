@@ -159,7 +159,7 @@ test(`${CASES.length} malformed recipient rows: a dead letter with a reason or a
       }
     });
   }
-  assert.equal(summary.stats.deadLetteredCount, CASES.filter((c) => 'dead' in c.expect).length);
+  assert.equal(summary.counts.dead, CASES.filter((c) => 'dead' in c.expect).length);
   assert.deepEqual(headerViolations(messages), [], 'one RCPT, one To line, no Cc/Bcc line in every message');
   for (const m of messages) {
     assert.ok(!m.envelopeRcpt.some((r) => r.endsWith('@evil.test')), `no RCPT to an injected address: ${m.envelopeRcpt.join(', ')}`);

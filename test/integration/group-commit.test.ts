@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { claim, markSent, type ClaimRequest } from '../../src/activities/claims';
+import { claim, markSent, type ClaimRequest } from '../../src/sends';
 import { createTestDatabase } from '../support/services';
 
 const request = (key: string, fence = 1, jobName = 'grouped'): ClaimRequest => ({

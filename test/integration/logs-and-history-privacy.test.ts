@@ -82,18 +82,18 @@ after(async () => {
 
 test('stdout: run start and end lines with runId, jobName, counts and duration; one line per failure', async () => {
   const summary = await resultOf(handle);
-  assert.equal(summary.stats.sentCount, addresses.length - 1);
-  assert.equal(summary.stats.deadLetteredCount, 1);
+  assert.equal(summary.counts.sent, addresses.length - 1);
+  assert.equal(summary.counts.dead, 1);
   const started = await worker.waitForLog('job_run_started', (l) => l.runId === summary.runId);
   assert.equal(started.jobName, 'daily-digest');
   assert.equal(started.level, 'info');
   const finished = await worker.waitForLog('job_run_finished', (l) => l.runId === summary.runId);
   assert.equal(finished.jobName, 'daily-digest');
   assert.equal(finished.outcome, 'completed');
-  assert.equal(finished.processedCount, addresses.length);
-  assert.equal(finished.sentCount, addresses.length - 1);
-  assert.equal(finished.deadLetteredCount, 1);
-  assert.equal(finished.unknownCount, 0);
+  assert.equal(finished.processed, addresses.length);
+  assert.equal(finished.sent, addresses.length - 1);
+  assert.equal(finished.dead, 1);
+  assert.equal(finished.unknown, 0);
   assert.equal(typeof finished.durationMs, 'number');
   const failure = await worker.waitForLog('send_dead_lettered', (l) => l.runId === summary.runId);
   assert.equal(failure.jobName, 'daily-digest');
@@ -145,7 +145,7 @@ test('PAYLOAD_ENCRYPTION_KEY: history payloads are ciphertext; a client with the
     const h = await startBatch(keyed, tq, 'daily-digest', '2026-01-02T03:04:05.000Z');
     const summary = await resultOf(h);
     assert.equal(summary.window, '2026-01-02');
-    assert.equal(summary.stats.sentCount, addresses.length - 1);
+    assert.equal(summary.counts.sent, addresses.length - 1);
     const payloads = await historyText(h);
     assert.doesNotMatch(payloads, /recipientId|jobName|daily-digest|json\/plain/, 'no plaintext payload in history');
     assert.match(payloads, /binary\/encrypted/);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobDefinition } from '../../src/jobs';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import { emails, testJob } from '../support/harness';
 import {
   assertCountsAddUp, assertNoneSkipped, assertOneEach, deadLetters, harnessFor, historyChain, rowOf, runBatch, sendRows,
@@ -21,7 +21,7 @@ test('dedupe: a window processed twice sends once; repeat runs and a re-run of t
 
   const first = await runBatch(h, job, { workflowId });
   assert.equal(first.outcome, 'completed');
-  assert.equal(first.stats.sentCount, addresses.length);
+  assert.equal(first.counts.sent, addresses.length);
   assertCountsAddUp(first, addresses.length);
 
   // A second run of the same tick (another workflow id, same nominal time) …
@@ -32,8 +32,8 @@ test('dedupe: a window processed twice sends once; repeat runs and a re-run of t
     assert.equal(repeat.outcome, 'completed');
     assert.equal(repeat.window, first.window);
     assert.notEqual(repeat.runId, first.runId);
-    assert.equal(repeat.stats.sentCount, 0);
-    assert.equal(repeat.stats.skippedDedupeCount, addresses.length);
+    assert.equal(repeat.counts.sent, 0);
+    assert.equal(repeat.counts.deduped, addresses.length);
     assertCountsAddUp(repeat, addresses.length);
   }
   assertOneEach(h, addresses);
@@ -51,9 +51,9 @@ for (const code of [421, 451]) {
 
     const summary = await runBatch(h, job);
     assert.equal(summary.outcome, 'completed');
-    assert.equal(summary.stats.sentCount, addresses.length);
-    assert.equal(summary.stats.deadLetteredCount, 0);
-    assert.ok(summary.stats.retryCount >= 2, `retryCount ${summary.stats.retryCount}`);
+    assert.equal(summary.counts.sent, addresses.length);
+    assert.equal(summary.counts.dead, 0);
+    assert.ok(summary.counts.retries >= 2, `retries ${summary.counts.retries}`);
     assertCountsAddUp(summary, addresses.length);
     assertOneEach(h, addresses);
     assert.equal(h.sink.rcptAttempts(flaky), 3);
@@ -75,8 +75,8 @@ test('exhausted: always 451 → exactly maximumAttempts tries, one dead letter w
 
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');
-  assert.equal(summary.stats.deadLetteredCount, 1);
-  assert.equal(summary.stats.sentCount, addresses.length - 1);
+  assert.equal(summary.counts.dead, 1);
+  assert.equal(summary.counts.sent, addresses.length - 1);
   assertCountsAddUp(summary, addresses.length);
   assert.equal(h.sink.rcptAttempts(busy), maximumAttempts);
   assert.equal(h.sink.messagesTo(busy).length, 0);
@@ -105,8 +105,8 @@ test('permanent: 550 for one recipient → one attempt, a dead letter with 550, 
 
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');
-  assert.equal(summary.stats.deadLetteredCount, 1);
-  assert.equal(summary.stats.retryCount, 0);
+  assert.equal(summary.counts.dead, 1);
+  assert.equal(summary.counts.retries, 0);
   assertCountsAddUp(summary, addresses.length);
   assert.equal(h.sink.rcptAttempts(gone), 1);
   assertOneEach(h, addresses.filter((a) => a !== gone));
@@ -142,8 +142,8 @@ test('partial rejection: the primary is refused with 550 but the cc accepted →
 
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');
-  assert.equal(summary.stats.deadLetteredCount, 1);
-  assert.equal(summary.stats.sentCount, 2);
+  assert.equal(summary.counts.dead, 1);
+  assert.equal(summary.counts.sent, 2);
   assertCountsAddUp(summary, addresses.length);
   assert.equal(h.sink.rcptAttempts(primary), 1, 'no retry: it would resend to the cc');
   assert.equal(h.sink.rcptAttempts(cc), 1);
@@ -165,9 +165,9 @@ test('ambiguous: stored, then the connection drops → unknown, never resent by 
 
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');
-  assert.equal(summary.stats.unknownCount, 1);
-  assert.equal(summary.stats.deadLetteredCount, 0);
-  assert.equal(summary.stats.sentCount, addresses.length - 1);
+  assert.equal(summary.counts.unknown, 1);
+  assert.equal(summary.counts.dead, 0);
+  assert.equal(summary.counts.sent, addresses.length - 1);
   assertCountsAddUp(summary, addresses.length);
   assertOneEach(h, addresses); // the lost one's single copy is the stored one: no second copy
   const row = rowOf(await sendRows(h, job), ids[1]!);
@@ -186,8 +186,8 @@ test('ambiguous under resend-once: exactly two copies with the same Message-ID, 
 
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');
-  assert.equal(summary.stats.sentCount, addresses.length);
-  assert.equal(summary.stats.unknownCount, 0);
+  assert.equal(summary.counts.sent, addresses.length);
+  assert.equal(summary.counts.unknown, 0);
   assertCountsAddUp(summary, addresses.length);
   const copies = h.sink.messagesTo(lost);
   assert.equal(copies.length, 2);
@@ -209,9 +209,9 @@ test('bad data never crashes the run: invalid addresses become InvalidRecipientE
 
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');
-  assert.equal(summary.stats.sentCount, good.length);
-  assert.equal(summary.stats.deadLetteredCount, bad.length);
-  assert.equal(summary.stats.retryCount, 0);
+  assert.equal(summary.counts.sent, good.length);
+  assert.equal(summary.counts.dead, bad.length);
+  assert.equal(summary.counts.retries, 0);
   assertCountsAddUp(summary, ids.length);
   assertOneEach(h, good);
   assert.equal(h.sink.count, good.length);
@@ -240,7 +240,7 @@ test('history bound: 5,000 recipients complete across continue-as-new runs of < 
   assert.equal(summary.outcome, 'completed');
   await assertNoneSkipped(h, job); // every page was read: keyset pagination lost nobody
   assertCountsAddUp(summary, total);
-  assert.equal(summary.stats.sentCount, total);
+  assert.equal(summary.counts.sent, total);
   assert.equal(h.sink.count, total);
   assert.equal(new Set(h.sink.messages().flatMap((m) => m.envelopeRcpt)).size, total, 'one message per recipient');
   const chain = await historyChain(h, handle.workflowId, handle.firstExecutionRunId);
@@ -259,7 +259,7 @@ test('one activity per recipient (chunkSize 1) also continues as new and deliver
   const summary = (await handle.result()) as RunSummary;
   assert.equal(summary.outcome, 'completed');
   assertCountsAddUp(summary, total);
-  assert.equal(summary.stats.sentCount, total);
+  assert.equal(summary.counts.sent, total);
   assert.equal(new Set(h.sink.messages().flatMap((m) => m.envelopeRcpt)).size, total);
   assert.equal(h.sink.count, total);
   const chain = await historyChain(h, handle.workflowId, handle.firstExecutionRunId);
@@ -284,8 +284,8 @@ test('opted out after the page was read: no email, no claim left behind, counted
 
   const summary = await runBatch(h, racing);
   assert.equal(summary.outcome, 'completed');
-  assert.equal(summary.stats.ineligibleCount, optedOut.size);
-  assert.equal(summary.stats.sentCount, ids.length - optedOut.size);
+  assert.equal(summary.counts.ineligible, optedOut.size);
+  assert.equal(summary.counts.sent, ids.length - optedOut.size);
   assertCountsAddUp(summary, ids.length);
   const rows = await sendRows(h, racing);
   for (const id of optedOut) assert.equal(rows.get(id), undefined, `recipient ${id}: its claim was given back`);

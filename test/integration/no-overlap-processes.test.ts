@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createLogger } from '../../src/logger';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import { emails, startHarness, testJob, type Harness } from '../support/harness';
 import { eventually, redisUrl, temporalAddress, uniqueName } from '../support/services';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
@@ -95,7 +95,7 @@ test('a worker killed while it holds the lock: runs are skipped as locked until 
     // The dead worker's lock was there before and after the second run: the second run cannot have had it.
     assert.equal(second.outcome, 'skipped');
     assert.equal(second.reason, 'locked');
-    assert.equal(second.stats.sentCount, 0);
+    assert.equal(second.counts.sent, 0);
     assert.ok(logs.some((l) => l.msg === 'job_skipped_locked' && l.runId === second.runId));
   } else {
     assert.ok(second.outcome === 'completed' || second.reason === 'locked', `second run: ${JSON.stringify(second)}`);
@@ -107,11 +107,11 @@ test('a worker killed while it holds the lock: runs are skipped as locked until 
   const third = (await (await startRun(h, h.taskQueue)).result()) as RunSummary;
   assert.equal(third.outcome, 'completed');
   assert.ok(third.fence! > Number(acquired.fence), 'a newer fence');
-  assert.ok(third.stats.sentCount > 0, 'the new run sends');
+  assert.ok(third.counts.sent > 0, 'the new run sends');
   const states = await assertAtMostOnce(h, addresses);
   // Every recipient is accounted for: sent, or `unknown` (a claim the killed worker may have sent before dying).
   for (const [email, state] of states) assert.ok(state === 'sent' || state === 'unknown', `${email}: ${state}`);
-  assert.equal(third.stats.sentCount + third.stats.unknownCount + third.stats.skippedDedupeCount, addresses.length);
+  assert.equal(third.counts.sent + third.counts.unknown + third.counts.deduped, addresses.length);
 });
 
 test('a worker paused past its TTL: a newer holder sends, and when it resumes its claims are refused by the fence', async (t) => {
@@ -133,10 +133,10 @@ test('a worker paused past its TTL: a newer holder sends, and when it resumes it
   const b = (await runB.result()) as RunSummary;
   assert.equal(b.outcome, 'completed');
   assert.ok(b.fence! > fenceA, `B's fence ${b.fence} is newer than A's ${fenceA}`);
-  assert.ok(b.stats.sentCount > 0, 'B sends');
+  assert.ok(b.counts.sent > 0, 'B sends');
   assert.ok(logs.some((l) => l.msg === 'job_lock_acquired' && l.runId === b.runId));
   const fromB = h.sink.messages().filter((m) => m.mailFrom === 'noreply@sendonce.test');
-  assert.equal(fromB.length, b.stats.sentCount, "B's sends went through");
+  assert.equal(fromB.length, b.counts.sent, "B's sends went through");
   const resumedAt = (await h.db.pool.query<{ now: Date }>('SELECT now()')).rows[0]!.now;
 
   const sinkBeforeResume = h.sink.count;
@@ -152,9 +152,9 @@ test('a worker paused past its TTL: a newer holder sends, and when it resumes it
   );
   assert.equal(rows[0].n, 0, 'no claim with A’s fence after it resumed');
   const states = await assertAtMostOnce(h, addresses);
-  t.diagnostic(`A fence ${fenceA}: ${summaryA.stats.sentCount} sent; B fence ${b.fence}: ${JSON.stringify(b.stats)}; sink ${sinkBeforeResume} before A resumed, ${h.sink.count} after`);
+  t.diagnostic(`A fence ${fenceA}: ${summaryA.counts.sent} sent; B fence ${b.fence}: ${JSON.stringify(b.counts)}; sink ${sinkBeforeResume} before A resumed, ${h.sink.count} after`);
   const sentRowsB = await h.db.pool.query(`SELECT count(*)::int AS n FROM email_sends WHERE fence = $1 AND state = 'sent'`, [b.fence]);
-  assert.equal(sentRowsB.rows[0].n, b.stats.sentCount);
+  assert.equal(sentRowsB.rows[0].n, b.counts.sent);
   // Recipients without an email are exactly the claims A held when it was paused (B recorded them `unknown`).
   for (const [email, state] of states) {
     if (h.sink.messagesTo(email).length === 0) assert.equal(state, 'unknown', `${email} has no email, so its key is unknown`);

@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
 import { createActivities } from '../../src/activities';
-import { claim, type ClaimRequest } from '../../src/activities/claims';
+import { claim, type ClaimRequest } from '../../src/sends';
 import { createLogger } from '../../src/logger';
 import type { LockBackend } from '../../src/lock';
 import { upsertSchedule } from '../../src/schedule';
 import { freePort } from '../../src/stack/ports';
 import { startRedisServer } from '../../src/stack/redis';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import { emails, startHarness, testJob, type Harness, type HarnessOptions } from '../support/harness';
 import { eventually, uniqueName } from '../support/services';
 
@@ -93,10 +93,10 @@ for (const backend of ['redis', 'postgres'] as const) {
           const loser = results.find((r) => r.outcome === 'skipped')!;
           assert.equal(loser.skipped, true);
           assert.equal(loser.reason, 'locked');
-          assert.equal(loser.stats.sentCount, 0);
-          assert.equal(loser.stats.processedCount, 0);
+          assert.equal(loser.counts.sent, 0);
+          assert.equal(loser.counts.processed, 0);
           assert.ok(logs.some((l) => l.msg === 'job_skipped_locked' && l.runId === loser.runId), 'the worker logged job_skipped_locked');
-          assert.equal(winner.stats.sentCount, addresses.length);
+          assert.equal(winner.counts.sent, addresses.length);
           assertEachGotOne(h, addresses);
         } finally {
           await schedule.delete().catch(() => undefined);
@@ -117,10 +117,10 @@ for (const backend of ['redis', 'postgres'] as const) {
         const second = await runToEnd(h, job.name);
         assert.equal(second.outcome, 'skipped');
         assert.equal(second.reason, 'locked');
-        assert.equal(second.stats.sentCount, 0);
+        assert.equal(second.counts.sent, 0);
         const summary = (await first.result()) as RunSummary;
         assert.equal(summary.outcome, 'completed', 'every renewal succeeded (a failed one ends the run as lock_lost)');
-        assert.equal(summary.stats.sentCount, addresses.length);
+        assert.equal(summary.counts.sent, addresses.length);
         const { rows } = await h.db.pool.query<{ duration_ms: number }>('SELECT duration_ms FROM job_runs WHERE run_id = $1', [summary.runId]);
         assert.ok(rows[0]!.duration_ms >= 3 * RENEWAL_TTL_MS, `the run took ${rows[0]!.duration_ms} ms, at least three TTLs`);
         assertEachGotOne(h, addresses);
@@ -134,7 +134,7 @@ for (const backend of ['redis', 'postgres'] as const) {
         await h.seedUsers(emails(3));
         const summary = await runToEnd(h, job.name);
         assert.equal(summary.outcome, 'completed');
-        assert.equal(summary.stats.sentCount, 3);
+        assert.equal(summary.counts.sent, 3);
         assert.equal(await lockExists(h, backend, job.name), false, 'the lock is gone after a completed run');
 
         const activities = createActivities(h.deps);
@@ -194,7 +194,7 @@ test('redis down at tick time: the run is skipped as lock_unavailable and sends 
       const skipped = await runToEnd(h, job.name);
       assert.equal(skipped.outcome, 'skipped');
       assert.equal(skipped.reason, 'lock_unavailable');
-      assert.equal(skipped.stats.sentCount, 0);
+      assert.equal(skipped.counts.sent, 0);
       assert.equal(h.sink.count, 0, 'nothing was sent');
       assert.equal((await h.db.pool.query('SELECT 1 FROM email_sends')).rowCount, 0, 'nothing was claimed');
       assert.ok(logs.some((l) => l.msg === 'job_skipped_lock_unavailable' && l.runId === skipped.runId));
@@ -203,7 +203,7 @@ test('redis down at tick time: the run is skipped as lock_unavailable and sends 
       await eventually(async () => (await h.redis.ping()) === 'PONG', 'the lock client to reconnect', 15_000);
       const next = await runToEnd(h, job.name);
       assert.equal(next.outcome, 'completed');
-      assert.equal(next.stats.sentCount, addresses.length);
+      assert.equal(next.counts.sent, addresses.length);
       assertEachGotOne(h, addresses);
     });
   } finally {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { runDescription, upsertSchedule } from '../../src/schedule';
 import { progressQuery, type RunProgress } from '../../src/workflows/progress';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import { emails, testJob } from '../support/harness';
 import { harnessFor, SCHEDULED_AT } from '../support/never-twice';
 import { eventually, uniqueName } from '../support/services';
@@ -56,7 +56,7 @@ test('progress query grows while a slow batch runs; current details and static s
   assert.match(details ?? '', /temporal workflow query --type progress/);
 
   const summary = (await handle.result()) as RunSummary;
-  assert.equal(summary.stats.sentCount, addresses.length);
+  assert.equal(summary.counts.sent, addresses.length);
   const done: RunProgress = await query();
   assert.equal(done.status, 'finished');
   assert.equal(done.outcomeSoFar, 'completed');

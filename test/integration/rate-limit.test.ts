@@ -1,7 +1,7 @@
 /**
  * Issue 5, acceptance 5: per-sender hourly cap (a 3-second bucket stands in for the hour) and minimum gap.
  * Over the cap a send waits for the next bucket in the workflow (durable timer): no recipient twice, no retry
- * attempt used (retryCount 0, attempts 1 on every row). Redis unreachable for the limiter → the run stops
+ * attempt used (retries 0, attempts 1 on every row). Redis unreachable for the limiter → the run stops
  * sending (fail closed) and says why.
  */
 import { test } from 'node:test';
@@ -30,9 +30,9 @@ test(`cap ${CAP} per bucket, ${2 * CAP} recipients: ${CAP} in the first bucket, 
 
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');
-  assert.equal(summary.stats.sentCount, addresses.length);
-  assert.equal(summary.stats.retryCount, 0, 'waiting for budget used no retry attempt');
-  assert.ok(summary.stats.rateLimitedWaits >= CAP, `rateLimitedWaits ${summary.stats.rateLimitedWaits}`);
+  assert.equal(summary.counts.sent, addresses.length);
+  assert.equal(summary.counts.retries, 0, 'waiting for budget used no retry attempt');
+  assert.ok(summary.counts.rateLimitWaits >= CAP, `rateLimitWaits ${summary.counts.rateLimitWaits}`);
   assertCountsAddUp(summary, addresses.length);
   assertOneEach(h, addresses);
   assert.equal(h.sink.count, addresses.length);
@@ -56,8 +56,8 @@ test('minimum gap: sends of the job are spaced by at least minGapMs', async (t) 
   await h.seedUsers(addresses);
 
   const summary = await runBatch(h, job);
-  assert.equal(summary.stats.sentCount, addresses.length);
-  assert.equal(summary.stats.retryCount, 0);
+  assert.equal(summary.counts.sent, addresses.length);
+  assert.equal(summary.counts.retries, 0);
   assertOneEach(h, addresses);
   const { rows } = await h.db.pool.query<{ ms: number }>(
     `SELECT (extract(epoch FROM sent_at) * 1000)::float8 AS ms FROM email_sends WHERE job_name = $1 ORDER BY sent_at`,
@@ -82,7 +82,7 @@ test('rate limiter Redis unreachable: the run stops sending (fail closed), claim
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'stopped');
   assert.equal(summary.reason, 'rate_limiter_unavailable');
-  assert.equal(summary.stats.sentCount, 0);
+  assert.equal(summary.counts.sent, 0);
   assert.equal(h.sink.count, 0);
   assert.equal((await sendRows(h, job)).size, 0, 'nothing claimed: the next run sends them');
 });

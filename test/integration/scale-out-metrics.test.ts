@@ -74,9 +74,9 @@ test('two workers on one task queue: one batch, every recipient once, counters m
 
   const summary = await resultOf(handle);
   assert.equal(summary.outcome, 'completed');
-  assert.deepEqual({ ...summary.stats, retryCount: 0 }, { ...summary.stats, retryCount: 0, sentCount: N }, JSON.stringify(summary.stats));
-  assert.equal(summary.stats.processedCount, N);
-  assert.equal(summary.stats.sentCount, N);
+  assert.deepEqual({ ...summary.counts, retries: 0 }, { ...summary.counts, retries: 0, sent: N }, JSON.stringify(summary.counts));
+  assert.equal(summary.counts.processed, N);
+  assert.equal(summary.counts.sent, N);
 
   // At the sink: every recipient exactly once, no duplicate Message-ID.
   assert.equal(sink.count, N);
@@ -87,11 +87,11 @@ test('two workers on one task queue: one batch, every recipient once, counters m
   const perWorker = await Promise.all(workers.map(async (w) => (await scrape(w.metricsPort)).total('sendonce_emails_sent')));
   assert.ok(perWorker.every((n) => n > 0), `both workers sent some: ${perWorker.join(' + ')}`);
   await eventually(async () => (await sumOver('sendonce_runs', { outcome: 'completed' })) === 1, 'the run counter');
-  assert.equal(await sumOver('sendonce_emails_sent'), summary.stats.sentCount);
-  assert.equal(await sumOver('sendonce_emails_deduped'), summary.stats.skippedDedupeCount);
-  assert.equal(await sumOver('sendonce_emails_dead_lettered'), summary.stats.deadLetteredCount);
-  assert.equal(await sumOver('sendonce_emails_unknown'), summary.stats.unknownCount);
-  assert.equal(await sumOver('sendonce_send_retries'), summary.stats.retryCount);
+  assert.equal(await sumOver('sendonce_emails_sent'), summary.counts.sent);
+  assert.equal(await sumOver('sendonce_emails_deduped'), summary.counts.deduped);
+  assert.equal(await sumOver('sendonce_emails_dead'), summary.counts.dead);
+  assert.equal(await sumOver('sendonce_emails_unknown'), summary.counts.unknown);
+  assert.equal(await sumOver('sendonce_emails_retries'), summary.counts.retries);
   assert.equal(await sumOver('sendonce_run_duration_seconds_count'), 1);
 
   // The Temporal runtime's own metrics are on the same endpoint.
@@ -103,8 +103,8 @@ test('two workers on one task queue: one batch, every recipient once, counters m
 test('the next run in the same window sends nothing new: the deduped counter equals the summary', async () => {
   const before = await sumOver('sendonce_emails_deduped');
   const summary = await resultOf(await startBatch(client, taskQueue));
-  assert.equal(summary.stats.sentCount, 0);
-  assert.equal(summary.stats.skippedDedupeCount, N);
+  assert.equal(summary.counts.sent, 0);
+  assert.equal(summary.counts.deduped, N);
   assert.equal((await sumOver('sendonce_emails_deduped')) - before, N);
   assert.equal(sink.count, N, 'still one email per recipient');
 });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import { emails } from '../support/harness';
 import { assertCountsAddUp, assertNoneSkipped, sendRows, startBatch } from '../support/never-twice';
 import { createTestDatabase, redisUrl, temporalAddress, uniqueName } from '../support/services';
@@ -83,7 +83,7 @@ test('worker SIGKILLed mid-batch: a new worker finishes the run, nobody gets two
   workers.push(second);
   t.diagnostic(`new worker up ${Date.now() - killedAt} ms after the kill`);
   const summary = (await handle.result()) as RunSummary;
-  t.diagnostic(`summary ${JSON.stringify(summary.stats)}; sink ${sink.count} messages`);
+  t.diagnostic(`summary ${JSON.stringify(summary.counts)}; sink ${sink.count} messages`);
 
   // Every recipient ends sent, dead or unknown — none left claimed (or failed), none skipped silently.
   assert.equal(summary.outcome, 'completed');
@@ -111,10 +111,10 @@ test('worker SIGKILLed mid-batch: a new worker finishes the run, nobody gets two
 
   // The summary accounts for every recipient and agrees with the rows.
   assertCountsAddUp(summary, RECIPIENTS);
-  assert.ok(summary.stats.unknownCount >= 1);
-  assert.equal(summary.stats.unknownCount, byState.get('unknown') ?? 0);
-  assert.equal(summary.stats.deadLetteredCount, byState.get('dead') ?? 0);
-  assert.equal(summary.stats.sentCount + summary.stats.skippedDedupeCount, byState.get('sent') ?? 0);
+  assert.ok(summary.counts.unknown >= 1);
+  assert.equal(summary.counts.unknown, byState.get('unknown') ?? 0);
+  assert.equal(summary.counts.dead, byState.get('dead') ?? 0);
+  assert.equal(summary.counts.sent + summary.counts.deduped, byState.get('sent') ?? 0);
   // Every stored message belongs to a key recorded as sent or unknown (never to one declared dead).
   const idOf = new Map(rows.map((r) => [r.email, r.id]));
   for (const m of sink.messages()) {

@@ -8,8 +8,8 @@ import type { temporal } from '@temporalio/proto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { JobDefinition } from '../../src/jobs';
-import type { SendState } from '../../src/activities/claims';
-import type { RunSummary } from '../../src/workflows/types';
+import type { SendState } from '../../src/sends';
+import type { RunSummary } from '../../src/contract';
 import { startHarness, type Harness, type HarnessOptions } from './harness';
 import { uniqueName } from './services';
 
@@ -114,10 +114,10 @@ export function rowOf(rows: Map<string, SendRow>, recipientId: string): SendRow 
 
 /** processed = sent + skippedDedupe + failed + ineligible, and failed = deadLettered + unknown. */
 export function assertCountsAddUp(summary: RunSummary, recipients: number): void {
-  const s = summary.stats;
-  assert.equal(s.processedCount, recipients, `processedCount ${JSON.stringify(s)}`);
-  assert.equal(s.sentCount + s.skippedDedupeCount + s.failedCount + s.ineligibleCount, s.processedCount, `counts add up: ${JSON.stringify(s)}`);
-  assert.equal(s.deadLetteredCount + s.unknownCount, s.failedCount, `failed = dead-lettered + unknown: ${JSON.stringify(s)}`);
+  const s = summary.counts;
+  assert.equal(s.processed, recipients, `processed ${JSON.stringify(s)}`);
+  assert.equal(s.sent + s.deduped + s.failed + s.ineligible, s.processed, `counts add up: ${JSON.stringify(s)}`);
+  assert.equal(s.dead + s.unknown, s.failed, `failed = dead-lettered + unknown: ${JSON.stringify(s)}`);
 }
 
 /** Every address got exactly one message at the sink. */

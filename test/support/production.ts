@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { freePort } from '../../src/stack/ports';
-import type { RunSummary } from '../../src/workflows/types';
+import type { RunSummary } from '../../src/contract';
 import { writeWorkflowBundle } from '../../scripts/bundle-workflows';
 import { redisUrl, temporalAddress, testTmpDir, uniqueName } from './services';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { windowFor, idempotencyKey, assertTimezone } from '../../src/window';
+import { idempotencyKey } from '../../src/sends/key';
+import { windowFor, assertTimezone } from '../../src/window';
 
 test('daily window uses the business timezone, not UTC', () => {
   const nominal = new Date('2026-11-23T23:30:00Z');

@@ -2,7 +2,7 @@
  * Scenarios 1, 2 and 5: worker processes killed or paused.
  */
 import { createLockRedisClient } from '../../../src/lock';
-import type { RunSummary } from '../../../src/workflows/types';
+import type { RunSummary } from '../../../src/contract';
 import type { WorkerProcess } from '../../../test/support/worker-process';
 import { chaosDigest } from '../jobs';
 import { pointIn, settle, until, type Scenario } from '../scenario';
@@ -127,7 +127,7 @@ async function waitForLockAndLeasesToExpire(world: World): Promise<void> {
 
 function fenceViolations(a: RunSummary, b: RunSummary): string[] {
   const out: string[] = [];
-  if (a.outcome === 'completed') out.push(`the paused run A ended completed, expected lock_lost (A ${JSON.stringify(a.stats)})`);
+  if (a.outcome === 'completed') out.push(`the paused run A ended completed, expected lock_lost (A ${JSON.stringify(a.counts)})`);
   if (b.outcome !== 'completed') out.push(`run B ended ${b.outcome}`);
   if ((b.fence ?? 0) <= (a.fence ?? 0)) out.push(`B's fence ${b.fence} is not newer than A's ${a.fence}`);
   return out;

@@ -6,7 +6,7 @@
 import { ScheduleOverlapPolicy, type ScheduleHandle } from '@temporalio/client';
 import { backfill } from '../../../src/api/schedules';
 import { upsertSchedule } from '../../../src/schedule';
-import type { RunSummary } from '../../../src/workflows/types';
+import type { RunSummary } from '../../../src/contract';
 import { chaosScheduled } from '../jobs';
 import { settle, until, type Scenario } from '../scenario';
 import { sleep } from '../stack';

@@ -30,9 +30,9 @@ export const smtp421Storm: Scenario = {
     });
     const summary = await world.result(await world.startRun());
     await storm;
-    world.notes.push(`storm from message ${k}; ${summary.stats.retryCount} retries`);
+    world.notes.push(`storm from message ${k}; ${summary.counts.retries} retries`);
     const outcome = await settle(world, [summary], [CHAOS_WINDOW]);
-    if (summary.stats.retryCount === 0) outcome.violations.push('no send was retried: the storm missed the batch');
+    if (summary.counts.retries === 0) outcome.violations.push('no send was retried: the storm missed the batch');
     return outcome;
   },
 };
@@ -126,7 +126,7 @@ export const smtpDownThenBack: Scenario = {
     await sleep(DOWN_MS);
     await world.sink.start();
     const summary = await world.result(handle);
-    world.notes.push(`${summary.stats.retryCount} retries`);
+    world.notes.push(`${summary.counts.retries} retries`);
     const outcome = await settle(world, [summary], [CHAOS_WINDOW]);
     const delivered = world.sink.count;
     if (delivered !== world.users.length) outcome.violations.push(`only ${delivered} of ${world.users.length} delivered after the server came back`);

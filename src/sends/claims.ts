@@ -1,5 +1,6 @@
 /**
- * The email_sends state machine — where "at most once per key" lives. One row per idempotency key:
+ * The email_sends state machine — where "at most once per key" lives. One row per idempotency key (key.ts);
+ * this file claims keys, marks.ts records outcomes, dead-letters.ts is the failure branch, redrive.ts reopens.
  *
  *   (no row) --claim--> claimed --SMTP accepted--> sent
  *                          |--SMTP refused/4xx----> failed --reclaim (next attempt)--> claimed
@@ -14,9 +15,12 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { Coalescer } from '../db/coalesce';
+import { perPool } from '../db/per-pool';
 import { withTransaction } from '../db/transaction';
+import type { SendState } from '../contract';
+import { attemptsExhausted } from '../retry';
 
-export type SendState = 'claimed' | 'sent' | 'failed' | 'dead' | 'unknown';
+export type { SendState };
 
 export interface ClaimRequest {
   key: string;
@@ -83,27 +87,11 @@ async function insertClaims(db: Pool | PoolClient, reqs: ClaimRequest[]): Promis
   });
 }
 
-/** Per pool: the claim and mark statements of concurrent sends, grouped (see src/db/coalesce.ts). */
-interface Batchers {
-  insert: Coalescer<ClaimRequest, Inserted>;
-  markSent: Coalescer<SentMark, boolean>;
-}
-const batchers = new WeakMap<Pool, Batchers>();
-
-function batchersFor(pool: Pool): Batchers {
-  let b = batchers.get(pool);
-  if (!b) {
-    b = {
-      insert: new Coalescer((reqs) => insertClaims(pool, reqs), async (req) => (await insertClaims(pool, [req]))[0] ?? null),
-      markSent: new Coalescer((marks) => markSentMany(pool, marks), async (m) => (await markSentMany(pool, [m]))[0]!),
-    };
-    batchers.set(pool, b);
-  }
-  return b;
-}
+/** Per pool: the claim inserts of concurrent sends, grouped into one statement (see src/db/coalesce.ts). */
+const inserters = perPool((pool) => new Coalescer((reqs: ClaimRequest[]) => insertClaims(pool, reqs), async (req) => (await insertClaims(pool, [req]))[0] ?? null));
 
 export async function claim(pool: Pool, req: ClaimRequest): Promise<ClaimResult> {
-  const row = await batchersFor(pool).insert.run(req);
+  const row = await inserters(pool).run(req);
   if (row) return { kind: 'claimed', attempt: row.attempts, resends: row.resends };
   return reclaim(pool, req);
 }
@@ -146,7 +134,7 @@ async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResul
       if (req.resendUnknownOnce && row.resends === 0) return takeOver(client, req, { resend: true });
       return { kind: 'duplicate', state: 'unknown' };
     case 'failed':
-      if (row.attempts >= req.maximumAttempts) return { kind: 'exhausted', attempts: row.attempts };
+      if (attemptsExhausted(req, row.attempts)) return { kind: 'exhausted', attempts: row.attempts };
       return takeOver(client, req, { resend: false });
     case 'claimed':
       if (!row.lease_expired) return { kind: 'busy' };
@@ -173,86 +161,4 @@ async function takeOver(client: PoolClient, req: ClaimRequest, opts: { resend: b
   );
   const r = rows[0]!;
   return { kind: 'claimed', attempt: r.attempts, resends: r.resends };
-}
-
-export interface SmtpDetails {
-  errorType?: string;
-  smtpCode?: number;
-  smtpResponse?: string;
-  reason?: string;
-}
-
-/**
- * The mark steps are conditional on `attempts = attempt`: only the attempt that owns the claim writes its
- * outcome. `unknown` is accepted too: a slow attempt whose lease was declared lost may still report that the
- * server accepted the message — then `sent` is the truth.
- */
-export function markSent(pool: Pool, key: string, attempt: number, details: SmtpDetails = {}): Promise<boolean> {
-  return batchersFor(pool).markSent.run({ key, attempt, details });
-}
-
-interface SentMark {
-  key: string;
-  attempt: number;
-  details: SmtpDetails;
-}
-
-async function markSentMany(pool: Pool, marks: SentMark[]): Promise<boolean[]> {
-  const sorted = [...marks].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const { rows } = await pool.query<{ idempotency_key: string; attempts: number }>(
-    `UPDATE email_sends e
-        SET state = 'sent', sent_at = now(), lease_until = NULL, last_smtp_code = u.code, last_smtp_response = u.resp,
-            reason = u.reason, updated_at = now()
-       FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[]) AS u(key, attempt, code, resp, reason)
-      WHERE e.idempotency_key = u.key AND e.attempts = u.attempt AND e.state IN ('claimed', 'unknown')
-      RETURNING e.idempotency_key, e.attempts`,
-    [
-      sorted.map((m) => m.key),
-      sorted.map((m) => m.attempt),
-      sorted.map((m) => m.details.smtpCode ?? null),
-      sorted.map((m) => m.details.smtpResponse ?? null),
-      sorted.map((m) => m.details.reason ?? null),
-    ],
-  );
-  const updated = new Set(rows.map((r) => `${r.attempts}:${r.idempotency_key}`));
-  return marks.map((m) => updated.has(`${m.attempt}:${m.key}`));
-}
-
-/** A failed attempt: retryable or not, the row records the error; the dead-letter branch decides `dead`. */
-export async function markFailed(
-  pool: Pool,
-  key: string,
-  attempt: number,
-  details: SmtpDetails,
-  opts: { consumeResend?: boolean } = {},
-): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    `UPDATE email_sends
-        SET state = 'failed', lease_until = NULL, last_error_type = $3, last_smtp_code = $4,
-            last_smtp_response = $5, reason = $6, resends = resends + $7::int, updated_at = now()
-      WHERE idempotency_key = $1 AND attempts = $2 AND state = 'claimed'`,
-    [key, attempt, details.errorType ?? null, details.smtpCode ?? null, details.smtpResponse ?? null,
-      details.reason ?? null, opts.consumeResend ? 1 : 0],
-  );
-  return rowCount === 1;
-}
-
-export async function markUnknown(pool: Pool, key: string, attempt: number, details: SmtpDetails): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    `UPDATE email_sends
-        SET state = 'unknown', lease_until = NULL, last_error_type = $3, last_smtp_code = $4,
-            last_smtp_response = $5, reason = $6, updated_at = now()
-      WHERE idempotency_key = $1 AND attempts = $2 AND state = 'claimed'`,
-    [key, attempt, details.errorType ?? null, details.smtpCode ?? null, details.smtpResponse ?? null,
-      details.reason ?? null],
-  );
-  return rowCount === 1;
-}
-
-/** The recipient is no longer eligible (deleted, opted out): give the key back, nothing was sent. */
-export async function abandon(pool: Pool, key: string, attempt: number): Promise<void> {
-  await pool.query(`DELETE FROM email_sends WHERE idempotency_key = $1 AND attempts = $2 AND state = 'claimed'`, [
-    key,
-    attempt,
-  ]);
 }

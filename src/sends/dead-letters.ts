@@ -5,7 +5,8 @@
  */
 import type { Pool } from 'pg';
 import { withTransaction } from '../db/transaction';
-import type { SendState } from './claims';
+import { SmtpAmbiguousError } from '../errors';
+import type { SendState } from '../contract';
 
 export interface DeadLetterRequest {
   key: string;
@@ -38,7 +39,7 @@ export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Se
           req.errorType, req.message],
       );
       state = 'dead';
-    } else if (state === 'failed' && rows[0]?.last_error_type !== 'SmtpAmbiguousError') {
+    } else if (state === 'failed' && rows[0]?.last_error_type !== SmtpAmbiguousError.name) {
       await client.query(
         `UPDATE email_sends SET state = 'dead', reason = $2, last_error_type = COALESCE(last_error_type, $3),
                 lease_until = NULL, updated_at = now()

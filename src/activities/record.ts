@@ -1,0 +1,69 @@
+/**
+ * Step 4 of a send (send.ts): record what SMTP said on the key's row, then tell Temporal what to do next —
+ * return the outcome, or throw the error type that decides whether it retries (src/retry.ts).
+ */
+import type { SendResult } from '../contract';
+import {
+  InvalidRecipientError,
+  SmtpAmbiguousError,
+  SmtpAuthError,
+  SmtpPermanentError,
+  SmtpTransientError,
+} from '../errors';
+import { scrubAddresses, type SmtpFailure, type SmtpSent } from '../smtp/classify';
+import { markFailed, markSent, markUnknown } from '../sends';
+import type { Attempt, SendDeps } from './send';
+
+/** What SMTP said: the server's info when it answered the message, and how we classify it. */
+export interface Delivery {
+  info?: { response?: unknown };
+  outcome: SmtpSent | SmtpFailure;
+}
+
+export async function recordDelivery(deps: Pick<SendDeps, 'pool' | 'logger'>, attempt: Attempt, delivery: Delivery): Promise<SendResult> {
+  const { outcome } = delivery;
+  if (outcome.kind !== 'sent') return recordFailure(deps, attempt, outcome);
+  const reason = outcome.partialRejections ? `${outcome.partialRejections} cc recipient(s) rejected` : undefined;
+  await markSent(deps.pool, attempt.key, attempt.claimAttempt, { smtpResponse: scrubAddresses(String(delivery.info?.response ?? '')), reason });
+  if (deps.logger.isLevelEnabled('debug')) attempt.log().debug({ messageId: attempt.messageId }, 'email_sent');
+  return { outcome: 'sent', attempt: attempt.attemptNo };
+}
+
+/** The error class that carries each kind of failure to Temporal. */
+const ERROR_OF = {
+  ambiguous: SmtpAmbiguousError,
+  transient: SmtpTransientError,
+  permanent: SmtpPermanentError,
+  invalid_recipient: InvalidRecipientError,
+  auth: SmtpAuthError,
+} as const;
+
+/** Record the failed attempt on the row, then throw the error type that tells Temporal whether to retry. */
+async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, failure: SmtpFailure): Promise<SendResult> {
+  const { key, claimAttempt } = attempt;
+  const details = { errorType: ERROR_OF[failure.kind].name, smtpCode: failure.code, smtpResponse: failure.response, reason: failure.message };
+  const what = `recipient ${attempt.input.recipientId}: ${failure.message}`;
+  attempt.log().warn({ errorType: details.errorType, smtpCode: failure.code }, 'send_attempt_failed');
+  switch (failure.kind) {
+    case 'ambiguous':
+      if (attempt.job.unknownPolicy === 'resend-once' && attempt.resends === 0) {
+        await markFailed(deps.pool, key, claimAttempt, details, { consumeResend: true });
+        throw new SmtpAmbiguousError(`${what} (resending once with the same Message-ID)`);
+      }
+      await markUnknown(deps.pool, key, claimAttempt, details);
+      return { outcome: 'unknown', attempt: attempt.attemptNo };
+    case 'transient':
+      await markFailed(deps.pool, key, claimAttempt, details);
+      throw new SmtpTransientError(what, failure.code, failure.response);
+    case 'permanent':
+      await markFailed(deps.pool, key, claimAttempt, details);
+      throw new SmtpPermanentError(what, failure.code, failure.response);
+    case 'invalid_recipient':
+      await markFailed(deps.pool, key, claimAttempt, details);
+      throw new InvalidRecipientError(what);
+    case 'auth':
+      // Nothing was sent; leave the key retryable for the next run once the credentials are fixed.
+      await markFailed(deps.pool, key, claimAttempt, details);
+      throw new SmtpAuthError(`SMTP authentication failed: ${failure.message}`);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What crosses the workflow/activity boundary for one send or one chunk of sends. Ids only — the activity loads
+ * the recipient's address itself. Workflow-safe: types only.
+ */
+
+export interface SendInput {
+  jobName: string;
+  runId: string;
+  recipientId: string;
+  window: string;
+  fence: number;
+}
+
+/** A chunk of recipients for the fast path (one activity, per-recipient claims and outcomes). */
+export interface ChunkInput extends Omit<SendInput, 'recipientId'> {
+  recipientIds: string[];
+}
+
+/**
+ * `rate_limited`: over the job's rate limit, nothing claimed — wait `retryAfterMs`, then call again.
+ * `rate_limiter_unavailable`: Redis for the rate limit is unreachable, nothing claimed — the run stops sending.
+ * `fenced`: a newer lock holder exists for the job — this run stops sending.
+ */
+export type SendOutcome = 'sent' | 'skipped_dedupe' | 'unknown' | 'fenced' | 'ineligible' | 'rate_limited' | 'rate_limiter_unavailable';
+
+export interface SendResult {
+  outcome: SendOutcome;
+  /** With `rate_limited`: when the budget allows the next try. */
+  retryAfterMs?: number;
+  /** The Temporal attempt that produced this result (1 = first try). */
+  attempt: number;
+}
+
+/** A failed send as the workflow sees it: the error's type (its class name) and a message without addresses. */
+export interface FailureDescription {
+  type: string;
+  message: string;
+}
+
+/** One recipient's result inside a chunk: an outcome, or its first attempt's error (retried on its own). */
+export type ChunkItemResult =
+  | (SendResult & { recipientId: string })
+  | { recipientId: string; outcome: 'failed'; attempt: 1; error: FailureDescription & { retryable: boolean } };
+
+/**
+ * A key's state in email_sends (src/sends/claims.ts has the state machine). After the failure branch a key is
+ * `dead`, or `unknown` when its last attempt may have reached the server.
+ */
+export type SendState = 'claimed' | 'sent' | 'failed' | 'dead' | 'unknown';

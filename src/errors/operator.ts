@@ -1,0 +1,14 @@
+/** An operator's request (CLI or API) cannot be done as asked; the message says what to do instead. */
+import { SendonceError } from './base';
+
+/** A schedule (or another named thing) does not exist. */
+export class NotFoundError extends SendonceError {}
+
+/** A backfill range is invalid (reversed, in the future, unparsable). */
+export class BackfillRangeError extends SendonceError {}
+
+/** A dead-letter redrive cannot be done safely or was asked for wrongly. */
+export class RedriveError extends SendonceError {}
+
+/** A one-off email cannot be scheduled as asked (address, time, template values). */
+export class ScheduleEmailError extends SendonceError {}

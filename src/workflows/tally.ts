@@ -1,0 +1,59 @@
+/**
+ * A run's counting, in one place: every count moves here, once, when a recipient's outcome is known (never
+ * counted first and taken back). The counts themselves live in the carried state, so they survive
+ * continue-as-new; names and meanings are in src/contract/counts.ts.
+ */
+import type { RunCounts, SendOutcome, SendState } from '../contract';
+
+/** The send outcomes that decide a recipient (the others are signals to the run: fenced, rate limits). */
+export type FinalSendOutcome = Extract<SendOutcome, 'sent' | 'skipped_dedupe' | 'unknown' | 'ineligible'>;
+
+export class RunTally {
+  constructor(readonly counts: RunCounts) {}
+
+  /** A send activity decided the recipient; `attempts` = every attempt it took (1 = first try). */
+  decided(outcome: FinalSendOutcome, attempts: number): void {
+    const c = this.counts;
+    c.processed++;
+    c.retries += attempts - 1;
+    switch (outcome) {
+      case 'sent':
+        c.sent++;
+        return;
+      case 'skipped_dedupe':
+        c.deduped++;
+        return;
+      case 'unknown':
+        c.unknown++;
+        c.failed++;
+        return;
+      case 'ineligible':
+        c.ineligible++;
+        return;
+    }
+  }
+
+  /** The failure branch recorded the key's final state: dead, or unknown when the server may have the message. */
+  deadLettered(state: SendState): void {
+    const c = this.counts;
+    c.processed++;
+    if (state === 'sent') {
+      // An attempt's SMTP accept was recorded although the activity failed afterwards: it was sent.
+      c.sent++;
+      return;
+    }
+    c.failed++;
+    if (state === 'dead') c.dead++;
+    else c.unknown++;
+  }
+
+  /** A run-fatal error (bad SMTP credentials, bad configuration) stopped this recipient; nothing was sent. */
+  stoppedByFatalError(): void {
+    this.counts.processed++;
+    this.counts.failed++;
+  }
+
+  rateLimitWait(): void {
+    this.counts.rateLimitWaits++;
+  }
+}
