@@ -4,7 +4,7 @@
  * Each test file isolates itself inside the shared services (own database, Redis key prefix, task queue,
  * schedule id); tests that must kill or restart a service start a private one.
  *
- * Usage: node --import tsx scripts/run-tests.ts [test files…]   (default: test/unit, test/integration, test/e2e, test/chaos)
+ * Usage: node --import tsx scripts/run-tests.ts [test files…]   (default: test/unit, test/workflow, test/integration, test/e2e, test/chaos)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,7 +26,7 @@ function listTests(dir: string): string[] {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const files = args.length > 0 ? args : ['test/unit', 'test/integration', 'test/e2e', 'test/chaos'].flatMap(listTests);
+  const files = args.length > 0 ? args : ['test/unit', 'test/workflow', 'test/integration', 'test/e2e', 'test/chaos'].flatMap(listTests);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-test-'));
   fs.chmodSync(tmp, 0o755); // the embedded Postgres runs as the `postgres` user when we are root
   const started: Array<{ stop(): Promise<void> }> = [];

@@ -1,0 +1,159 @@
+/**
+ * The batch workflow's branches, with stubbed activities (stub-activities.ts) on the real dev server: what the
+ * run does when a claim is fenced, a chunk times out, a run-fatal error or a dead letter happens, the rate
+ * limiter says wait or is down, and the history is long enough to continue as new.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Context } from '@temporalio/activity';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { RunSummary, SendResult } from '../../src/contract';
+import { SmtpAuthError, SmtpTransientError } from '../../src/errors';
+import { batchWorkflow } from '../../src/workflows';
+import { temporalAddress, uniqueName } from '../support/services';
+import { stubActivities, withStubWorker, type StubBehaviour, type StubLog } from './stub-activities';
+
+const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));
+const sent = (attempt = 1): SendResult => ({ outcome: 'sent', attempt });
+
+async function runBatch(behaviour: StubBehaviour): Promise<{ summary?: RunSummary; error?: unknown; log: StubLog }> {
+  const { activities, log } = stubActivities(behaviour);
+  const connection = await Connection.connect({ address: temporalAddress() });
+  try {
+    const client = new Client({ connection });
+    return await withStubWorker(activities, async (taskQueue) => {
+      const handle = await client.workflow.start(batchWorkflow, {
+        taskQueue,
+        workflowId: uniqueName('wf'),
+        args: [{ jobName: 'stub-job', scheduledAt: '2026-11-20T10:00:00Z' }],
+        workflowExecutionTimeout: '2m',
+      });
+      try {
+        return { summary: await handle.result(), log };
+      } catch (error) {
+        return { error, log };
+      }
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+test('fenced: the run stops sending after the chunk that saw a newer lock holder, ends lock_lost and leaves the lock alone', async () => {
+  const { summary, log } = await runBatch({
+    recipients: ids(20),
+    settings: { chunkSize: 5, maxInFlight: 5 },
+    send: async (input) => (input.recipientId === '8' ? { outcome: 'fenced', attempt: 1 } : sent()),
+  });
+  assert.equal(summary?.outcome, 'lock_lost');
+  assert.equal(log.chunks.length, 2, 'no chunk after the fenced one');
+  assert.equal(summary?.counts.sent, 9, 'the fenced recipient is not counted');
+  assert.equal(summary?.counts.processed, 9);
+  assert.equal(log.released, 0, 'a lost lock is not released (it may be someone else’s now)');
+  assert.equal(log.summaries[0]?.summary.outcome, 'lock_lost');
+});
+
+test('chunk timeout: a chunk whose worker stops heartbeating is redone recipient by recipient', async () => {
+  let hung = false;
+  const { summary, log } = await runBatch({
+    recipients: ids(10),
+    settings: { chunkSize: 5, maxInFlight: 5 },
+    chunk: async (input) => {
+      if (!hung) {
+        hung = true;
+        await Context.current().sleep(20_000); // no heartbeat: times out after attemptTimeoutMs (2 s)
+      }
+      return input.recipientIds.map((recipientId) => ({ recipientId, ...sent() }));
+    },
+    send: async (input) => (input.recipientId === '2' ? { outcome: 'skipped_dedupe', attempt: 1 } : sent()),
+  });
+  assert.equal(summary?.outcome, 'completed');
+  assert.deepEqual(log.sends.map((s) => s.recipientId).sort(), ['1', '2', '3', '4', '5'], 'the timed-out chunk, one by one');
+  assert.deepEqual({ sent: summary?.counts.sent, deduped: summary?.counts.deduped, processed: summary?.counts.processed }, { sent: 9, deduped: 1, processed: 10 });
+});
+
+test('run-fatal: an SMTP authentication failure stops the run, fails it loudly, records it and releases the lock', async () => {
+  const { error, log } = await runBatch({
+    recipients: ids(20),
+    settings: { chunkSize: 5, maxInFlight: 5 },
+    send: async (input) => {
+      if (input.recipientId === '3') throw new SmtpAuthError('535 authentication failed');
+      return sent();
+    },
+  });
+  assert.ok(error instanceof WorkflowFailedError, `failed: ${String(error)}`);
+  assert.ok(error.cause instanceof ApplicationFailure && error.cause.type === SmtpAuthError.name, String(error.cause));
+  assert.equal(log.chunks.length, 1, 'nothing sent after the fatal error');
+  assert.equal(log.deadLetters.length, 0, 'a run-fatal error is not a dead letter');
+  const finished = log.summaries[0]!;
+  assert.equal(finished.summary.outcome, 'failed');
+  assert.match(finished.error ?? '', /SmtpAuthError: 535/);
+  assert.deepEqual({ processed: finished.summary.counts.processed, sent: finished.summary.counts.sent, failed: finished.summary.counts.failed }, { processed: 5, sent: 4, failed: 1 });
+  assert.equal(log.released, 1);
+});
+
+test('a failed first attempt in a chunk is retried on its own within the job bound, then dead-lettered', async () => {
+  const { summary, log } = await runBatch({
+    recipients: ids(5),
+    settings: { chunkSize: 5, maxInFlight: 5 },
+    send: async (input) => {
+      if (input.recipientId === '2') throw new SmtpTransientError('451 try later', 451, '451 try later');
+      return sent();
+    },
+  });
+  assert.equal(summary?.outcome, 'completed');
+  assert.equal(log.sends.filter((s) => s.recipientId === '2').length, 2, 'maximumAttempts 3 = 1 in the chunk + 2 on its own');
+  assert.deepEqual(log.deadLetters.map((d) => [d.recipientId, d.errorType]), [['2', SmtpTransientError.name]]);
+  assert.deepEqual({ sent: summary?.counts.sent, dead: summary?.counts.dead, failed: summary?.counts.failed }, { sent: 4, dead: 1, failed: 1 });
+});
+
+test('rate limits: a refused send waits on a timer and goes out; a limiter that is down stops the run', async () => {
+  let refusals = 0;
+  const waited = await runBatch({
+    recipients: ids(5),
+    settings: { chunkSize: 5, maxInFlight: 5 },
+    send: async (input) => (input.recipientId === '4' && refusals++ < 2 ? { outcome: 'rate_limited', retryAfterMs: 200, attempt: 1 } : sent()),
+  });
+  assert.equal(waited.summary?.outcome, 'completed');
+  assert.equal(waited.summary?.counts.sent, 5);
+  assert.equal(waited.summary?.counts.rateLimitWaits, 2, 'refused in the chunk, then once more on its own');
+  assert.equal(waited.summary?.counts.retries, 0, 'waiting used no attempt');
+
+  const down = await runBatch({
+    recipients: ids(20),
+    settings: { chunkSize: 5, maxInFlight: 5 },
+    send: async (input) => (input.recipientId === '7' ? { outcome: 'rate_limiter_unavailable', attempt: 1 } : sent()),
+  });
+  assert.equal(down.summary?.outcome, 'stopped');
+  assert.equal(down.summary?.reason, 'rate_limiter_unavailable');
+  assert.equal(down.log.chunks.length, 2);
+  assert.equal(down.summary?.counts.processed, 9, 'the recipient the limiter refused is left for the next run');
+  assert.equal(down.log.released, 1);
+});
+
+test('continue-as-new carries the cursor, counts and lock: every recipient once, one summary', async () => {
+  const { summary, log } = await runBatch({
+    recipients: ids(60),
+    settings: { chunkSize: 5, maxInFlight: 10, pageSize: 10, continueAsNewAfterEvents: 40 },
+  });
+  assert.equal(summary?.outcome, 'completed');
+  assert.ok((summary?.segments ?? 0) > 1, `segments ${summary?.segments}`);
+  const handled = log.chunks.flatMap((c) => c.recipientIds);
+  assert.deepEqual([...handled].sort((a, b) => Number(a) - Number(b)), ids(60), 'each recipient in exactly one chunk');
+  assert.equal(summary?.counts.sent, 60);
+  assert.equal(log.summaries.length, 1);
+  assert.equal(log.released, 1);
+});
+
+test('one activity per recipient (chunkSize 1): fenced stops the run the same way', async () => {
+  const { summary, log } = await runBatch({
+    recipients: ids(10),
+    settings: { chunkSize: 1, maxInFlight: 1 },
+    send: async (input) => (input.recipientId === '4' ? { outcome: 'fenced', attempt: 1 } : sent()),
+  });
+  assert.equal(summary?.outcome, 'lock_lost');
+  assert.deepEqual(log.sends.map((s) => s.recipientId), ['1', '2', '3', '4']);
+  assert.equal(summary?.counts.sent, 3);
+  assert.equal(log.chunks.length, 0);
+});
