@@ -61,6 +61,8 @@ const schema = z.object({
   METRICS_PORT: int(1, 65535).optional(),
   /** /healthz (process up) and /readyz (worker RUNNING and Postgres answers) on this port; unset = off. */
   HEALTH_PORT: int(1, 65535).optional(),
+  /** How often each worker closes the rows of runs that ended unrecorded (terminated, timed out); 0 = only at run start. */
+  REAPER_INTERVAL_MS: int(0, 3600_000).default(10_000),
   /** SIGTERM: how long in-flight activities (sends) may take to finish before they are cancelled. */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(30_000),
   /** Prebuilt workflow bundle (scripts/bundle-workflows.ts); unset = bundle src/workflows at start-up. */

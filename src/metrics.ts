@@ -54,6 +54,7 @@ const COUNT_OF_OUTCOME: Partial<Record<SendOutcome, CountName>> = {
   sent: 'sent',
   skipped_dedupe: 'deduped',
   unknown: 'unknown',
+  dead: 'dead',
   ineligible: 'ineligible',
   rate_limited: 'rateLimitWaits',
 };

@@ -9,6 +9,7 @@ import {
   AttemptsExhaustedError,
   ConfigError,
   InvalidRecipientError,
+  RecipientPageOrderError,
   SmtpAuthError,
   SmtpPermanentError,
   TemplateError,
@@ -50,6 +51,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = [
   UnknownJobError.name,
   ConfigError.name,
   AttemptsExhaustedError.name,
+  RecipientPageOrderError.name,
 ];
 
 /** Error types that mean the run itself is misconfigured: the workflow stops sending and fails loudly. */

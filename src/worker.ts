@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type LogMetadata, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
@@ -18,7 +19,8 @@ import { createPool } from './db/pool';
 import { loadJobRegistry, type JobRegistry } from './jobs';
 import { startHealthServer } from './health';
 import { createLogger, type Logger } from './logger';
-import { createAppMetrics, RUN_DURATION_BUCKETS, RUN_DURATION_METRIC, type AppMetrics } from './metrics';
+import { createAppMetrics, noMetrics, RUN_DURATION_BUCKETS, RUN_DURATION_METRIC, type AppMetrics } from './metrics';
+import { startReaper } from './runs/reaper';
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
 import { createMailTransport } from './smtp/transport';
@@ -83,6 +85,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.activities),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
+    // Heartbeats reach the server at most once a second (the SDK's default is 80 % of the heartbeat timeout, 48 s
+    // for ours): a chunk learns within about a second that its run ended and stops claiming (send-chunk.ts).
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     // After the grace time Temporal cancels activities; a send blocked in SMTP does not see that, so give up
     // waiting 10 s later at most (that send's row stays `claimed` and becomes `unknown`, never resent).
@@ -185,6 +191,10 @@ async function main(): Promise<void> {
   handleTerminationSignals(logger, {
     graceful: () => (worker ? worker.shutdown() : process.exit(0)),
   });
+  // Closes the rows of runs that ended without saying so (terminated, timed out) and frees their locks.
+  const reaper = config.REAPER_INTERVAL_MS
+    ? startReaper({ ...resources.activities, metrics: resources.activities.metrics ?? noMetrics }, new Client({ connection, namespace: target.namespace }), config.REAPER_INTERVAL_MS)
+    : undefined;
   worker = await createWorker({
     connection,
     namespace: target.namespace,
@@ -207,7 +217,10 @@ async function main(): Promise<void> {
     // Grace and force time exceeded: close the rest anyway; unfinished sends end `unknown`, not resent.
     logger.error({ step: 'worker', durationMs: Date.now() - started, err: (err as Error).message }, 'worker_close_failed');
   }
-  const steps: CloseStep[] = [{ name: 'temporal_connection', close: () => connection.close() }];
+  const steps: CloseStep[] = [
+    ...(reaper ? [{ name: 'reaper', close: () => reaper.stop() }] : []),
+    { name: 'temporal_connection', close: () => connection.close() },
+  ];
   if (health) steps.push({ name: 'health_server', close: () => health.close() });
   await closeInOrder([...steps, ...resources.closeSteps()], logger);
   logger.info('worker_stopped');

@@ -7,7 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
-import type { ChunkInput, ChunkItemResult, LockAcquireResult, RunSummary, SendInput, SendResult, SendState, StartRunResult } from '../contract';
+import type { ChunkInput, ChunkItemResult, LockAcquireResult, RecipientPage, RunSummary, SendInput, SendResult, SendState, StartRunResult } from '../contract';
 import { LockUnavailableError } from '../errors';
 import type { JobRegistry } from '../jobs';
 import type { Logger } from '../logger';
@@ -17,8 +17,11 @@ import { messageIdFor } from '../smtp/message-id';
 import type { SendRetryOptions } from '../retry';
 import { recordDeadLetter } from '../sends';
 import { windowFor } from '../window';
+import { fetchRecipientPage, type PageRequest } from './pages';
 import { createRateLimiter } from './rate-limit';
-import { recordRunFinish, recordRunStart } from './runs';
+import { takeFence } from '../lock/fence';
+import { recordLockTaken, recordRunFinish, recordRunStart } from '../runs/records';
+import { reapEndedRuns, type ReaperDeps } from '../runs/reaper';
 import { keyFor, sendEmail } from './send';
 import { sendChunk } from './send-chunk';
 import { Semaphore } from './semaphore';
@@ -49,6 +52,11 @@ export interface ActivityDeps {
   redisKeyPrefix?: string;
   /** The clock rate-limit buckets are read from (tests inject one); default () => new Date(). */
   clock?: () => Date;
+  /**
+   * Drop keys already finished from each page before any send is scheduled (default true). Only a shortcut — the
+   * claim is the guarantee; tests turn it off to show that.
+   */
+  filterFinishedKeys?: boolean;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -63,6 +71,7 @@ export function createActivities(deps: ActivityDeps) {
   });
   const sendDeps = { ...deps, retryDefaults, sendSlots: new Semaphore(deps.maxConcurrentSends ?? 5), rateLimiter };
   const metrics = deps.metrics ?? noMetrics;
+  const reaperDeps: ReaperDeps = { pool, lock: deps.lock, logger, metrics };
 
   return {
     /** Validate the job, compute the window from the nominal time, record the run as started. */
@@ -70,6 +79,10 @@ export function createActivities(deps: ActivityDeps) {
       const job = jobs.get(input.jobName);
       const scheduledAt = new Date(input.scheduledAt);
       const window = windowFor(scheduledAt, job.window);
+      // Runs of this job that ended unrecorded (terminated, timed out) are closed first, and their lock freed.
+      await reapEndedRuns(reaperDeps, Context.current().client, { jobName: job.name, exceptRunId: input.runId }).catch((err: Error) =>
+        logger.warn({ runId: input.runId, jobName: job.name, err: err.message }, 'reaper_round_failed'),
+      );
       await recordRunStart(pool, { ...input, scheduledAt, window });
       logger.info({ runId: input.runId, jobName: job.name, workflowId: input.workflowId, scheduledAt: input.scheduledAt, window }, 'job_run_started');
       return { window, settings: runSettings(job, { lockTtlMs: deps.lockTtlMs, attemptTimeoutMs: retryDefaults.attemptTimeoutMs }) };
@@ -79,6 +92,10 @@ export function createActivities(deps: ActivityDeps) {
       try {
         const lease = await deps.lock.acquire(input.jobName, input.ttlMs);
         if (lease) {
+          await recordLockTaken(pool, input.runId, lease).catch(async (err: unknown) => {
+            await deps.lock.release(input.jobName, lease.token).catch(() => false); // the retry takes it again
+            throw err;
+          });
           logger.info({ runId: input.runId, jobName: input.jobName, fence: lease.fence }, 'job_lock_acquired');
           return { acquired: true, token: lease.token, fence: lease.fence };
         }
@@ -106,6 +123,16 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
+    /**
+     * A run that ends abnormally takes the next fence: sends it handed out that are still running are refused at
+     * their next claim (the newest fence wins), so nothing more goes out on its behalf.
+     */
+    async fenceOff(input: { jobName: string; runId: string }): Promise<number> {
+      const fence = await takeFence(pool, input.jobName);
+      logger.info({ runId: input.runId, jobName: input.jobName, fence }, 'job_fenced_off');
+      return fence;
+    },
+
     async releaseLock(input: { jobName: string; token: string }): Promise<boolean> {
       try {
         return await deps.lock.release(input.jobName, input.token);
@@ -116,9 +143,9 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
-    async fetchRecipientPage(input: { jobName: string; afterId: string | null; limit: number; window: string; scheduledAt: string }): Promise<string[]> {
-      const job = jobs.get(input.jobName);
-      return job.recipientPage(pool, { ...input, scheduledAt: new Date(input.scheduledAt) });
+    /** A page of recipients, checked for order, keys already finished dropped (pages.ts). */
+    async fetchRecipientPage(input: PageRequest): Promise<RecipientPage> {
+      return fetchRecipientPage(pool, jobs.get(input.jobName), input, { filterFinished: deps.filterFinishedKeys ?? true });
     },
 
     /** The fast path: a chunk of recipients, each with its own claim and outcome (send-chunk.ts). */
@@ -154,13 +181,13 @@ export function createActivities(deps: ActivityDeps) {
     /** Record the run's end and log the run summary line. */
     async finishRun(input: { summary: RunSummary; error?: string }): Promise<void> {
       const { summary } = input;
-      const durationMs = await recordRunFinish(pool, {
+      const durationMs = (await recordRunFinish(pool, {
         runId: summary.runId,
         outcome: summary.outcome,
         fence: summary.fence,
         counts: summary.counts,
         error: input.error,
-      });
+      })) ?? 0;
       const line = {
         runId: summary.runId,
         workflowId: summary.workflowId,

@@ -5,6 +5,11 @@
  * history events), which was ~8 ms of CPU per email against ~2 ms for the send itself (BENCHMARKS.md).
  * A recipient whose first attempt fails is NOT retried here: the chunk reports it and the workflow retries it
  * as its own activity under the job's bounded RetryPolicy, so retry bounds and dead letters stay per recipient.
+ *
+ * The chunk heartbeats every second while it runs: a dead worker is noticed within one attempt timeout, and a
+ * run that ended (terminated, timed out, cancelled) is noticed within about a second — the heartbeat is answered
+ * with a cancellation — after which no recipient of the chunk is claimed any more; sends already at the SMTP
+ * server finish and are recorded.
  */
 import { Context } from '@temporalio/activity';
 import type { ChunkInput, ChunkItemResult } from '../contract';
@@ -18,27 +23,28 @@ const HEARTBEAT_EVERY_MS = 1_000;
 export async function sendChunk(deps: SendDeps, metrics: AppMetrics, input: ChunkInput): Promise<ChunkItemResult[]> {
   const ctx = Context.current();
   const { recipientIds, ...common } = input;
-  let lastBeat = 0;
-  return Promise.all(
-    recipientIds.map(async (recipientId): Promise<ChunkItemResult> => {
-      try {
-        const result = await sendEmail(deps, { ...common, recipientId });
-        metrics.sendFinished(input.jobName, result.outcome, 1);
-        return { recipientId, ...result };
-      } catch (err) {
-        const type = (err as Error)?.name ?? 'Error';
-        metrics.sendAttemptFailed(input.jobName, type, 1);
-        const message = scrubAddresses((err as Error)?.message ?? String(err));
-        return { recipientId, outcome: 'failed', attempt: 1, error: { type, message, retryable: isRetryable(type) } };
-      } finally {
-        // Liveness for the heartbeat timeout: a dead worker is noticed after one attempt timeout, not after
-        // the whole chunk's start-to-close budget. At most one call a second: each is a trip into the SDK's
-        // native core, and the timeout is tens of seconds.
-        if (Date.now() - lastBeat >= HEARTBEAT_EVERY_MS) {
-          lastBeat = Date.now();
-          ctx.heartbeat();
+  // Each heartbeat is a trip into the SDK's native core; once a second is plenty against a timeout of tens of seconds.
+  ctx.heartbeat();
+  const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    const results = await Promise.all(
+      recipientIds.map(async (recipientId): Promise<ChunkItemResult> => {
+        try {
+          const result = await sendEmail(deps, { ...common, recipientId });
+          metrics.sendFinished(input.jobName, result.outcome, 1);
+          return { recipientId, ...result };
+        } catch (err) {
+          const type = (err as Error)?.name ?? 'Error';
+          metrics.sendAttemptFailed(input.jobName, type, 1);
+          const message = scrubAddresses((err as Error)?.message ?? String(err));
+          return { recipientId, outcome: 'failed', attempt: 1, error: { type, message, retryable: isRetryable(type) } };
         }
-      }
-    }),
-  );
+      }),
+    );
+    // The run ended while we sent: report the cancellation (the results are not wanted any more).
+    if (ctx.cancellationSignal.aborted) await ctx.cancelled;
+    return results;
+  } finally {
+    clearInterval(beat);
+  }
 }

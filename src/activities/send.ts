@@ -53,7 +53,10 @@ const NOTHING_SENT = new Set<SendResult['outcome']>(['skipped_dedupe', 'fenced',
  * and calls again — a new activity, so no retry attempt is used and the key's attempts stay untouched.
  */
 async function withinRateLimit(deps: SendDeps, input: SendInput): Promise<SendResult> {
-  const attempt = Context.current().info.attempt;
+  const ctx = Context.current();
+  // The run ended (terminated, timed out, cancelled) while this send waited for a slot: claim nothing more.
+  if (ctx.cancellationSignal.aborted) await ctx.cancelled;
+  const attempt = ctx.info.attempt;
   const budget = await deps.rateLimiter.reserve(deps.jobs.get(input.jobName));
   if (budget.kind === 'wait') return { outcome: 'rate_limited', retryAfterMs: budget.retryAfterMs, attempt };
   if (budget.kind === 'unavailable') {
@@ -133,6 +136,8 @@ async function claimKey(deps: SendDeps, attempt: Attempt): Promise<SendResult | 
       attempt.resends = claimed.resends;
       return undefined;
     case 'duplicate':
+      // Finished by an earlier attempt of this same run: what that attempt did counts for this run.
+      if (claimed.byThisRun && claimed.state !== 'claimed' && claimed.state !== 'failed') return { outcome: claimed.state, attempt: attemptNo };
       return { outcome: 'skipped_dedupe', attempt: attemptNo };
     case 'fenced':
       attempt.log().warn({ fence: input.fence }, 'claim_refused_stale_fence');

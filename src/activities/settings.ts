@@ -1,7 +1,9 @@
 /** Resolve a job's run settings from its definition and the deployment config (defaults documented here). */
 import type { RunSettings } from '../contract';
 import type { JobDefinition } from '../jobs';
-import { resolveRetry } from '../retry';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { resolveRetry, type SendRetryOptions } from '../retry';
 
 /**
  * Ids per page (keyset). Pages are read ahead while the previous one is sent (workflows/page-feed.ts); 1,000 ids
@@ -27,17 +29,34 @@ export const DEFAULT_CHUNK_SIZE = 100;
  */
 export const CONTINUE_AS_NEW_AFTER_EVENTS = 4_000;
 
+/** The schedule's run timeout when the job sets none. */
+export const DEFAULT_MAX_RUN_DURATION = '1h';
+
+export const maxRunDurationMs = (job: JobDefinition): number => msToNumber((job.schedule.maxRunDuration ?? DEFAULT_MAX_RUN_DURATION) as Duration);
+
+/**
+ * The time budget: the job's own, else the run timeout minus room for the sends still in flight to use all their
+ * attempts plus a minute to record the run — at most half the run timeout.
+ */
+export function timeBudgetMs(job: JobDefinition, retry: SendRetryOptions): number {
+  if (job.timeBudget) return msToNumber(job.timeBudget as Duration);
+  const timeout = maxRunDurationMs(job);
+  return timeout - Math.min(retry.totalTimeoutMs + 60_000, Math.floor(timeout / 2));
+}
+
 export function runSettings(
   job: JobDefinition,
   deployment: { lockTtlMs: number; attemptTimeoutMs?: number },
 ): RunSettings {
+  const retry = resolveRetry(job, deployment.attemptTimeoutMs ? { attemptTimeoutMs: deployment.attemptTimeoutMs } : {});
   return {
     pageSize: job.pageSize ?? DEFAULT_PAGE_SIZE,
     // With a minimum gap the sends are spaced anyway; one at a time avoids a herd of waits after every send.
     maxInFlight: job.rateLimit?.minGapMs ? 1 : Math.min(job.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, 500),
     lockTtlMs: deployment.lockTtlMs,
-    retry: resolveRetry(job, deployment.attemptTimeoutMs ? { attemptTimeoutMs: deployment.attemptTimeoutMs } : {}),
+    retry,
     chunkSize: Math.max(1, Math.min(job.chunkSize ?? DEFAULT_CHUNK_SIZE, 200)),
     continueAsNewAfterEvents: Math.min(job.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS, 20_000),
+    timeBudgetMs: timeBudgetMs(job, retry),
   };
 }

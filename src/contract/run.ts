@@ -34,6 +34,11 @@ export interface RunSettings {
   chunkSize: number;
   /** Continue-as-new once the history passes this many events (checked before each page fetch). */
   continueAsNewAfterEvents: number;
+  /**
+   * After this long (from the chain's start) the run schedules no new sends, lets those in flight finish and ends
+   * `stopped` with reason `time_budget`; the rest is left for the next tick. Below the schedule's run timeout.
+   */
+  timeBudgetMs: number;
 }
 
 /** A run's identity: the same in every continue-as-new segment. */
@@ -57,19 +62,47 @@ export interface CarriedState extends RunIdentity {
   recipientIds?: string[];
 }
 
-/** 'stopped': the run stopped sending for `reason` (e.g. rate_limiter_unavailable); the rest is left for the next run. */
-export type RunOutcome = 'completed' | 'skipped' | 'lock_lost' | 'failed' | 'stopped';
+/**
+ * How a run ended. Every ending leaves its job_runs row, a `job_run_finished` line and a released lock:
+ * - completed, skipped (lock held or unavailable), lock_lost (the lock expired or a newer holder fenced us),
+ *   stopped (`reason`: rate_limiter_unavailable, time_budget — the rest is left for the next run),
+ *   failed (a run-fatal error, or an activity out of retries), cancelled — recorded by the workflow itself;
+ * - terminated, timed_out (the schedule's run timeout) — no workflow code runs then: recorded by the reaper
+ *   (src/runs/reaper.ts), which asks Temporal how the run ended.
+ */
+export const RUN_OUTCOMES = ['completed', 'skipped', 'lock_lost', 'stopped', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 export interface RunSummary extends RunIdentity {
   workflowId: string;
   jobName: string;
   outcome: RunOutcome;
   skipped: boolean;
-  reason?: 'locked' | 'lock_unavailable' | 'rate_limiter_unavailable' | string;
+  reason?: 'locked' | 'lock_unavailable' | 'rate_limiter_unavailable' | 'time_budget' | 'recipient_page_out_of_order' | string;
   fence?: number;
   /** Continue-as-new segments this run used (1 = none). */
   segments: number;
   counts: RunCounts;
+}
+
+/** One page of a job's recipients, as the run gets it from the fetchRecipientPage activity. */
+export interface RecipientPage {
+  /** The page's recipients still to send: keys already finished were dropped (one statement per page). */
+  toSend: string[];
+  /** The last id the query returned (the next page starts after it); null for an empty page. */
+  lastId: string | null;
+  /** How many ids the query returned (fewer than asked for: the last page). */
+  size: number;
+  /** The page's keys already finished: before this run (deduped), or by an earlier attempt of this run. */
+  finished: FinishedBefore;
+}
+
+export interface FinishedBefore {
+  deduped: number;
+  /** Finished by an earlier attempt of this same run (a worker died before the workflow heard of it). */
+  sent: number;
+  dead: number;
+  unknown: number;
 }
 
 export interface StartRunResult {

@@ -20,8 +20,18 @@ export interface ChunkInput extends Omit<SendInput, 'recipientId'> {
  * `rate_limited`: over the job's rate limit, nothing claimed — wait `retryAfterMs`, then call again.
  * `rate_limiter_unavailable`: Redis for the rate limit is unreachable, nothing claimed — the run stops sending.
  * `fenced`: a newer lock holder exists for the job — this run stops sending.
+ * `sent`, `unknown`, `dead` may also be what an EARLIER attempt of the same run did (a worker died before the
+ * workflow heard of it): they count for this run. `skipped_dedupe` means finished before this run began.
  */
-export type SendOutcome = 'sent' | 'skipped_dedupe' | 'unknown' | 'fenced' | 'ineligible' | 'rate_limited' | 'rate_limiter_unavailable';
+export type SendOutcome =
+  | 'sent'
+  | 'skipped_dedupe'
+  | 'unknown'
+  | 'dead'
+  | 'fenced'
+  | 'ineligible'
+  | 'rate_limited'
+  | 'rate_limiter_unavailable';
 
 export interface SendResult {
   outcome: SendOutcome;

@@ -9,3 +9,15 @@ export class UnknownJobError extends SendonceError {}
 
 /** A template is missing, or a variable it needs is missing. */
 export class TemplateError extends SendonceError {}
+
+/**
+ * A job's recipient query returned a page that does not advance strictly past the cursor in the job's declared
+ * id order (e.g. ids compared as text but produced from numbers: '10' < '9'). Keyset pagination would skip
+ * people silently, so the run fails instead (reason `recipient_page_out_of_order`).
+ */
+export class RecipientPageOrderError extends SendonceError {}
+
+/** The `reason` a failed run reports for the error type that ended it (none for most). */
+export function failureReason(errorType: string): string | undefined {
+  return errorType === RecipientPageOrderError.name ? 'recipient_page_out_of_order' : undefined;
+}

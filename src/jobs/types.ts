@@ -17,6 +17,8 @@ export interface Recipient {
   values: Record<string, string | number | null | undefined>;
 }
 
+export type RecipientIdOrder = 'bigint' | 'text' | 'uuid';
+
 export interface RecipientPageArgs {
   /** Keyset cursor: the last id of the previous page, or null for the first page. */
   afterId: string | null;
@@ -71,6 +73,12 @@ export interface JobDefinition {
     /** A run (all continue-as-new segments) is stopped after this, so a hung run cannot block the schedule. */
     maxRunDuration?: string;
   };
+  /**
+   * After this long a run schedules no new sends, lets those in flight finish and ends `stopped` (reason
+   * `time_budget`); the next tick sends the rest. Default: maxRunDuration minus one send's total timeout and a
+   * minute (at most half of it), so a run ends by itself before the schedule's timeout cuts it off.
+   */
+  timeBudget?: string;
   window: WindowSpec;
   retry?: Partial<SendRetryOptions>;
   unknownPolicy?: UnknownPolicy;
@@ -83,6 +91,12 @@ export interface JobDefinition {
   /** Sends in flight at once per run (Temporal fails a workflow above 2,000). */
   maxInFlight?: number;
   rateLimit?: RateLimit;
+  /**
+   * How recipient ids compare (default 'bigint'). Every page must advance strictly past the cursor in this order,
+   * or the run fails with reason `recipient_page_out_of_order` rather than skip people (src/activities/pages.ts).
+   * 'text' compares byte by byte: order your query with COLLATE "C".
+   */
+  idOrder?: RecipientIdOrder;
   /** Ids of eligible recipients after `afterId`, ordered, at most `limit`. Keyset, never OFFSET. */
   recipientPage(db: Pool, args: RecipientPageArgs): Promise<string[]>;
   /**

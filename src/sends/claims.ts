@@ -41,8 +41,11 @@ export interface ClaimRequest {
 export type ClaimResult =
   /** This attempt owns the key and may send; `attempt` identifies the claim for the mark step. */
   | { kind: 'claimed'; attempt: number; resends: number }
-  /** Already finished (sent, dead, or unknown without a resend left): nothing to do. */
-  | { kind: 'duplicate'; state: SendState }
+  /**
+   * Already finished (sent, dead, or unknown without a resend left): nothing to do. `byThisRun`: an earlier
+   * attempt of the same run finished it (its result never reached the workflow, e.g. the worker died).
+   */
+  | { kind: 'duplicate'; state: SendState; byThisRun: boolean }
   /** Another attempt holds a live claim (its lease has not expired). */
   | { kind: 'busy' }
   /** A newer lock holder exists for this job: this run must stop sending. */
@@ -103,6 +106,7 @@ function reclaim(pool: Pool, req: ClaimRequest): Promise<ClaimResult> {
 
 interface ExistingRow {
   state: SendState;
+  run_id: string;
   attempts: number;
   resends: number;
   lease_expired: boolean;
@@ -116,7 +120,7 @@ async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResul
   const currentFence = fence.rows[0]?.current_fence;
   if (currentFence !== undefined && req.fence < currentFence) return { kind: 'fenced' };
   const { rows } = await client.query<ExistingRow>(
-    `SELECT state, attempts, resends, (lease_until IS NULL OR lease_until < now()) AS lease_expired
+    `SELECT state, run_id, attempts, resends, (lease_until IS NULL OR lease_until < now()) AS lease_expired
        FROM email_sends WHERE idempotency_key = $1 FOR UPDATE`,
     [req.key],
   );
@@ -126,13 +130,14 @@ async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResul
     const [r] = await insertClaims(client, [req]);
     return r ? { kind: 'claimed', attempt: r.attempts, resends: r.resends } : { kind: 'busy' };
   }
+  const byThisRun = row.run_id === req.runId;
   switch (row.state) {
     case 'sent':
     case 'dead':
-      return { kind: 'duplicate', state: row.state };
+      return { kind: 'duplicate', state: row.state, byThisRun };
     case 'unknown':
       if (req.resendUnknownOnce && row.resends === 0) return takeOver(client, req, { resend: true });
-      return { kind: 'duplicate', state: 'unknown' };
+      return { kind: 'duplicate', state: 'unknown', byThisRun };
     case 'failed':
       if (attemptsExhausted(req, row.attempts)) return { kind: 'exhausted', attempts: row.attempts };
       return takeOver(client, req, { resend: false });
@@ -161,4 +166,25 @@ async function takeOver(client: PoolClient, req: ClaimRequest, opts: { resend: b
   );
   const r = rows[0]!;
   return { kind: 'claimed', attempt: r.attempts, resends: r.resends };
+}
+
+/** A key that is already finished (sent, dead, or unknown): its state and the run that finished it. */
+export interface FinishedKey {
+  state: Extract<SendState, 'sent' | 'dead' | 'unknown'>;
+  runId: string;
+}
+
+/**
+ * Which of `keys` are already finished — one indexed statement for a whole page, so that a tick with nothing new
+ * to send costs one query per page instead of a send per recipient. Only a shortcut: the claim stays the guarantee
+ * (a key finished after this read is still refused by its claim).
+ */
+export async function finishedKeys(pool: Pool, keys: string[]): Promise<Map<string, FinishedKey>> {
+  if (keys.length === 0) return new Map();
+  const { rows } = await pool.query<{ idempotency_key: string; state: FinishedKey['state']; run_id: string }>(
+    `SELECT idempotency_key, state, run_id FROM email_sends
+      WHERE idempotency_key = ANY($1::text[]) AND state IN ('sent', 'dead', 'unknown')`,
+    [keys],
+  );
+  return new Map(rows.map((r) => [r.idempotency_key, { state: r.state, runId: r.run_id }]));
 }

@@ -2,11 +2,13 @@
  * One batch run per schedule tick: lock → recipients page by page (or the given recipient ids, for a
  * redrive) → send activities (bounded retries, bounded in flight, rate-limited) → dead-letter branch →
  * release lock → run summary. Progress is queryable (`progress`) and shown as the workflow's current details.
+ * Every ending is recorded: the normal ones here, failures and cancellation in endings.ts.
  * Deterministic code only: all I/O is in activities, imported here as a type.
  */
-import { ApplicationFailure, condition, continueAsNew, log, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, workflowInfo } from '@temporalio/workflow';
 import { zeroCounts, type BatchInput, type CarriedState, type RunOutcome, type RunSummary } from '../contract';
 import { bookkeeping, sendActivities } from './activity-proxies';
+import { endAbnormally, type Ending } from './endings';
 import { nominalTime } from './nominal-time';
 import { PageFeed } from './page-feed';
 import { runLanes } from './pool';
@@ -20,42 +22,53 @@ export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
   const requested = input.recipientIds ?? input.continuation?.recipientIds;
   if (requested) board.recipientsRequested = requested.length;
   registerProgressQuery(board);
-  const carried = input.continuation ?? (await begin(input, board));
-  if (!('lock' in carried)) return carried; // skipped: the lock is held elsewhere or unavailable
-  const run = new Run(input.jobName, workflowInfo().workflowId, carried);
-  board.run = run;
-  updateDetails(run);
-
-  const renewal = keepLockAlive(run);
-  let more = true;
+  const ending: Ending = { jobName: input.jobName, workflowId: workflowInfo().workflowId };
+  let recorded = false;
   try {
-    more = await sendPages(run);
+    const carried = input.continuation ?? (await begin(input, board, ending));
+    if (!('lock' in carried)) return carried; // skipped: the lock is held elsewhere or unavailable (recorded)
+    const run = new Run(input.jobName, ending.workflowId, carried, workflowInfo().startTime);
+    ending.run = board.run = run;
+    updateDetails(run);
+    if (await sendWhileHoldingLock(run)) {
+      // History is getting long: carry the cursor, counts and the lock into a fresh run of the same chain.
+      await continueAsNew<typeof batchWorkflow>({ jobName: input.jobName, continuation: { ...run.carried, segment: run.carried.segment + 1 } });
+    }
+    if (!run.lockLost) await bookkeeping.releaseLock({ jobName: input.jobName, token: run.carried.lock.token });
+    const outcome = run.outcome();
+    board.outcome = outcome;
+    updateDetails(run, outcome);
+    const fatal = run.fatal && `${run.fatal.type}: ${run.fatal.message}`;
+    const summary = await finish(run, outcome, run.stopReason, fatal);
+    recorded = true;
+    if (run.fatal) throw ApplicationFailure.nonRetryable(`run stopped by a configuration error — ${fatal}`, run.fatal.type);
+    return summary;
+  } catch (err) {
+    if (err instanceof ContinueAsNew || recorded) throw err;
+    board.outcome = isCancellation(err) ? 'cancelled' : 'failed';
+    throw await endAbnormally(ending, err);
+  }
+}
+
+/** Send every page while renewing the lock; true when the run should continue as new. */
+async function sendWhileHoldingLock(run: Run): Promise<boolean> {
+  const renewal = keepLockAlive(run);
+  try {
+    return await sendPages(run);
   } finally {
     renewal.stop();
     await renewal.done;
   }
-  if (more) {
-    // History is getting long: carry the cursor, counts and the lock into a fresh run of the same chain.
-    await continueAsNew<typeof batchWorkflow>({ jobName: input.jobName, continuation: { ...run.carried, segment: run.carried.segment + 1 } });
-  }
-  if (!run.lockLost) await bookkeeping.releaseLock({ jobName: input.jobName, token: run.carried.lock.token });
-  const outcome = run.outcome();
-  board.outcome = outcome;
-  updateDetails(run, outcome);
-  const summary = await finish(run, outcome, run.stopReason, run.fatal && `${run.fatal.type}: ${run.fatal.message}`);
-  if (run.fatal) {
-    throw ApplicationFailure.nonRetryable(`run stopped by a configuration error — ${run.fatal.type}: ${run.fatal.message}`, run.fatal.type);
-  }
-  return summary;
 }
 
 /** Record the run, compute its window, take the lock; a skipped run's summary when the lock is not ours. */
-async function begin(input: BatchInput, board: ProgressBoard): Promise<CarriedState | RunSummary> {
+async function begin(input: BatchInput, board: ProgressBoard, ending: Ending): Promise<CarriedState | RunSummary> {
   const info = workflowInfo();
   const scheduledAt = nominalTime(input).toISOString();
   const runId = info.firstExecutionRunId;
   const started = await bookkeeping.startRun({ jobName: input.jobName, runId, workflowId: info.workflowId, scheduledAt });
   const identity = { runId, scheduledAt, window: started.window };
+  ending.identity = identity;
   const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs });
   if (!lock.acquired) {
     board.outcome = 'skipped';
@@ -84,7 +97,7 @@ async function sendPages(run: Run): Promise<boolean> {
   const lanes = chunkSize <= 1 ? maxInFlight : Math.max(1, Math.floor(maxInFlight / chunkSize));
   const send = unitSender(run, chunkSize);
   const feed = new PageFeed(run, chunkSize, lanes, () => updateDetails(run));
-  await runLanes(lanes, () => (run.stopped ? Promise.resolve(undefined) : feed.next()), send);
+  await runLanes(lanes, () => (run.mayStartMore() ? feed.next() : Promise.resolve(undefined)), send);
   updateDetails(run);
   if (run.stopped) return false;
   run.carried.cursor = feed.cursor;
@@ -116,6 +129,9 @@ function keepLockAlive(run: Run): { stop(): void; done: Promise<void> } {
       }
     }
   })();
+  // Handled now, awaited later (after the sends): a renewal that fails or is cancelled meanwhile must not be an
+  // unhandled rejection, which fails the workflow task instead of the run.
+  done.catch(() => undefined);
   return { stop: () => (stopping = true), done };
 }
 

@@ -9,6 +9,7 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { bookkeeping } from './activity-proxies';
+import type { RecipientPage } from '../contract';
 import type { Run } from './run';
 
 /**
@@ -23,6 +24,8 @@ export class PageFeed {
   /** The recipient query returned a short page: nothing after it. */
   private exhausted = false;
   private fetchedAny = false;
+  /** Why the last fetch failed (then no more units are handed out). */
+  private failure: unknown = undefined;
   /** History is long: stop fetching and let the chain continue as new from `cursor`. */
   continueAsNew = false;
   /** The last recipient id fetched; all ids up to it are sent or in flight. */
@@ -41,6 +44,8 @@ export class PageFeed {
   /** The next unit to send, or undefined when the run has nothing more to send in this segment. */
   async next(): Promise<string[] | undefined> {
     for (;;) {
+      // A page that could not be fetched ends the run (failed), never just its sending: people would be skipped.
+      if (this.failure !== undefined) throw this.failure;
       if (this.units.length <= this.lowWater) this.prefetch();
       const unit = this.units.shift();
       if (unit) return unit;
@@ -55,7 +60,15 @@ export class PageFeed {
       this.continueAsNew = true;
       return;
     }
-    this.fetching = this.fetchPage().finally(() => (this.fetching = null));
+    // The fetch never rejects: its error is kept and thrown by next() to every lane, so it cannot go unhandled
+    // (an unhandled rejection fails the workflow task, and the run would retry that task for ever).
+    this.fetching = this.fetchPage().then(
+      () => void (this.fetching = null),
+      (err: unknown) => {
+        this.failure = err;
+        this.fetching = null;
+      },
+    );
   }
 
   /**
@@ -75,21 +88,25 @@ export class PageFeed {
   private async fetchPage(): Promise<void> {
     this.fetchedAny = true;
     const { pageSize } = this.run.settings;
-    const ids = await nextPage(this.run, this.cursor, pageSize);
-    if (ids.length < pageSize) this.exhausted = true;
-    if (ids.length === 0) return;
-    this.cursor = ids[ids.length - 1]!;
+    const page = await nextPage(this.run, this.cursor, pageSize);
+    if (page.size < pageSize) this.exhausted = true;
+    if (page.lastId === null) return;
+    this.cursor = page.lastId;
+    // Keys finished before (deduped) are counted here and never become a send: no activity, no SMTP slot.
+    this.run.tally.alreadyFinished(page.finished);
+    const ids = page.toSend;
     for (let i = 0; i < ids.length; i += this.unitSize) this.units.push(ids.slice(i, i + this.unitSize));
     this.onPage();
   }
 }
 
 /** The next page: from the job's recipient query (keyset), or from the redrive's own list of ids. */
-async function nextPage(run: Run, cursor: string | null, limit: number): Promise<string[]> {
-  const { recipientIds, window, scheduledAt } = run.carried;
+async function nextPage(run: Run, cursor: string | null, limit: number): Promise<RecipientPage> {
+  const { recipientIds, window, scheduledAt, runId } = run.carried;
   if (recipientIds) {
     const start = cursor === null ? 0 : recipientIds.indexOf(cursor) + 1;
-    return recipientIds.slice(start, start + limit);
+    const ids = recipientIds.slice(start, start + limit);
+    return { toSend: ids, lastId: ids[ids.length - 1] ?? null, size: ids.length, finished: { deduped: 0, sent: 0, dead: 0, unknown: 0 } };
   }
-  return bookkeeping.fetchRecipientPage({ jobName: run.jobName, afterId: cursor, limit, window, scheduledAt });
+  return bookkeeping.fetchRecipientPage({ jobName: run.jobName, runId, afterId: cursor, limit, window, scheduledAt });
 }

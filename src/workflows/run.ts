@@ -14,13 +14,17 @@ export class Run {
   private stoppedFor?: string;
   /** Sends waiting for rate-limit budget right now (a durable timer each). */
   waitingForRateLimit = 0;
+  /** Workflow time (ms) after which no new send starts: the chain's start plus the time budget. */
+  readonly deadline: number;
 
   constructor(
     readonly jobName: string,
     readonly workflowId: string,
     readonly carried: CarriedState,
+    chainStartedAt: Date,
   ) {
     this.tally = new RunTally(carried.counts);
+    this.deadline = chainStartedAt.getTime() + carried.settings.timeBudgetMs;
   }
 
   get settings() {
@@ -37,6 +41,20 @@ export class Run {
   chunkInput(recipientIds: string[]): ChunkInput {
     const { runId, window, lock } = this.carried;
     return { jobName: this.jobName, runId, recipientIds, window, fence: lock.fence };
+  }
+
+  /**
+   * Asked before every new send (and retry): false once the run has stopped — or its time budget is spent, which
+   * stops it now with reason `time_budget`. Workflow time (Date.now() in a workflow) is deterministic.
+   */
+  mayStartMore(): boolean {
+    if (!this.stopped && Date.now() >= this.deadline) this.stopSending('time_budget');
+    return !this.stopped;
+  }
+
+  /** Time left in the budget (ms, ≥ 1): a wait never outlasts it. */
+  budgetLeft(): number {
+    return Math.max(1, this.deadline - Date.now());
   }
 
   /** No new sends once the lock is lost, a run-fatal error happened, or the run was told to stop. */

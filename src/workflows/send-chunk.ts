@@ -30,7 +30,7 @@ export async function sendChunk(senders: ChunkSenders, recipientIds: string[], r
   } catch {
     // Worker died or the chunk timed out: some recipients may be done, some claimed, some untouched.
     // Claims sort that out per recipient (done → deduped, open claim → unknown once its lease ends).
-    await runPool(recipientIds, recipientIds.length, () => run.stopped, one);
+    await runPool(recipientIds, recipientIds.length, () => !run.mayStartMore(), one);
     return;
   }
   const retries: string[] = [];
@@ -46,12 +46,12 @@ export async function sendChunk(senders: ChunkSenders, recipientIds: string[], r
       takeResult(run, item);
     }
   }
-  await Promise.all([runPool(waits, waits.length, () => run.stopped, one), retryAfterBackoff(senders, retries, run)]);
+  await Promise.all([runPool(waits, waits.length, () => !run.mayStartMore(), one), retryAfterBackoff(senders, retries, run)]);
 }
 
 async function retryAfterBackoff(senders: ChunkSenders, ids: string[], run: Run): Promise<void> {
-  if (ids.length === 0 || run.stopped) return;
+  if (ids.length === 0 || !run.mayStartMore()) return;
   // The retry after a chunk's first attempt keeps the job's backoff: wait the initial interval once.
   await sleep(run.settings.retry.initialIntervalMs);
-  await runPool(ids, ids.length, () => run.stopped, (id) => sendOne(senders.retry, run.sendInput(id), run, 1));
+  await runPool(ids, ids.length, () => !run.mayStartMore(), (id) => sendOne(senders.retry, run.sendInput(id), run, 1));
 }

@@ -33,11 +33,11 @@ async function sendWithinRateLimit(sends: SendActivities, input: SendInput, run:
     run.waitingForRateLimit++;
     if (run.waitingForRateLimit === 1) updateDetails(run);
     try {
-      await sleep(Math.max(1, result.retryAfterMs ?? 1_000));
+      await sleep(Math.min(Math.max(1, result.retryAfterMs ?? 1_000), run.budgetLeft()));
     } finally {
       run.waitingForRateLimit--;
     }
-    if (run.stopped) return undefined;
+    if (!run.mayStartMore()) return undefined;
   }
 }
 

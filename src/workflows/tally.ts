@@ -3,10 +3,10 @@
  * counted first and taken back). The counts themselves live in the carried state, so they survive
  * continue-as-new; names and meanings are in src/contract/counts.ts.
  */
-import type { RunCounts, SendOutcome, SendState } from '../contract';
+import type { FinishedBefore, RunCounts, SendOutcome, SendState } from '../contract';
 
 /** The send outcomes that decide a recipient (the others are signals to the run: fenced, rate limits). */
-export type FinalSendOutcome = Extract<SendOutcome, 'sent' | 'skipped_dedupe' | 'unknown' | 'ineligible'>;
+export type FinalSendOutcome = Extract<SendOutcome, 'sent' | 'skipped_dedupe' | 'unknown' | 'dead' | 'ineligible'>;
 
 export class RunTally {
   constructor(readonly counts: RunCounts) {}
@@ -25,6 +25,11 @@ export class RunTally {
         return;
       case 'unknown':
         c.unknown++;
+        c.failed++;
+        return;
+      case 'dead':
+        // Dead-lettered by an earlier attempt of this run whose result the workflow never got (worker died).
+        c.dead++;
         c.failed++;
         return;
       case 'ineligible':
@@ -51,6 +56,17 @@ export class RunTally {
   stoppedByFatalError(): void {
     this.counts.processed++;
     this.counts.failed++;
+  }
+
+  /** Keys of a page found finished before they were sent (so no send was scheduled for them). */
+  alreadyFinished(f: FinishedBefore): void {
+    const c = this.counts;
+    c.processed += f.deduped + f.sent + f.dead + f.unknown;
+    c.deduped += f.deduped;
+    c.sent += f.sent;
+    c.dead += f.dead;
+    c.unknown += f.unknown;
+    c.failed += f.dead + f.unknown;
   }
 
   rateLimitWait(): void {

@@ -27,6 +27,7 @@ export const TEST_SETTINGS: RunSettings = {
   retry: { ...DEFAULT_RETRY, maximumAttempts: 3, initialIntervalMs: 100, maximumIntervalMs: 200, attemptTimeoutMs: 2_000, totalTimeoutMs: 30_000 },
   chunkSize: 5,
   continueAsNewAfterEvents: 4_000,
+  timeBudgetMs: 60_000,
 };
 
 export interface StubBehaviour {
@@ -46,11 +47,12 @@ export interface StubLog {
   sends: SendInput[];
   deadLetters: Array<SendInput & { errorType: string }>;
   released: number;
+  fencedOff: number;
   pagesFetched: number;
 }
 
 export function stubActivities(b: StubBehaviour): { activities: Activities; log: StubLog } {
-  const log: StubLog = { summaries: [], chunks: [], sends: [], deadLetters: [], released: 0, pagesFetched: 0 };
+  const log: StubLog = { summaries: [], chunks: [], sends: [], deadLetters: [], released: 0, fencedOff: 0, pagesFetched: 0 };
   const settings = { ...TEST_SETTINGS, ...b.settings };
   const send = b.send ?? (async (): Promise<SendResult> => ({ outcome: 'sent', attempt: Context.current().info.attempt }));
   const stub: Partial<Activities> = {
@@ -63,6 +65,10 @@ export function stubActivities(b: StubBehaviour): { activities: Activities; log:
     async renewLock() {
       return true;
     },
+    async fenceOff() {
+      log.fencedOff++;
+      return 8;
+    },
     async releaseLock() {
       log.released++;
       return true;
@@ -70,7 +76,8 @@ export function stubActivities(b: StubBehaviour): { activities: Activities; log:
     async fetchRecipientPage({ afterId, limit }) {
       log.pagesFetched++;
       const start = afterId === null ? 0 : b.recipients.indexOf(afterId) + 1;
-      return b.recipients.slice(start, start + limit);
+      const ids = b.recipients.slice(start, start + limit);
+      return { toSend: ids, lastId: ids[ids.length - 1] ?? null, size: ids.length, finished: { deduped: 0, sent: 0, dead: 0, unknown: 0 } };
     },
     async sendEmail(input) {
       log.sends.push(input);

@@ -1,0 +1,70 @@
+/**
+ * A page of a job's recipients for the run: the job's keyset query, checked for order, with the keys already
+ * finished for this window dropped (one statement per page) — so a tick with nothing new to send costs a few
+ * statements per page, not a send per recipient.
+ */
+import type { Pool } from 'pg';
+import type { FinishedBefore, RecipientPage } from '../contract';
+import { RecipientPageOrderError } from '../errors';
+import type { JobDefinition, RecipientIdOrder } from '../jobs';
+import { finishedKeys } from '../sends';
+import { keyFor } from './send';
+
+export interface PageRequest {
+  jobName: string;
+  runId: string;
+  afterId: string | null;
+  limit: number;
+  window: string;
+  scheduledAt: string;
+}
+
+export async function fetchRecipientPage(pool: Pool, job: JobDefinition, req: PageRequest, opts: { filterFinished: boolean }): Promise<RecipientPage> {
+  const ids = await job.recipientPage(pool, { afterId: req.afterId, limit: req.limit, window: req.window, scheduledAt: new Date(req.scheduledAt) });
+  assertAdvances(job, req.afterId, ids);
+  const page = { lastId: ids[ids.length - 1] ?? null, size: ids.length };
+  const finished: FinishedBefore = { deduped: 0, sent: 0, dead: 0, unknown: 0 };
+  if (!opts.filterFinished) return { ...page, toSend: ids, finished };
+  const done = await finishedKeys(pool, ids.map((id) => keyFor(job, id, req.window)));
+  const toSend: string[] = [];
+  for (const id of ids) {
+    const key = done.get(keyFor(job, id, req.window));
+    if (!key) toSend.push(id);
+    else if (key.runId === req.runId) finished[key.state]++; // what an earlier attempt of this run did counts for it
+    else finished.deduped++;
+  }
+  return { ...page, toSend, finished };
+}
+
+/** Ids in the job's declared order: a bigint id is compared as a number, a text id byte by byte, a uuid as lower-case hex. */
+const ORDER: Record<RecipientIdOrder, { valid: (id: string) => boolean; before: (a: string, b: string) => boolean }> = {
+  bigint: { valid: (id) => /^-?\d+$/.test(id), before: (a, b) => BigInt(a) < BigInt(b) },
+  text: { valid: () => true, before: (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0 },
+  uuid: {
+    valid: (id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id),
+    before: (a, b) => a.toLowerCase() < b.toLowerCase(),
+  },
+};
+
+/**
+ * Keyset pagination trusts the job's query: a page that does not advance strictly past the cursor, in the order
+ * the job declared, would skip or repeat people silently ('10' < '9' when numbers are compared as text). Fail the
+ * run instead, naming the job and the ids.
+ */
+export function assertAdvances(job: Pick<JobDefinition, 'name' | 'idOrder'>, afterId: string | null, ids: readonly string[]): void {
+  const order = job.idOrder ?? 'bigint';
+  const { valid, before } = ORDER[order];
+  let previous = afterId;
+  for (const id of ids) {
+    if (!valid(id)) {
+      throw new RecipientPageOrderError(`job '${job.name}': recipient id '${id}' is not a ${order} id; declare the job's idOrder ('bigint', 'text' or 'uuid') to match its ids`);
+    }
+    if (previous !== null && !before(previous, id)) {
+      throw new RecipientPageOrderError(
+        `job '${job.name}': recipient page out of order: '${id}' does not come after '${previous}' in ${order} order. ` +
+          `The keyset query must order by the id in its own type and compare the cursor in that type (ORDER BY id, not id::text); see README "Adding a job"`,
+      );
+    }
+    previous = id;
+  }
+}

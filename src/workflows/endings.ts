@@ -1,0 +1,74 @@
+/**
+ * How a run that did not finish normally still says what it did. The workflow records its own ending whenever
+ * its code still runs — an activity out of retries, a bad recipient page, a bug, a cancellation — in a
+ * non-cancellable scope: job_runs row and `job_run_finished` line (the finishRun activity), the job's fence
+ * bumped so that sends this run handed out and that are still running are refused at their next claim, and
+ * the lock released. Endings where no workflow code runs (terminate, the schedule's run timeout) are closed by
+ * the reaper (src/runs/reaper.ts). Each step is best effort: when Postgres is down too, the reaper closes the
+ * row later.
+ */
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, TemporalFailure } from '@temporalio/workflow';
+import { zeroCounts, type RunIdentity, type RunOutcome, type RunSummary } from '../contract';
+import { failureReason } from '../errors';
+import { bookkeeping } from './activity-proxies';
+import type { Run } from './run';
+
+/** What the workflow knows when it ends abnormally: the run (once the lock was taken) or only its identity. */
+export interface Ending {
+  jobName: string;
+  workflowId: string;
+  identity?: RunIdentity;
+  run?: Run;
+}
+
+/** Record the ending of `err`, then give back the error to end the workflow with. */
+export async function endAbnormally(ending: Ending, err: unknown): Promise<unknown> {
+  const outcome: RunOutcome = isCancellation(err) ? 'cancelled' : 'failed';
+  const error = describe(err);
+  const reason = outcome === 'failed' ? failureReason(error.type) : undefined;
+  await CancellationScope.nonCancellable(async () => {
+    const { run } = ending;
+    if (run) {
+      await bestEffort('fence_off', () => bookkeeping.fenceOff({ jobName: ending.jobName, runId: run.carried.runId }));
+      if (!run.lockLost) await bestEffort('release_lock', () => bookkeeping.releaseLock({ jobName: ending.jobName, token: run.carried.lock.token }));
+    }
+    const identity = run?.carried ?? ending.identity;
+    if (!identity) return; // the run's row was never written (startRun failed): nothing to close
+    const summary: RunSummary = {
+      runId: identity.runId,
+      workflowId: ending.workflowId,
+      jobName: ending.jobName,
+      scheduledAt: identity.scheduledAt,
+      window: identity.window,
+      outcome,
+      skipped: false,
+      ...(reason ? { reason } : {}),
+      ...(run ? { fence: run.carried.lock.fence } : {}),
+      segments: run?.carried.segment ?? 1,
+      counts: run?.carried.counts ?? zeroCounts(),
+    };
+    await bestEffort('finish_run', () => bookkeeping.finishRun({ summary, error: `${error.type}: ${error.message}` }));
+  });
+  // Temporal failures end the workflow as they are (failed, or cancelled); anything else would fail only the
+  // workflow task and retry it forever, holding the schedule: fail the workflow with it instead.
+  return err instanceof TemporalFailure ? err : ApplicationFailure.nonRetryable(error.message, error.type);
+}
+
+async function bestEffort(step: string, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    log.error('run_ending_step_failed', { step, error: describe(err).message });
+  }
+}
+
+/** The failure's type (the activity's error class, when an activity failed) and message, without addresses. */
+function describe(err: unknown): { type: string; message: string } {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'ActivityFailure');
+    return { type, message: `${err.activityType}: ${cause?.message ?? err.message}` };
+  }
+  if (err instanceof ApplicationFailure) return { type: err.type ?? 'Error', message: err.message };
+  return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
+}
