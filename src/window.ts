@@ -15,6 +15,8 @@ export interface WindowSpec {
   granularity: WindowGranularity;
   /** IANA zone the business day is counted in, e.g. 'Europe/Berlin'. */
   timezone: string;
+  /** The job's cron schedule runs in another timezone on purpose (otherwise refused, see src/jobs/validate.ts). */
+  scheduleTimezoneDiffers?: boolean;
 }
 
 /** Throws a RangeError naming the zone when it is not a valid IANA timezone. */
@@ -26,27 +28,56 @@ export function assertTimezone(timezone: string): void {
   }
 }
 
+/** One formatter per zone: building an Intl.DateTimeFormat costs far more than using one. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 function partsIn(date: Date, timezone: string): Record<string, string> {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(date);
-  return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  let format = formatters.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'longOffset',
+    });
+    formatters.set(timezone, format);
+  }
+  return Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
 }
 
+/** The local hour of an instant ('2026-10-25T02') and the zone's UTC offset then ('+02:00'). */
+function localHour(date: Date, timezone: string): { hour: string; offset: string } {
+  const p = partsIn(date, timezone);
+  // 'GMT+02:00', 'GMT-04:00', or 'GMT' for UTC itself.
+  const offset = p.timeZoneName === 'GMT' ? '+00:00' : (p.timeZoneName ?? '').replace('GMT', '');
+  return { hour: `${p.year}-${p.month}-${p.day}T${p.hour}`, offset };
+}
+
+const MINUTE = 60_000;
+
 /**
- * The window label for a nominal time: '2026-11-23' (daily), '2026-11-23T14' (hourly, local hour of the zone),
- * the UTC instant to the second (tick: one window per schedule tick), or 'once' (the same for every tick).
+ * The window label for a nominal time: '2026-11-23' (daily, in the zone), '2026-11-23T14' (hourly, the zone's
+ * local hour), the UTC instant to the second (tick: one window per schedule tick), or 'once' (the same for every
+ * tick).
+ *
+ * Every instant maps to one label, and two instants an hour apart never share an hourly label: at the autumn
+ * change a local hour happens twice (Europe/Berlin 2026-10-25: 02:00–03:00 at +02:00, then again at +01:00), and
+ * its label then carries the UTC offset — '2026-10-25T02+02:00', '2026-10-25T02+01:00' — while every other hour
+ * keeps the plain label (so labels of existing rows keep their meaning). The hour skipped in spring has no label.
  */
 export function windowFor(nominal: Date, spec: WindowSpec): string {
   if (Number.isNaN(nominal.getTime())) throw new RangeError('nominal time is not a valid date');
   if (spec.granularity === 'once') return 'once';
   if (spec.granularity === 'tick') return nominal.toISOString().slice(0, 19) + 'Z';
-  const p = partsIn(nominal, spec.timezone);
-  const day = `${p.year}-${p.month}-${p.day}`;
-  return spec.granularity === 'daily' ? day : `${day}T${p.hour}`;
+  const here = localHour(nominal, spec.timezone);
+  if (spec.granularity === 'daily') return here.hour.slice(0, 10);
+  // The same local hour at another offset within an hour either side: this hour happens twice today.
+  const repeated = [-60, -30, 30, 60].some((m) => {
+    const there = localHour(new Date(nominal.getTime() + m * MINUTE), spec.timezone);
+    return there.hour === here.hour && there.offset !== here.offset;
+  });
+  return repeated ? `${here.hour}${here.offset}` : here.hour;
 }

@@ -6,6 +6,7 @@
  */
 import { dailyDigest } from '../../src/jobs/daily-digest';
 import type { JobDefinition, SendRetryOptions } from '../../src/jobs/types';
+import { templates as builtIn, type EmailTemplate } from '../../src/templates';
 
 export const CHAOS_RETRY: SendRetryOptions = {
   maximumAttempts: 5,
@@ -29,6 +30,7 @@ const CHAOS_CHUNKS = { chunkSize: 25, maxInFlight: 50 };
 export const chaosDigest: JobDefinition = {
   ...dailyDigest,
   name: 'chaos-digest',
+  template: 'chaos-digest',
   retry: CHAOS_RETRY,
   unknownPolicy: 'record',
   ...CHAOS_CHUNKS,
@@ -38,6 +40,7 @@ export const chaosDigest: JobDefinition = {
 export const chaosDigestResend: JobDefinition = {
   ...dailyDigest,
   name: 'chaos-digest-resend',
+  template: 'chaos-digest-resend',
   retry: CHAOS_RETRY,
   unknownPolicy: 'resend-once',
   ...CHAOS_CHUNKS,
@@ -47,7 +50,14 @@ export const chaosDigestResend: JobDefinition = {
 export const chaosScheduled: JobDefinition = {
   ...chaosDigest,
   name: 'chaos-scheduled',
+  template: 'chaos-scheduled',
   schedule: { every: '10m', catchupWindow: '1m', maxRunDuration: '10m' },
 };
 
 export const jobs: readonly JobDefinition[] = [chaosDigest, chaosDigestResend, chaosScheduled];
+
+/**
+ * Each job its own copy of the demo digest: jobs that send one template in daily windows would share keys, and
+ * the registry refuses that (src/jobs/validate.ts).
+ */
+export const templates: Record<string, EmailTemplate> = Object.fromEntries(jobs.map((j) => [j.template, { ...builtIn['daily-digest']!, name: j.template }]));

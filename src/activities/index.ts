@@ -184,6 +184,7 @@ export function createActivities(deps: ActivityDeps) {
       const durationMs = (await recordRunFinish(pool, {
         runId: summary.runId,
         outcome: summary.outcome,
+        ...(summary.reason ? { reason: summary.reason } : {}),
         fence: summary.fence,
         counts: summary.counts,
         error: input.error,

@@ -12,6 +12,8 @@ export interface RunRow extends RunCounts {
   finishedAt: string | null;
   durationMs: number | null;
   outcome: string;
+  /** Why it was skipped, stopped or failed (locked, time_budget, …). */
+  reason: string | null;
   error: string | null;
 }
 
@@ -27,7 +29,7 @@ export async function listRuns(pool: Pool, opts: { job?: string; last?: number }
             window_key AS "window",
             to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "startedAt",
             to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "finishedAt",
-            duration_ms AS "durationMs", outcome, error, ${COUNT_COLUMNS}
+            duration_ms AS "durationMs", outcome, reason, error, ${COUNT_COLUMNS}
        FROM job_runs
       WHERE ($1::text IS NULL OR job_name = $1)
       ORDER BY started_at DESC

@@ -5,6 +5,7 @@ import { assertTimezone } from '../window';
 import { dailyDigest } from './daily-digest';
 import { oneOffJob } from './one-off';
 import type { JobDefinition } from './types';
+import { rateLimitProblems, sharedTemplateProblems, timeBudgetProblems, timezoneProblems } from './validate';
 
 export * from './types';
 export { oneOffJob, type OneOffJobOptions } from './one-off';
@@ -25,8 +26,8 @@ export interface JobRegistry {
 const JOB_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
- * Build the registry and check every job up front — name, timezone, template and its variables —
- * so a mistake stops the worker at start-up, not at the first send.
+ * Build the registry and check every job up front — name, timezones, template and its variables, rate limit, time
+ * budget, and that no two jobs share keys — so a mistake stops the worker at start-up, not at the first send.
  */
 export function createJobRegistry(
   jobs: readonly JobDefinition[] = defaultJobs,
@@ -42,12 +43,13 @@ export function createJobRegistry(
       assertTimezone(job.window.timezone);
       if (job.schedule.timezone) assertTimezone(job.schedule.timezone);
       validateTemplate(getTemplate(job.template, templateRegistry), [...job.variables, 'window']);
-      problems.push(...rateLimitProblems(job));
+      problems.push(...rateLimitProblems(job), ...timeBudgetProblems(job), ...timezoneProblems(job));
       if (job.kind === 'one-off' && job.window.granularity !== 'once') problems.push(`job '${job.name}': a one-off job needs the 'once' window`);
     } catch (err) {
       problems.push(`job '${job.name}': ${(err as Error).message}`);
     }
   }
+  problems.push(...sharedTemplateProblems(jobs));
   if (problems.length > 0) throw new ConfigError(`invalid job definitions:\n  - ${problems.join('\n  - ')}`);
   return {
     get(name) {
@@ -58,19 +60,6 @@ export function createJobRegistry(
     all: () => [...byName.values()],
     template: (job) => getTemplate(job.template, templateRegistry),
   };
-}
-
-function rateLimitProblems(job: JobDefinition): string[] {
-  const r = job.rateLimit;
-  if (!r) return [];
-  const problems: string[] = [];
-  const check = (name: string, value: number | undefined, min: number) => {
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) problems.push(`job '${job.name}': rateLimit.${name} must be a whole number ≥ ${min}, got ${value}`);
-  };
-  check('perSenderPerHour', r.perSenderPerHour, 1);
-  check('minGapMs', r.minGapMs, 0);
-  check('bucketMs', r.bucketMs, 1000);
-  return problems;
 }
 
 /**

@@ -21,13 +21,14 @@ export async function recordRunStart(pool: Pool, run: RunStart): Promise<void> {
 export interface RunFinish {
   runId: string;
   outcome: string;
+  reason?: string;
   fence?: number;
   counts: RunCounts;
   error?: string;
 }
 
-/** Every count has its column (src/contract/counts.ts): `sent = $5, deduped = $6, …`. */
-const COUNT_ASSIGNMENTS = COUNT_NAMES.map((name, i) => `${columnOf(name)} = $${i + 5}`).join(', ');
+/** Every count has its column (src/contract/counts.ts): `processed = $6, sent = $7, …`. */
+const COUNT_ASSIGNMENTS = COUNT_NAMES.map((name, i) => `${columnOf(name)} = $${i + 6}`).join(', ');
 
 /**
  * Returns the run's duration in ms, measured by the database clock from the start row; null when the row was
@@ -37,10 +38,10 @@ export async function recordRunFinish(pool: Pool, run: RunFinish, opts: { onlyIf
   const { rows } = await pool.query<{ duration_ms: number }>(
     `UPDATE job_runs
         SET finished_at = now(), duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int,
-            outcome = $2, fence = COALESCE($3, fence), error = $4, ${COUNT_ASSIGNMENTS}
+            outcome = $2, fence = COALESCE($3, fence), error = $4, reason = $5, ${COUNT_ASSIGNMENTS}
       WHERE run_id = $1 ${opts.onlyIfRunning ? "AND outcome = 'running'" : ''}
       RETURNING duration_ms`,
-    [run.runId, run.outcome, run.fence ?? null, run.error ?? null, ...COUNT_NAMES.map((name) => run.counts[name])],
+    [run.runId, run.outcome, run.fence ?? null, run.error ?? null, run.reason ?? null, ...COUNT_NAMES.map((name) => run.counts[name])],
   );
   return rows[0]?.duration_ms ?? (opts.onlyIfRunning ? null : 0);
 }

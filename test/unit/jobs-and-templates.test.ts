@@ -44,3 +44,30 @@ test('rate limits are checked at start-up', () => {
   assert.throws(() => createJobRegistry([{ ...dailyDigest, rateLimit: { perSenderPerHour: 0 } }]), /rateLimit.perSenderPerHour must be a whole number ≥ 1, got 0/);
   assert.throws(() => createJobRegistry([{ ...dailyDigest, rateLimit: { bucketMs: 10 } }]), /rateLimit.bucketMs must be a whole number ≥ 1000/);
 });
+
+// Issue 19: definitions that would send wrongly are refused at start-up, each with one clear line.
+test('two jobs sending one template in windows of the same granularity are refused (they would share keys)', () => {
+  const second = { ...dailyDigest, name: 'digest-eu', window: { granularity: 'daily' as const, timezone: 'Europe/Berlin' } };
+  assert.throws(
+    () => createJobRegistry([dailyDigest, second]),
+    /jobs 'daily-digest' and 'digest-eu' both send template 'daily-digest' in daily windows: they would share idempotency keys and 'digest-eu' would send nothing/,
+  );
+  // Another granularity has other labels, so other keys: allowed.
+  assert.equal(createJobRegistry([dailyDigest, { ...second, window: { granularity: 'hourly', timezone: 'UTC' } }]).all().length, 2);
+});
+
+test('a cron schedule in another timezone than the window is refused unless the job says it means it', () => {
+  const berlinWindow = { granularity: 'daily' as const, timezone: 'Europe/Berlin' };
+  const cron = { ...dailyDigest, schedule: { cron: '0 9 * * *' }, window: berlinWindow };
+  assert.throws(() => createJobRegistry([cron]), /its schedule runs in UTC but its window counts in Europe\/Berlin; set schedule.timezone to 'Europe\/Berlin'/);
+  assert.equal(createJobRegistry([{ ...cron, schedule: { cron: '0 9 * * *', timezone: 'Europe/Berlin' } }]).all().length, 1);
+  assert.equal(createJobRegistry([{ ...cron, window: { ...berlinWindow, scheduleTimezoneDiffers: true } }]).all().length, 1);
+  // An interval schedule is epoch-aligned: no schedule timezone, nothing to compare.
+  assert.equal(createJobRegistry([{ ...dailyDigest, window: berlinWindow }]).all().length, 1);
+});
+
+test('a time budget that does not end before the run timeout, or is not a duration, is refused', () => {
+  assert.throws(() => createJobRegistry([{ ...dailyDigest, timeBudget: '2h' }]), /timeBudget 2h must be shorter than schedule.maxRunDuration 1h/);
+  assert.throws(() => createJobRegistry([{ ...dailyDigest, timeBudget: 'soon' }]), /timeBudget 'soon' is not a duration/);
+  assert.equal(createJobRegistry([{ ...dailyDigest, timeBudget: '45m' }]).all().length, 1);
+});
