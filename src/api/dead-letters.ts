@@ -1,14 +1,13 @@
 /** Dead letters: sends that ended non-retryable or used up their attempts, with the last error; and redrive. */
-import crypto from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '../db/transaction';
 import { RedriveError } from '../errors';
-import { reopenDeadLetter } from '../sends/redrive';
 import type { JobRegistry } from '../jobs';
-import { runDescription, scheduleIdFor, WORKFLOW_TYPE } from '../schedule';
-import { windowFor } from '../window';
-import type { BatchInput, RunSummary } from '../contract';
+import { reopenDeadLetter } from '../sends/redrive';
+import { startReopenedRuns, type RedriveRun, type ReopenedKey } from './reopened-runs';
+
+export type { RedriveRun };
 
 export interface DeadLetterRow {
   id: number;
@@ -51,28 +50,12 @@ export interface RedriveRequest {
   wait?: boolean;
 }
 
-export interface RedriveRun {
-  workflowId: string;
-  jobName: string;
-  window: string;
-  scheduledAt: string;
-  recipientIds: string[];
-  summary?: RunSummary;
-}
-
 export interface RedriveResult {
   /** Dead letters marked redriven by this call. */
   redriven: number[];
   /** Asked for, but redriven before (nothing new to do unless their key is still waiting to be sent). */
   alreadyRedriven: number[];
   runs: RedriveRun[];
-}
-
-interface PendingKey {
-  jobName: string;
-  recipientId: string;
-  window: string;
-  scheduledAt: Date;
 }
 
 /**
@@ -91,7 +74,7 @@ export async function redriveDeadLetters(client: Client, pool: Pool, req: Redriv
   }
   if (req.job) req.jobs.get(req.job);
   const marked = await withTransaction(pool, (db) => markRedriven(db, req));
-  const runs = await startRedriveRuns(client, req, groupByWindow(marked.pending, req.jobs));
+  const runs = await startReopenedRuns(client, req, marked.pending, 'redrive');
   return { redriven: marked.redriven, alreadyRedriven: marked.alreadyRedriven, runs };
 }
 
@@ -125,44 +108,9 @@ async function markRedriven(db: PoolClient, req: RedriveRequest) {
   return {
     redriven: fresh.map((r) => r.id),
     alreadyRedriven: rows.filter((r) => r.redriven_at !== null).map((r) => r.id),
-    pending: pending.map((r): PendingKey => {
+    pending: pending.map((r): ReopenedKey => {
       if (!r.scheduled_at) throw new RedriveError(`dead letter ${r.id}: the run that dead-lettered it is missing from job_runs`);
       return { jobName: r.job_name, recipientId: r.recipient_id, window: r.window_key, scheduledAt: r.scheduled_at };
     }),
   };
-}
-
-function groupByWindow(keys: PendingKey[], jobs: JobRegistry): Map<string, PendingKey[]> {
-  const groups = new Map<string, PendingKey[]>();
-  for (const key of keys) {
-    const window = windowFor(key.scheduledAt, jobs.get(key.jobName).window);
-    if (window !== key.window) {
-      throw new RedriveError(`job '${key.jobName}': its window setting changed since recipient ${key.recipientId} was dead-lettered (${key.window}, now ${window}); cannot redrive it safely`);
-    }
-    const id = `${key.jobName}\n${key.window}`;
-    groups.set(id, [...(groups.get(id) ?? []), key]);
-  }
-  return groups;
-}
-
-async function startRedriveRuns(client: Client, req: RedriveRequest, groups: Map<string, PendingKey[]>): Promise<RedriveRun[]> {
-  const runs: RedriveRun[] = [];
-  for (const keys of groups.values()) {
-    const job = req.jobs.get(keys[0]!.jobName);
-    const scheduledAt = new Date(Math.min(...keys.map((k) => k.scheduledAt.getTime()))).toISOString();
-    const recipientIds = [...new Set(keys.map((k) => k.recipientId))];
-    const input: BatchInput = { jobName: job.name, scheduledAt, recipientIds };
-    const workflowId = `${scheduleIdFor(job.name, req.idPrefix)}-redrive-${scheduledAt.slice(0, 19)}Z-${crypto.randomBytes(3).toString('hex')}`;
-    const handle = await client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: req.taskQueue,
-      workflowId,
-      args: [input],
-      workflowExecutionTimeout: (job.schedule.maxRunDuration ?? '1h') as '1h',
-      ...runDescription(job, `redrive of ${recipientIds.length} dead letter(s), window ${keys[0]!.window}`),
-    });
-    const run: RedriveRun = { workflowId, jobName: job.name, window: keys[0]!.window, scheduledAt, recipientIds };
-    if (req.wait) run.summary = (await handle.result()) as RunSummary;
-    runs.push(run);
-  }
-  return runs;
 }

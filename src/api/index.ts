@@ -2,8 +2,10 @@
 export * from './schedules';
 export * from './runs';
 export * from './dead-letters';
+export * from './unknown';
+export type { ReopenedKey } from './reopened-runs';
 export { createJobRegistry, defaultJobs, type JobDefinition } from '../jobs';
 export { connectClient, temporalTarget } from '../temporal-connection';
 export * from './scheduled-emails';
-export { BackfillRangeError, NotFoundError, RedriveError, ScheduleEmailError } from '../errors';
+export { BackfillRangeError, NotFoundError, RedriveError, ScheduleEmailError, UnknownResolutionError } from '../errors';
 export { oneOffJob, type OneOffJobOptions } from '../jobs';

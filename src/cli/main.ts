@@ -21,6 +21,7 @@ import { createPool } from '../db/pool';
 import { loadJobRegistry, type JobDefinition } from '../jobs';
 import { connectClient, temporalTarget } from '../temporal-connection';
 import { addEmailCommands, addRedriveCommand } from './operate';
+import { addUnknownCommands } from './unknown';
 import { printRows, printJson } from './output';
 
 const ENVIRONMENT_HELP = `
@@ -216,6 +217,7 @@ export function buildProgram(session: () => Session): Command {
     });
   addRedriveCommand(deadLetters, session);
   addEmailCommands(program, session);
+  addUnknownCommands(program, session);
   return program;
 }
 

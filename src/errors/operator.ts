@@ -12,3 +12,6 @@ export class RedriveError extends SendonceError {}
 
 /** A one-off email cannot be scheduled as asked (address, time, template values). */
 export class ScheduleEmailError extends SendonceError {}
+
+/** An `unknown` key cannot be resolved as asked (no such id, not unknown any more, no note). */
+export class UnknownResolutionError extends SendonceError {}

@@ -4,3 +4,4 @@ export * from './claims';
 export * from './marks';
 export * from './dead-letters';
 export * from './redrive';
+export * from './resolve';
