@@ -10,10 +10,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../src/stack/postgres';
-import { startRedisServer } from '../src/stack/redis';
-import { startTemporalDevServer } from '../src/stack/temporal';
-import { freePort } from '../src/stack/ports';
+import { startEmbeddedPostgres } from '../devkit/services/postgres';
+import { startRedisServer } from '../devkit/services/redis';
+import { startTemporalDevServer } from '../devkit/services/temporal';
+import { freePort } from '../devkit/services/ports';
 
 function listTests(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

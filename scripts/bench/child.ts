@@ -5,7 +5,7 @@
 import { fork } from 'node:child_process';
 import { onStop } from './services';
 import { ownCpuSeconds, rssSampler, statusField } from './measure';
-import { stopChild } from '../../src/stack/redis';
+import { stopChild } from '../../devkit/services/redis';
 
 export interface ChildRun<T> {
   result: T;

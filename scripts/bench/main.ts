@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { temporalCliPath } from '../../src/stack/tool-paths';
+import { temporalCliPath } from '../../devkit/services/tool-paths';
 import { CounterReader, cpuMeter, loadAverage, rssSampler, statusField, type Counters, type Watched } from './measure';
 import { runNaive, type LoadResult } from './naive';
 import { runPeer } from './bullmq-peer';

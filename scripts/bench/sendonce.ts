@@ -11,7 +11,7 @@ import readline from 'node:readline';
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { scheduleOptionsFor } from '../../src/schedule';
-import { stopChild } from '../../src/stack/redis';
+import { stopChild } from '../../devkit/services/redis';
 import type { RunSummary } from '../../src/contract';
 import { benchDigest } from './jobs';
 import { onStop } from './services';

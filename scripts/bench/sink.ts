@@ -4,7 +4,7 @@
  * Run as a child (`sink.ts --child`); the parent side talks to it over IPC.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { stopChild } from '../../src/stack/redis';
+import { stopChild } from '../../devkit/services/redis';
 import { startSmtpSink } from '../../test/support/smtp-sink';
 
 export interface SinkStats {

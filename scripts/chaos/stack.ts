@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeWorkflowBundle } from '../bundle-workflows';
-import { freePort } from '../../src/stack/ports';
-import { startRedisServer, type RedisServerHandle } from '../../src/stack/redis';
-import { startTemporalDevServer, type TemporalDevServerHandle } from '../../src/stack/temporal';
+import { freePort } from '../../devkit/services/ports';
+import { startRedisServer, type RedisServerHandle } from '../../devkit/services/redis';
+import { startTemporalDevServer, type TemporalDevServerHandle } from '../../devkit/services/temporal';
 import { startRestartablePostgres } from './postgres';
 
 /** Faults on the services themselves; absent when the services are shared (npm test). */

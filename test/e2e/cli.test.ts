@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { temporalCliPath } from '../../src/stack/tool-paths';
+import { temporalCliPath } from '../../devkit/services/tool-paths';
 import { cliDigest } from '../fixtures/cli-jobs';
 import { runSendonce } from '../support/cli';
 import { emails, startHarness, type Harness } from '../support/harness';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import { upsertSchedule } from '../../src/schedule';
 import { dailyDigest } from '../../src/jobs/daily-digest';
-import { freePort } from '../../src/stack/ports';
+import { freePort } from '../../devkit/services/ports';
 import { startWorkerProcess } from '../support/worker-process';
 import { redisUrl, temporalAddress, uniqueName } from '../support/services';
 

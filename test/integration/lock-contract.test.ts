@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createPool } from '../../src/db/pool';
-import { freePort } from '../../src/stack/ports';
+import { freePort } from '../../devkit/services/ports';
 import {
   createJobLock,
   createLockRedisClient,

@@ -7,8 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { createLockRedisClient, createRedisJobLock, LockUnavailableError, type JobLock } from '../../src/lock';
-import { freePort } from '../../src/stack/ports';
-import { startRedisServer, type RedisServerHandle } from '../../src/stack/redis';
+import { freePort } from '../../devkit/services/ports';
+import { startRedisServer, type RedisServerHandle } from '../../devkit/services/redis';
 import { createTestDatabase, eventually, uniqueName, type TestDatabase } from '../support/services';
 
 // A bound, not a benchmark: the point is "seconds, not a hang on an offline queue".

@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { freePort } from '../../src/stack/ports';
+import { freePort } from '../../devkit/services/ports';
 import type { RunSummary } from '../../src/contract';
 import { writeWorkflowBundle } from '../../scripts/bundle-workflows';
 import { redisUrl, temporalAddress, testTmpDir, uniqueName } from './services';

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
-import { stopChild } from '../../src/stack/redis';
+import { stopChild } from '../../devkit/services/redis';
 
 export interface WorkerProcess {
   child: ChildProcess;

@@ -8,17 +8,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { loadConfig } from './config';
-import { createPool } from './db/pool';
-import { createLogger, type Logger } from './logger';
-import { scheduleIdFor, upsertSchedule } from './schedule';
-import { startEmbeddedPostgres } from './stack/postgres';
-import { startMailInbox } from './stack/mail-inbox';
-import { startRedisServer } from './stack/redis';
-import { startTemporalDevServer } from './stack/temporal';
-import { connectClient, connectWorker, temporalTarget } from './temporal-connection';
-import { createWorker, installRuntimeLogger, openResources } from './worker';
-import type { RunSummary } from './contract';
+import { loadConfig } from '../src/config';
+import { createPool } from '../src/db/pool';
+import { createLogger, type Logger } from '../src/logger';
+import { scheduleIdFor, upsertSchedule } from '../src/schedule';
+import { startEmbeddedPostgres } from './services/postgres';
+import { startMailInbox } from './services/mail-inbox';
+import { startRedisServer } from './services/redis';
+import { startTemporalDevServer } from './services/temporal';
+import { connectClient, connectWorker, temporalTarget } from '../src/temporal-connection';
+import { createWorker, installRuntimeLogger, openResources } from '../src/worker';
+import type { RunSummary } from '../src/contract';
 
 const STATE_DIR = path.resolve(__dirname, '..', '.sendonce');
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
