@@ -10,10 +10,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sharedServicesEnv } from '../devkit/shared-services';
 import { startEmbeddedPostgres } from '../devkit/services/postgres';
+import { freePort } from '../devkit/services/ports';
 import { startRedisServer } from '../devkit/services/redis';
 import { startTemporalDevServer } from '../devkit/services/temporal';
-import { freePort } from '../devkit/services/ports';
+import { allStarted, StopStack } from '../devkit/stop-stack';
 
 function listTests(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -29,26 +31,19 @@ async function main(): Promise<number> {
   const files = args.length > 0 ? args : ['test/unit', 'test/integration', 'test/e2e', 'test/chaos'].flatMap(listTests);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-test-'));
   fs.chmodSync(tmp, 0o755); // the embedded Postgres runs as the `postgres` user when we are root
-  const started: Array<{ stop(): Promise<void> }> = [];
-  const stopAll = async () => {
-    for (const s of started.reverse()) await s.stop().catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  const stops = new StopStack();
+  stops.push('temp dir', () => fs.rmSync(tmp, { recursive: true, force: true }));
+  process.once('SIGINT', () => void stops.stopAll().then(() => process.exit(130)));
   try {
     const [pgPort, redisPort, temporalPort] = [await freePort(), await freePort(), await freePort()];
-    const [postgres, redis, temporal] = await Promise.all([
-      startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: pgPort, unsafeFast: true }),
-      startRedisServer(redisPort),
-      startTemporalDevServer({ port: temporalPort }),
+    const [postgres, redis, temporal] = await allStarted([
+      stops.started('postgres', startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: pgPort, unsafeFast: true })),
+      stops.started('redis', startRedisServer(redisPort)),
+      stops.started('temporal', startTemporalDevServer({ port: temporalPort })),
     ]);
-    started.push(postgres, redis, temporal);
     const env = {
       ...process.env,
-      SENDONCE_TEST_PG_ADMIN_URL: postgres.adminUrl,
-      SENDONCE_TEST_REDIS_URL: redis.url,
-      SENDONCE_TEST_TEMPORAL_ADDRESS: temporal.address,
-      SENDONCE_TEST_TMP: tmp,
+      ...sharedServicesEnv({ pgAdminUrl: postgres.adminUrl, redisUrl: redis.url, temporalAddress: temporal.address, tmpDir: tmp }),
     };
     const concurrency = process.env.TEST_CONCURRENCY ?? '2';
     const child = spawn(
@@ -58,7 +53,7 @@ async function main(): Promise<number> {
     );
     return await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
   } finally {
-    await stopAll();
+    await stops.stopAll();
   }
 }
 
