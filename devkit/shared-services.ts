@@ -1,14 +1,17 @@
 /**
  * The services `npm test` (scripts/run-tests.ts) starts once and every test process shares, handed to the test
- * processes through the environment.
+ * processes through the environment; and the list of test databases kept for inspection (test-database.ts
+ * appends to it, run-tests.ts reports it and then keeps the cluster's data directory).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 
 export interface SharedServices {
   /** postgres:// URL of the cluster's maintenance database; every test file creates its own database. */
   pgAdminUrl: string;
   redisUrl: string;
   temporalAddress: string;
-  /** A directory for the run (prebuilt workflow bundles); removed at the end. */
+  /** A directory for the run (prebuilt workflow bundles, the kept-databases list); removed at the end. */
   tmpDir: string;
 }
 
@@ -36,3 +39,16 @@ export const pgAdminUrl = () => required('pgAdminUrl');
 export const redisUrl = () => required('redisUrl');
 export const temporalAddress = () => required('temporalAddress');
 export const testTmpDir = () => required('tmpDir');
+
+const keptListOf = (tmpDir: string) => path.join(tmpDir, 'kept-databases.txt');
+
+/** Note one kept database (a line: its name and why) for run-tests.ts to report at the end. */
+export function noteKeptDatabase(name: string, why: string): void {
+  fs.appendFileSync(keptListOf(testTmpDir()), `${name} (${why})\n`);
+}
+
+/** The databases test processes kept during this run, one line each. */
+export function keptDatabases(tmpDir: string): string[] {
+  const file = keptListOf(tmpDir);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}

@@ -3,6 +3,8 @@
  * run every test file with node's test runner against them, and stop everything afterwards.
  * Each test file isolates itself inside the shared services (own database, Redis key prefix, task queue,
  * schedule id); tests that must kill or restart a service start a private one.
+ * A database kept for inspection (a failed test's, or every one with KEEP_TEST_DB=1: devkit/test-database.ts)
+ * keeps the cluster's data directory after the run; the last lines say where and how to open it.
  *
  * Usage: node --import tsx scripts/run-tests.ts [test files…]   (default: test/unit, test/integration, test/e2e, test/chaos)
  */
@@ -10,7 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sharedServicesEnv } from '../devkit/shared-services';
+import { keptDatabases, sharedServicesEnv } from '../devkit/shared-services';
 import { startEmbeddedPostgres } from '../devkit/services/postgres';
 import { freePort } from '../devkit/services/ports';
 import { startRedisServer } from '../devkit/services/redis';
@@ -26,13 +28,27 @@ function listTests(dir: string): string[] {
     .sort();
 }
 
+/** Keep the run's directory (the cluster's data) when a database in it was kept, and say how to look inside. */
+function removeOrKeep(tmp: string): void {
+  const kept = keptDatabases(tmp);
+  if (kept.length === 0) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return;
+  }
+  const say = (line: string) => process.stderr.write(`[test] ${line}\n`);
+  say(`kept ${kept.length} test database(s):`);
+  for (const line of kept) say(`  ${line}`);
+  say(`Postgres is stopped; its data is in ${path.join(tmp, 'pg')}. To look inside:`);
+  say(`  node --import tsx devkit/open-db.ts ${path.join(tmp, 'pg')}     (then: rm -rf ${tmp})`);
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const files = args.length > 0 ? args : ['test/unit', 'test/integration', 'test/e2e', 'test/chaos'].flatMap(listTests);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-test-'));
   fs.chmodSync(tmp, 0o755); // the embedded Postgres runs as the `postgres` user when we are root
   const stops = new StopStack();
-  stops.push('temp dir', () => fs.rmSync(tmp, { recursive: true, force: true }));
+  stops.push('temp dir', () => removeOrKeep(tmp));
   process.once('SIGINT', () => void stops.stopAll().then(() => process.exit(130)));
   try {
     const [pgPort, redisPort, temporalPort] = [await freePort(), await freePort(), await freePort()];
