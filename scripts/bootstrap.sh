@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TEMPORAL_CLI_VERSION=1.5.1   # keep in step with src/stack/tool-paths.ts
+TEMPORAL_CLI_VERSION=1.5.1   # keep in step with devkit/services/tool-paths.ts
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/sendonce"
 TEMPORAL_BIN="$CACHE_DIR/temporal-cli-$TEMPORAL_CLI_VERSION/bin/temporal"
 

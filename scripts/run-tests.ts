@@ -3,6 +3,8 @@
  * run every test file with node's test runner against them, and stop everything afterwards.
  * Each test file isolates itself inside the shared services (own database, Redis key prefix, task queue,
  * schedule id); tests that must kill or restart a service start a private one.
+ * A database kept for inspection (a failed test's, or every one with KEEP_TEST_DB=1: devkit/test-database.ts)
+ * keeps the cluster's data directory after the run; the last lines say where and how to open it.
  *
  * Usage: node --import tsx scripts/run-tests.ts [test files…]   (default: test/unit, test/workflow, test/integration, test/e2e, test/chaos)
  */
@@ -10,10 +12,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../src/stack/postgres';
-import { startRedisServer } from '../src/stack/redis';
-import { startTemporalDevServer } from '../src/stack/temporal';
-import { freePort } from '../src/stack/ports';
+import { keptDatabases, sharedServicesEnv } from '../devkit/shared-services';
+import { startEmbeddedPostgres } from '../devkit/services/postgres';
+import { freePort } from '../devkit/services/ports';
+import { startRedisServer } from '../devkit/services/redis';
+import { startTemporalDevServer } from '../devkit/services/temporal';
+import { allStarted, StopStack } from '../devkit/stop-stack';
 
 function listTests(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -24,31 +28,38 @@ function listTests(dir: string): string[] {
     .sort();
 }
 
+/** Keep the run's directory (the cluster's data) when a database in it was kept, and say how to look inside. */
+function removeOrKeep(tmp: string): void {
+  const kept = keptDatabases(tmp);
+  if (kept.length === 0) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return;
+  }
+  const say = (line: string) => process.stderr.write(`[test] ${line}\n`);
+  say(`kept ${kept.length} test database(s):`);
+  for (const line of kept) say(`  ${line}`);
+  say(`Postgres is stopped; its data is in ${path.join(tmp, 'pg')}. To look inside:`);
+  say(`  node --import tsx devkit/open-db.ts ${path.join(tmp, 'pg')}     (then: rm -rf ${tmp})`);
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const files = args.length > 0 ? args : ['test/unit', 'test/workflow', 'test/integration', 'test/e2e', 'test/chaos'].flatMap(listTests);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-test-'));
   fs.chmodSync(tmp, 0o755); // the embedded Postgres runs as the `postgres` user when we are root
-  const started: Array<{ stop(): Promise<void> }> = [];
-  const stopAll = async () => {
-    for (const s of started.reverse()) await s.stop().catch(() => undefined);
-    fs.rmSync(tmp, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  const stops = new StopStack();
+  stops.push('temp dir', () => removeOrKeep(tmp));
+  process.once('SIGINT', () => void stops.stopAll().then(() => process.exit(130)));
   try {
     const [pgPort, redisPort, temporalPort] = [await freePort(), await freePort(), await freePort()];
-    const [postgres, redis, temporal] = await Promise.all([
-      startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: pgPort, unsafeFast: true }),
-      startRedisServer(redisPort),
-      startTemporalDevServer({ port: temporalPort }),
+    const [postgres, redis, temporal] = await allStarted([
+      stops.started('postgres', startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: pgPort, unsafeFast: true })),
+      stops.started('redis', startRedisServer(redisPort)),
+      stops.started('temporal', startTemporalDevServer({ port: temporalPort })),
     ]);
-    started.push(postgres, redis, temporal);
     const env = {
       ...process.env,
-      SENDONCE_TEST_PG_ADMIN_URL: postgres.adminUrl,
-      SENDONCE_TEST_REDIS_URL: redis.url,
-      SENDONCE_TEST_TEMPORAL_ADDRESS: temporal.address,
-      SENDONCE_TEST_TMP: tmp,
+      ...sharedServicesEnv({ pgAdminUrl: postgres.adminUrl, redisUrl: redis.url, temporalAddress: temporal.address, tmpDir: tmp }),
     };
     const concurrency = process.env.TEST_CONCURRENCY ?? '2';
     const child = spawn(
@@ -58,7 +69,7 @@ async function main(): Promise<number> {
     );
     return await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
   } finally {
-    await stopAll();
+    await stops.stopAll();
   }
 }
 

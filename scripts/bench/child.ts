@@ -3,9 +3,10 @@
  * `env`, wait for the JSON result it sends over IPC, sample its RSS meanwhile.
  */
 import { fork } from 'node:child_process';
-import { onStop } from './services';
+import path from 'node:path';
+import { stops } from './services';
 import { ownCpuSeconds, rssSampler, statusField } from './measure';
-import { stopChild } from '../../src/stack/redis';
+import { stopChild } from '../../devkit/services/processes';
 
 export interface ChildRun<T> {
   result: T;
@@ -20,7 +21,7 @@ export async function runChild<T>(script: string, env: Record<string, string>, o
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  onStop(() => stopChild(child, 5_000));
+  stops.push(`${path.basename(script)} child`, () => stopChild(child, 5_000));
   onStart?.(child.pid!);
   const rss = rssSampler(child.pid!);
   try {

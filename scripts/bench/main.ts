@@ -17,13 +17,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { temporalCliPath } from '../../src/stack/tool-paths';
+import { temporalCliPath } from '../../devkit/services/tool-paths';
 import { CounterReader, cpuMeter, loadAverage, rssSampler, statusField, type Counters, type Watched } from './measure';
 import { runNaive, type LoadResult } from './naive';
 import { runPeer } from './bullmq-peer';
 import { cpuPerEmailTable, cpuTable, groupStats, median, table, type Group, type RunRecord } from './report';
 import { TickDriver, startWorker, workerV8Flags, type WorkerChild } from './sendonce';
-import { eligible, onStop, resetSends, seedUsers, startStack, stopAll, type Stack } from './services';
+import { eligible, resetSends, seedUsers, startStack, stops, type Stack } from './services';
 import { startSinkProcess, type SinkProcess } from './sink';
 import type { ChildRun } from './child';
 
@@ -197,14 +197,13 @@ async function sendonceGroup(
     const taskQueue = `bench-${variant}-${size.recipients}-${Date.now()}`;
     log(`starting a sendonce worker (${variant}) on task queue ${taskQueue}`);
     const worker = await startWorker({
-      DATABASE_URL: db.url,
-      REDIS_URL: ctx.stack.redis.url,
-      SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String(ctx.sink.port),
-      TEMPORAL_ADDRESS: ctx.stack.temporal.address,
-      TASK_QUEUE: taskQueue,
-      LOCK_KEY_PREFIX: `bench:${variant}:`,
-      ...env,
+      databaseUrl: db.url,
+      redisUrl: ctx.stack.redis.url,
+      smtpPort: ctx.sink.port,
+      temporalAddress: ctx.stack.temporal.address,
+      taskQueue,
+      lockKeyPrefix: `bench:${variant}:`,
+      extra: env,
     });
     try {
       const runs: RunRecord[] = [];
@@ -422,8 +421,9 @@ async function main(): Promise<void> {
   log(`BENCH ${QUICK ? 'QUICK ' : ''}sizes ${SMALL}/${LARGE}, ${REPS} repetition(s); load average ${loadBefore}`);
   const stack = await startStack(log);
   const sink = await startSinkProcess();
+  stops.push('smtp sink', () => sink.stop());
   const counters = await CounterReader.open(stack.pgAdminUrl, stack.redis.url);
-  onStop(() => counters.close());
+  stops.push('counters', () => counters.close());
   const base: Record<string, Watched> = {
     temporal: { pid: stack.temporal.process.pid!, tree: true },
     postgres: { pid: stack.pgPid(), tree: true },
@@ -441,7 +441,7 @@ async function main(): Promise<void> {
   const peerDb = await db('bench_peer', SMALL);
   const sendonceDb = await db('bench_sendonce', Math.max(SMALL, LARGE));
   const driver = await TickDriver.connect(stack.temporal.address);
-  onStop(() => driver.close());
+  stops.push('tick driver', () => driver.close());
 
   log('--- limit: naive pipeline');
   const limit = await sweep(ctx, 'limit', naiveDb, LIMIT_CONCURRENCY);
@@ -498,7 +498,7 @@ let exiting = false;
 const bail = (code: number) => {
   if (exiting) return;
   exiting = true;
-  void stopAll().finally(() => process.exit(code));
+  void stops.stopAll().finally(() => process.exit(code));
 };
 process.once('SIGINT', () => {
   log('interrupted: stopping everything this benchmark started');
@@ -516,7 +516,7 @@ const run = from
   : main;
 run().then(
   async () => {
-    await stopAll();
+    await stops.stopAll();
     log('done');
     process.exit(0);
   },

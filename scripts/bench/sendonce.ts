@@ -2,19 +2,18 @@
  * sendonce: one real tick per run — a schedule with a unique id (paused, so only our trigger fires it),
  * handle.trigger(SKIP) → batchWorkflow (lock, pages, one send activity per recipient with claims, dead-letter
  * branch, run summary) → the worker's activities → the sink. The worker is src/worker.ts as a child process,
- * configured only by the environment (like test/support/worker-process.ts), so its RSS and CPU are its own.
+ * configured only by the environment (devkit/worker-process.ts), so its RSS and CPU are its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 import { scheduleOptionsFor } from '../../src/schedule';
-import { stopChild } from '../../src/stack/redis';
 import type { RunSummary } from '../../src/contract';
+import { historyChain } from '../../devkit/runs';
+import { startWorkerProcess, workerEnv, type WorkerEnvOptions } from '../../devkit/worker-process';
 import { benchDigest } from './jobs';
-import { onStop } from './services';
+import { stops } from './services';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -30,38 +29,15 @@ export interface WorkerChild {
   stop(): Promise<void>;
 }
 
-export async function startWorker(env: Record<string, string>): Promise<WorkerChild> {
+/** A worker running the bench job (jobs.ts) on the benchmark's services; stopped at the end whatever happens. */
+export async function startWorker(o: Omit<WorkerEnvOptions, 'jobsModule'>): Promise<WorkerChild> {
   // The V8 flags of the deployed worker (package.json's `worker` script, the Dockerfile), unless
   // BENCH_WORKER_NODE_ARGS replaces them (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile).
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? workerV8Flags().join(' ')).split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/worker.ts')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      LOG_LEVEL: 'info',
-      SENDONCE_JOBS_MODULE: path.join(__dirname, 'jobs.ts'),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  onStop(() => stopChild(child, 15_000));
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 120 s: ${stderr}`)), 120_000);
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes('"worker_started"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited (${code}) before starting: ${stderr}`));
-    });
-  });
-  return { pid: child.pid!, child, stop: () => stopChild(child, 15_000) };
+  const env = workerEnv({ ...o, jobsModule: path.join(__dirname, 'jobs.ts') });
+  // Bundling the workflows at start-up takes a while on a busy machine: allow two minutes.
+  const worker = await startWorkerProcess(env, { nodeArgs, startTimeoutMs: 120_000, stops });
+  return { pid: worker.child.pid!, child: worker.child, stop: worker.stop };
 }
 
 export interface TickResult {
@@ -112,25 +88,11 @@ export class TickDriver {
         summary = outcome;
       }
       const finishedAt = Date.now();
-      const historyEvents = await this.historyChain(workflowId, firstExecutionRunId);
+      const historyEvents = (await historyChain(this.client, workflowId, firstExecutionRunId)).map((run) => run.events);
       return { summary, timedOut, triggeredAt, workflowStartedAt, finishedAt, historyEvents };
     } finally {
       await handle.delete().catch(() => undefined);
     }
-  }
-
-  /** Follow the continue-as-new chain from the first run, counting each run's events. */
-  async historyChain(workflowId: string, runId: string): Promise<number[]> {
-    const counts: number[] = [];
-    let next: string | undefined = runId;
-    while (next) {
-      const history: temporal.api.history.v1.IHistory = await this.client.workflow.getHandle(workflowId, next).fetchHistory();
-      const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
-      counts.push(events.length);
-      const last: temporal.api.history.v1.IHistoryEvent | undefined = events[events.length - 1];
-      next = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-    }
-    return counts;
   }
 
   async close(): Promise<void> {

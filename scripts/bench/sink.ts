@@ -1,11 +1,11 @@
 /**
- * The one SMTP sink every scenario sends to: test/support/smtp-sink.ts in counting mode (smtp-server, no
+ * The one SMTP sink every scenario sends to: devkit/smtp-sink.ts in counting mode (smtp-server, no
  * parsing, nothing kept), in its own process so its CPU is measured apart from the senders and the driver.
  * Run as a child (`sink.ts --child`); the parent side talks to it over IPC.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { stopChild } from '../../src/stack/redis';
-import { startSmtpSink } from '../../test/support/smtp-sink';
+import { stopChild } from '../../devkit/services/processes';
+import { startSmtpSink } from '../../devkit/smtp-sink';
 
 export interface SinkStats {
   count: number;

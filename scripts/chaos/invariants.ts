@@ -13,7 +13,7 @@
  *    older fence — the old holder may still be finishing a send it claimed before, never starting one.
  */
 import type { Pool } from 'pg';
-import type { SinkMessage } from '../../test/support/smtp-sink';
+import type { SinkMessage } from '../../devkit/smtp-sink';
 import { claimEvents, type ClaimEvent } from './claim-log';
 
 export interface JobUnderTest {

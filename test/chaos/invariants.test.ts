@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { SinkMessage } from '../../devkit/smtp-sink';
 import { headerViolations, keyOf, overlapViolations } from '../../scripts/chaos/invariants';
-import type { SinkMessage } from '../support/smtp-sink';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 20, 10, 0, s));
 const claim = (key: string, fence: number, s: number) => ({ key, fence, runId: `run-${fence}`, at: at(s) });

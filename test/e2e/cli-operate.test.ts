@@ -9,11 +9,13 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { RedriveResult } from '../../src/api';
+import { userEmails } from '../../devkit/seed';
+import { temporalAddress } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
 import { cliDigest } from '../fixtures/cli-jobs';
 import { runSendonce } from '../support/cli';
-import { emails, startHarness, type Harness } from '../support/harness';
+import { startHarness, type Harness } from '../support/harness';
 import { runBatch, sendRows } from '../support/never-twice';
-import { temporalAddress, uniqueName } from '../support/services';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -38,7 +40,7 @@ const sendonce = async (...args: string[]) => {
 };
 
 test('redrive: a dead recipient whose server now accepts gets exactly one message; redriving again does nothing', async () => {
-  const addresses = emails(3, 'redrive.test');
+  const addresses = userEmails(3, 'redrive.test');
   const ids = await h.seedUsers(addresses);
   const bad = addresses[1]!;
   h.sink.rejectRcpt((a) => (a === bad ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined));

@@ -7,11 +7,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { temporalCliPath } from '../../src/stack/tool-paths';
+import { temporalCliPath } from '../../devkit/services/tool-paths';
+import { userEmails } from '../../devkit/seed';
+import { temporalAddress } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
 import { cliDigest } from '../fixtures/cli-jobs';
 import { runSendonce } from '../support/cli';
-import { emails, startHarness, type Harness } from '../support/harness';
-import { eventually, temporalAddress, uniqueName } from '../support/services';
+import { startHarness, type Harness } from '../support/harness';
+import { eventually } from '../support/eventually';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -21,7 +24,7 @@ const scheduleId = `${idPrefix}-${cliDigest.name}`;
 before(async () => {
   h = await startHarness({ jobs: [cliDigest] });
   await h.startWorker();
-  await h.seedUsers(emails(3));
+  await h.seedUsers(userEmails(3));
   env = {
     TEMPORAL_ADDRESS: temporalAddress(),
     TASK_QUEUE: h.taskQueue,

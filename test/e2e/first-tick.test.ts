@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { scheduleIdFor, upsertSchedule } from '../../src/schedule';
 import type { RunSummary } from '../../src/contract';
-import { emails, startHarness, testJob, type Harness } from '../support/harness';
-import { eventually, uniqueName } from '../support/services';
+import { userEmails } from '../../devkit/seed';
+import { uniqueName } from '../../devkit/databases';
+import { startHarness, testJob, type Harness } from '../support/harness';
+import { eventually } from '../support/eventually';
 
 const job = testJob({ schedule: { every: '1h', catchupWindow: '1m', maxRunDuration: '10m' } });
 let h: Harness;
@@ -31,7 +33,7 @@ async function resultOfAction(index: number): Promise<RunSummary> {
 }
 
 test('a triggered tick emails every seeded recipient exactly once, and the counts match the sink', async () => {
-  const addresses = emails(12);
+  const addresses = userEmails(12);
   await h.seedUsers(addresses);
   const handle = await upsertSchedule(h.client, job, { taskQueue: h.taskQueue, idPrefix });
   await handle.trigger(ScheduleOverlapPolicy.SKIP);

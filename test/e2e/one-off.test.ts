@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { backfill } from '../../src/api';
 import { upsertSchedule } from '../../src/schedule';
+import { temporalAddress } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
 import { oneOffNotices as job } from '../fixtures/one-off-jobs';
 import { runSendonce } from '../support/cli';
 import { startHarness } from '../support/harness';
-import { eventually, temporalAddress, uniqueName } from '../support/services';
+import { eventually } from '../support/eventually';
 
 const TICK_MS = 2_000;
 

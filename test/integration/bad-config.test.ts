@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import { upsertSchedule } from '../../src/schedule';
 import { dailyDigest } from '../../src/jobs/daily-digest';
-import { freePort } from '../../src/stack/ports';
-import { startWorkerProcess } from '../support/worker-process';
-import { redisUrl, temporalAddress, uniqueName } from '../support/services';
+import { freePort } from '../../devkit/services/ports';
+import { startWorkerProcess } from '../../devkit/worker-process';
+import { redisUrl, temporalAddress } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
 
 test('an invalid cron is refused at schedule creation, naming the job and the expression', async () => {
   const connection = await Connection.connect({ address: temporalAddress() });

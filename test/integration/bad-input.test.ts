@@ -6,14 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { headerViolations } from '../../scripts/chaos/invariants';
 import { createJobRegistry, type JobDefinition } from '../../src/jobs';
 import { upsertSchedule } from '../../src/schedule';
 import { templates, type EmailTemplate } from '../../src/templates';
-import type { SinkMessage } from '../support/smtp-sink';
+import type { SinkMessage } from '../../devkit/smtp-sink';
+import { uniqueName } from '../../devkit/databases';
+import { startBatchRun } from '../../devkit/runs';
+import { headerViolations } from '../../scripts/chaos/invariants';
 import { startHarness, testJob, type Harness } from '../support/harness';
 import { deadLetters, runBatch, sendRows, SCHEDULED_AT } from '../support/never-twice';
-import { uniqueName } from '../support/services';
 
 const EVIL = 'victim@evil.test';
 const TEMPLATE: EmailTemplate = {
@@ -197,11 +198,7 @@ const CONFIG_CASES: ConfigCase[] = [
     what: 'an unknown job',
     async check(h) {
       const started = Date.now();
-      const handle = await h.client.workflow.start('batchWorkflow', {
-        taskQueue: h.taskQueue,
-        workflowId: uniqueName('unknown-job'),
-        args: [{ jobName: 'no-such-job', scheduledAt: SCHEDULED_AT }],
-      });
+      const handle = await startBatchRun(h.client, { taskQueue: h.taskQueue, jobName: 'no-such-job', scheduledAt: SCHEDULED_AT });
       await assert.rejects(handle.result(), (err: Error) => {
         assert.match(describeChain(err), /unknown job 'no-such-job'/);
         return true;

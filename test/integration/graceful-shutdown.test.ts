@@ -8,11 +8,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { emails } from '../support/harness';
-import { createTestDatabase, eventually, uniqueName, type TestDatabase } from '../support/services';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { startWorkerProcess } from '../support/worker-process';
-import { seedUsers, startBatch, temporalClient, workerEnv } from '../support/production';
+import { uniqueName } from '../../devkit/databases';
+import { startBatchRun } from '../../devkit/runs';
+import { seedUsers, userEmails } from '../../devkit/seed';
+import { startSmtpSink, type SmtpSink } from '../../devkit/smtp-sink';
+import { createTestDatabase, type TestDatabase } from '../../devkit/test-database';
+import { startWorkerProcess } from '../../devkit/worker-process';
+import { eventually } from '../support/eventually';
+import { temporalClient, workerEnv } from '../support/production';
 
 let db: TestDatabase;
 let sink: SmtpSink;
@@ -24,7 +27,7 @@ before(async () => {
   db = await createTestDatabase('shutdown');
   sink = await startSmtpSink();
   client = await temporalClient();
-  await seedUsers(db.pool, emails(40, 'shutdown.example'));
+  await seedUsers(db.pool, userEmails(40, 'shutdown.example'));
 });
 
 after(async () => {
@@ -54,7 +57,8 @@ async function startSlowRun(delayMs: number, extra: Record<string, string> = {})
     extra: { SMTP_MAX_CONNECTIONS: '3', SMTP_SOCKET_TIMEOUT_MS: '20000', SEND_ATTEMPT_TIMEOUT_MS: '30000', ...extra },
   });
   const worker = await startWorkerProcess(env);
-  const handle = await startBatch(client, taskQueue, 'daily-digest', `2026-0${handles.length + 1}-15T10:00:00.000Z`);
+  const scheduledAt = `2026-0${handles.length + 1}-15T10:00:00.000Z`;
+  const handle = await startBatchRun(client, { taskQueue, jobName: 'daily-digest', scheduledAt, workflowExecutionTimeout: '5m' });
   handles.push(handle);
   // Wait until messages are in the server's hands (DATA received, reply pending).
   await eventually(async () => arrived >= 3, 'sends in flight at the SMTP server', 30_000);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { claim, markSent, type ClaimRequest } from '../../src/sends';
-import { createTestDatabase } from '../support/services';
+import { createTestDatabase } from '../../devkit/test-database';
 
 const request = (key: string, fence = 1, jobName = 'grouped'): ClaimRequest => ({
   key, jobName, template: 't', recipientId: key, window: '2026-11-30', fence,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createPool } from '../../src/db/pool';
-import { freePort } from '../../src/stack/ports';
+import { freePort } from '../../devkit/services/ports';
 import {
   createJobLock,
   createLockRedisClient,
@@ -20,7 +20,10 @@ import {
   type LockBackend,
   type LockLease,
 } from '../../src/lock';
-import { createTestDatabase, eventually, redisUrl, uniqueName, type TestDatabase } from '../support/services';
+import { createTestDatabase, type TestDatabase } from '../../devkit/test-database';
+import { redisUrl } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
+import { eventually } from '../support/eventually';
 
 const TTL_MS = 400;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

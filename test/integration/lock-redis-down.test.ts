@@ -7,9 +7,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import { createLockRedisClient, createRedisJobLock, LockUnavailableError, type JobLock } from '../../src/lock';
-import { freePort } from '../../src/stack/ports';
-import { startRedisServer, type RedisServerHandle } from '../../src/stack/redis';
-import { createTestDatabase, eventually, uniqueName, type TestDatabase } from '../support/services';
+import { freePort } from '../../devkit/services/ports';
+import { startRedisServer, type RedisServerHandle } from '../../devkit/services/redis';
+import { createTestDatabase, type TestDatabase } from '../../devkit/test-database';
+import { uniqueName } from '../../devkit/databases';
+import { eventually } from '../support/eventually';
 
 // A bound, not a benchmark: the point is "seconds, not a hang on an offline queue".
 const FAIL_FAST_MS = 5_000;

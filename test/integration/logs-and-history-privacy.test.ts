@@ -13,22 +13,27 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { dataConverterFor } from '../../src/codec';
-import { emails } from '../support/harness';
-import { createTestDatabase, testTmpDir, uniqueName, type TestDatabase } from '../support/services';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { resultOf, seedUsers, startBatch, temporalClient, workerEnv } from '../support/production';
+import { uniqueName } from '../../devkit/databases';
+import { startBatchRun, type BatchRunHandle } from '../../devkit/runs';
+import { seedUsers, userEmails } from '../../devkit/seed';
+import { testTmpDir } from '../../devkit/shared-services';
+import { startSmtpSink, type SmtpSink } from '../../devkit/smtp-sink';
+import { createTestDatabase, type TestDatabase } from '../../devkit/test-database';
+import { startWorkerProcess, type WorkerProcess } from '../../devkit/worker-process';
+import { temporalClient, workerEnv } from '../support/production';
 
 const SMTP_SECRET = `smtp-pw-${crypto.randomBytes(6).toString('hex')}`;
 const DOMAIN = 'privacy.example';
-const addresses = emails(20, DOMAIN);
+const addresses = userEmails(20, DOMAIN);
 const rejected = addresses[4]!;
 let db: TestDatabase;
 let sink: SmtpSink;
 let client: Client;
 let worker: WorkerProcess;
-let handle: WorkflowHandle;
+let handle: BatchRunHandle;
 const taskQueue = uniqueName('tq-privacy');
+/** The history holds the workflow id in plain text: ids without the job's name, so the history is searched for it. */
+const anonymousWorkflowId = () => uniqueName('run');
 
 /**
  * History as text with every payload's bytes decoded (they come as bytes or base64), so a plaintext address
@@ -70,7 +75,7 @@ before(async () => {
   });
   worker = await startWorkerProcess(env);
   client = await temporalClient();
-  handle = await startBatch(client, taskQueue);
+  handle = await startBatchRun(client, { taskQueue, jobName: 'daily-digest', workflowId: anonymousWorkflowId(), workflowExecutionTimeout: '5m' });
 });
 
 after(async () => {
@@ -81,7 +86,7 @@ after(async () => {
 });
 
 test('stdout: run start and end lines with runId, jobName, counts and duration; one line per failure', async () => {
-  const summary = await resultOf(handle);
+  const summary = await handle.result();
   assert.equal(summary.counts.sent, addresses.length - 1);
   assert.equal(summary.counts.dead, 1);
   const started = await worker.waitForLog('job_run_started', (l) => l.runId === summary.runId);
@@ -107,7 +112,7 @@ test('stdout: run start and end lines with runId, jobName, counts and duration; 
 });
 
 test('stdout and stderr never contain the SMTP password, a recipient address, the subject or the body', async () => {
-  await resultOf(handle);
+  await handle.result();
   const output = worker.output();
   assert.ok(output.length > 0);
   assert.ok(!output.includes(SMTP_SECRET), 'SMTP password printed');
@@ -119,7 +124,7 @@ test('stdout and stderr never contain the SMTP password, a recipient address, th
 });
 
 test('workflow history holds ids and counts, never a recipient address (not even in failure messages)', async () => {
-  const summary = await resultOf(handle);
+  const summary = await handle.result();
   const text = await historyText(handle);
   assert.match(text, /recipientId\\?":\\?"\d+/, 'sanity: payloads are readable in this history');
   assert.match(text, /SmtpPermanentError/, 'sanity: the rejected send\'s failure is in the history');
@@ -142,8 +147,9 @@ test('PAYLOAD_ENCRYPTION_KEY: history payloads are ciphertext; a client with the
   const keyed = await temporalClient(dataConverterFor(key));
   try {
     assert.equal((await encryptedWorker.waitForLog('worker_started')).encryptedPayloads, true);
-    const h = await startBatch(keyed, tq, 'daily-digest', '2026-01-02T03:04:05.000Z');
-    const summary = await resultOf(h);
+    const scheduledAt = '2026-01-02T03:04:05.000Z';
+    const h = await startBatchRun(keyed, { taskQueue: tq, jobName: 'daily-digest', scheduledAt, workflowId: anonymousWorkflowId(), workflowExecutionTimeout: '5m' });
+    const summary = await h.result();
     assert.equal(summary.window, '2026-01-02');
     assert.equal(summary.counts.sent, addresses.length - 1);
     const payloads = await historyText(h);

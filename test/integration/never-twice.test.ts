@@ -5,17 +5,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JobDefinition } from '../../src/jobs';
-import type { RunSummary } from '../../src/contract';
-import { emails, testJob } from '../support/harness';
+import { historyChain } from '../../devkit/runs';
+import { userEmails } from '../../devkit/seed';
+import { testJob } from '../support/harness';
 import {
-  assertCountsAddUp, assertNoneSkipped, assertOneEach, deadLetters, harnessFor, historyChain, rowOf, runBatch, sendRows,
-  startBatch, workflowIdFor,
+  assertCountsAddUp, assertNoneSkipped, assertOneEach, deadLetters, harnessFor, rowOf, runBatch, sendRows, startBatch, workflowIdFor,
 } from '../support/never-twice';
 
 test('dedupe: a window processed twice sends once; repeat runs and a re-run of the same workflow id skip everyone', async (t) => {
   const job = testJob();
   const h = await harnessFor(t, [job]);
-  const addresses = emails(8);
+  const addresses = userEmails(8);
   await h.seedUsers(addresses);
   const workflowId = workflowIdFor(job);
 
@@ -44,7 +44,7 @@ for (const code of [421, 451]) {
   test(`transient: ${code} twice for one recipient (maximumAttempts 4) → delivered once on the third attempt`, async (t) => {
     const job = testJob({}, { maximumAttempts: 4 });
     const h = await harnessFor(t, [job]);
-    const addresses = emails(5);
+    const addresses = userEmails(5);
     const ids = await h.seedUsers(addresses);
     const flaky = addresses[2]!;
     h.sink.failTimes(flaky, 2, code);
@@ -68,7 +68,7 @@ test('exhausted: always 451 → exactly maximumAttempts tries, one dead letter w
   const maximumAttempts = 3;
   const job = testJob({}, { maximumAttempts });
   const h = await harnessFor(t, [job]);
-  const addresses = emails(4);
+  const addresses = userEmails(4);
   const ids = await h.seedUsers(addresses);
   const busy = addresses[1]!;
   h.sink.rejectRcpt((a) => (a === busy ? { code: 451, message: `4.2.0 <${busy}> mailbox busy, try later` } : undefined));
@@ -98,7 +98,7 @@ test('exhausted: always 451 → exactly maximumAttempts tries, one dead letter w
 test('permanent: 550 for one recipient → one attempt, a dead letter with 550, no retry', async (t) => {
   const job = testJob({}, { maximumAttempts: 4 });
   const h = await harnessFor(t, [job]);
-  const addresses = emails(4);
+  const addresses = userEmails(4);
   const ids = await h.seedUsers(addresses);
   const gone = addresses[3]!;
   h.sink.rejectRcpt((a) => (a === gone ? { code: 550, message: '5.1.1 No such user' } : undefined));
@@ -134,7 +134,7 @@ function ccJob(): JobDefinition {
 test('partial rejection: the primary is refused with 550 but the cc accepted → one attempt, dead letter for the primary', async (t) => {
   const job = ccJob();
   const h = await harnessFor(t, [job]);
-  const addresses = emails(3);
+  const addresses = userEmails(3);
   const ids = await h.seedUsers(addresses);
   const primary = addresses[0]!;
   const cc = `cc-${ids[0]}@example.com`;
@@ -158,7 +158,7 @@ test('partial rejection: the primary is refused with 550 but the cc accepted →
 test('ambiguous: stored, then the connection drops → unknown, never resent by default', async (t) => {
   const job = testJob({}, { maximumAttempts: 4 });
   const h = await harnessFor(t, [job]);
-  const addresses = emails(4);
+  const addresses = userEmails(4);
   const ids = await h.seedUsers(addresses);
   const lost = addresses[1]!;
   h.sink.onData((ctx) => (ctx.envelopeRcpt.includes(lost) ? 'store-then-drop' : 'accept'));
@@ -178,7 +178,7 @@ test('ambiguous: stored, then the connection drops → unknown, never resent by 
 test('ambiguous under resend-once: exactly two copies with the same Message-ID, the row ends sent', async (t) => {
   const job = testJob({ unknownPolicy: 'resend-once' }, { maximumAttempts: 4 });
   const h = await harnessFor(t, [job]);
-  const addresses = emails(4);
+  const addresses = userEmails(4);
   const ids = await h.seedUsers(addresses);
   const lost = addresses[2]!;
   let dropped = 0;
@@ -203,7 +203,7 @@ test('bad data never crashes the run: invalid addresses become InvalidRecipientE
   const job = testJob();
   const h = await harnessFor(t, [job]);
   const bad = ['bad@@example.com', 'a@b.com\r\nBcc: evil@x.com', 'no-domain@'];
-  const good = emails(3);
+  const good = userEmails(3);
   const ids = await h.seedUsers([good[0]!, ...bad, ...good.slice(1)]);
   const badIds = ids.slice(1, 4);
 
@@ -232,10 +232,10 @@ test('history bound: 5,000 recipients complete across continue-as-new runs of < 
   const job = testJob({ maxInFlight: 100, pageSize: 200, continueAsNewAfterEvents: 300 });
   const h = await harnessFor(t, [job]);
   const total = 5_000;
-  const addresses = emails(total);
+  const addresses = userEmails(total);
   await h.seedUsers(addresses);
-  const handle = await startBatch(h.client, h.taskQueue, job.name);
-  const summary = (await handle.result()) as RunSummary;
+  const handle = await startBatch(h, job);
+  const summary = await handle.result();
 
   assert.equal(summary.outcome, 'completed');
   await assertNoneSkipped(h, job); // every page was read: keyset pagination lost nobody
@@ -243,7 +243,7 @@ test('history bound: 5,000 recipients complete across continue-as-new runs of < 
   assert.equal(summary.counts.sent, total);
   assert.equal(h.sink.count, total);
   assert.equal(new Set(h.sink.messages().flatMap((m) => m.envelopeRcpt)).size, total, 'one message per recipient');
-  const chain = await historyChain(h, handle.workflowId, handle.firstExecutionRunId);
+  const chain = await historyChain(h.client, handle.workflowId, handle.firstExecutionRunId);
   assert.equal(chain.length, summary.segments, `chain ${JSON.stringify(chain)}`);
   assert.ok(chain.length > 1, 'the run continued as new at least once');
   for (const run of chain) assert.ok(run.events < 10_000, `run ${run.runId} has ${run.events} events`);
@@ -254,15 +254,15 @@ test('one activity per recipient (chunkSize 1) also continues as new and deliver
   const job = testJob({ chunkSize: 1, maxInFlight: 50, pageSize: 100, continueAsNewAfterEvents: 500 });
   const h = await harnessFor(t, [job]);
   const total = 300;
-  await h.seedUsers(emails(total));
-  const handle = await startBatch(h.client, h.taskQueue, job.name);
-  const summary = (await handle.result()) as RunSummary;
+  await h.seedUsers(userEmails(total));
+  const handle = await startBatch(h, job);
+  const summary = await handle.result();
   assert.equal(summary.outcome, 'completed');
   assertCountsAddUp(summary, total);
   assert.equal(summary.counts.sent, total);
   assert.equal(new Set(h.sink.messages().flatMap((m) => m.envelopeRcpt)).size, total);
   assert.equal(h.sink.count, total);
-  const chain = await historyChain(h, handle.workflowId, handle.firstExecutionRunId);
+  const chain = await historyChain(h.client, handle.workflowId, handle.firstExecutionRunId);
   assert.ok(chain.length > 1, `continued as new: ${JSON.stringify(chain)}`);
 });
 
@@ -278,7 +278,7 @@ test('opted out after the page was read: no email, no claim left behind, counted
     },
   };
   const h = await harnessFor(t, [racing]);
-  const addresses = emails(60);
+  const addresses = userEmails(60);
   const ids = await h.seedUsers(addresses);
   ids.filter((_, i) => i % 3 === 0).forEach((id) => optedOut.add(id));
 

@@ -9,9 +9,13 @@ import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createLogger } from '../../src/logger';
 import type { RunSummary } from '../../src/contract';
-import { emails, startHarness, testJob, type Harness } from '../support/harness';
-import { eventually, redisUrl, temporalAddress, uniqueName } from '../support/services';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { userEmails } from '../../devkit/seed';
+import { startBatchRun } from '../../devkit/runs';
+import { redisUrl, temporalAddress } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
+import { startWorkerProcess, type WorkerProcess } from '../../devkit/worker-process';
+import { startHarness, testJob, type Harness } from '../support/harness';
+import { eventually } from '../support/eventually';
 
 type LogLine = Record<string, unknown>;
 const JOB = 'daily-digest'; // the worker process runs the default jobs
@@ -52,11 +56,7 @@ async function setUp(): Promise<{ h: Harness; logs: LogLine[]; a: WorkerProcess;
 }
 
 async function startRun(h: Harness, taskQueue: string): Promise<WorkflowHandle> {
-  const handle = await h.client.workflow.start('batchWorkflow', {
-    taskQueue,
-    workflowId: uniqueName('run'),
-    args: [{ jobName: JOB, scheduledAt: SCHEDULED_AT }],
-  });
+  const handle = await startBatchRun(h.client, { taskQueue, jobName: JOB, scheduledAt: SCHEDULED_AT });
   cleanups.push(() => handle.terminate('test over'));
   return handle;
 }
@@ -80,7 +80,7 @@ async function assertAtMostOnce(h: Harness, addresses: string[]): Promise<Map<st
 
 test('a worker killed while it holds the lock: runs are skipped as locked until the TTL, then a new run acquires and sends', async () => {
   const { h, logs, a, queueA } = await setUp();
-  const addresses = emails(60);
+  const addresses = userEmails(60);
   await h.seedUsers(addresses);
   h.sink.onData(() => ({ delayMs: 100 }));
   await startRun(h, queueA);
@@ -116,7 +116,7 @@ test('a worker killed while it holds the lock: runs are skipped as locked until 
 
 test('a worker paused past its TTL: a newer holder sends, and when it resumes its claims are refused by the fence', async (t) => {
   const { h, logs, a, queueA } = await setUp();
-  const addresses = emails(150); // more than one run's 50 sends in flight: some are left for B after the pause
+  const addresses = userEmails(150); // more than one run's 50 sends in flight: some are left for B after the pause
   await h.seedUsers(addresses);
   h.sink.onData(() => ({ delayMs: 100 }));
   const runA = await startRun(h, queueA);

@@ -14,11 +14,14 @@ import { claim, type ClaimRequest } from '../../src/sends';
 import { createLogger } from '../../src/logger';
 import type { LockBackend } from '../../src/lock';
 import { upsertSchedule } from '../../src/schedule';
-import { freePort } from '../../src/stack/ports';
-import { startRedisServer } from '../../src/stack/redis';
 import type { RunSummary } from '../../src/contract';
-import { emails, startHarness, testJob, type Harness, type HarnessOptions } from '../support/harness';
-import { eventually, uniqueName } from '../support/services';
+import { freePort } from '../../devkit/services/ports';
+import { startRedisServer } from '../../devkit/services/redis';
+import { userEmails } from '../../devkit/seed';
+import { startBatchRun, type BatchRunHandle } from '../../devkit/runs';
+import { uniqueName } from '../../devkit/databases';
+import { startHarness, testJob, type Harness, type HarnessOptions } from '../support/harness';
+import { eventually } from '../support/eventually';
 
 type LogLine = Record<string, unknown>;
 const SCHEDULED_AT = '2026-05-04T09:00:00.000Z';
@@ -36,12 +39,8 @@ async function withHarness(options: Omit<HarnessOptions, 'logger'>, fn: (h: Harn
   }
 }
 
-function startRun(h: Harness, jobName: string): Promise<WorkflowHandle> {
-  return h.client.workflow.start('batchWorkflow', {
-    taskQueue: h.taskQueue,
-    workflowId: uniqueName(`run-${jobName}`),
-    args: [{ jobName, scheduledAt: SCHEDULED_AT }],
-  });
+function startRun(h: Harness, jobName: string): Promise<BatchRunHandle> {
+  return startBatchRun(h.client, { taskQueue: h.taskQueue, jobName, scheduledAt: SCHEDULED_AT });
 }
 const runToEnd = async (h: Harness, jobName: string): Promise<RunSummary> => (await startRun(h, jobName)).result();
 
@@ -70,7 +69,7 @@ for (const backend of ['redis', 'postgres'] as const) {
     test('two schedule runs triggered at once (ALLOW_ALL): one sends to everyone, the other is skipped as locked', async () => {
       const job = testJob({ schedule: { every: '1h', catchupWindow: '1m', maxRunDuration: '10m' }, maxInFlight: 2 });
       await withHarness({ jobs: [job], lockBackend: backend }, async (h, logs) => {
-        const addresses = emails(24);
+        const addresses = userEmails(24);
         await h.seedUsers(addresses);
         h.sink.onData(() => ({ delayMs: 150 })); // ~2 s of sending: the second trigger lands mid-run
         const schedule = await upsertSchedule(h.client, job, { taskQueue: h.taskQueue, idPrefix: uniqueName('overlap') });
@@ -107,7 +106,7 @@ for (const backend of ['redis', 'postgres'] as const) {
     test('a run three TTLs long keeps its lock by renewing it; a run started meanwhile is skipped as locked', async () => {
       const job = testJob({ maxInFlight: 1 });
       await withHarness({ jobs: [job], lockBackend: backend, lockTtlMs: RENEWAL_TTL_MS }, async (h) => {
-        const addresses = emails(28);
+        const addresses = userEmails(28);
         await h.seedUsers(addresses);
         h.sink.onData(() => ({ delayMs: 250 })); // one at a time: ≥ 7 s, more than three TTLs
         const first = await startRun(h, job.name);
@@ -131,7 +130,7 @@ for (const backend of ['redis', 'postgres'] as const) {
     test('a finished run leaves no lock; concurrent acquisitions have one winner; a foreign token cannot release or extend', async () => {
       const job = testJob();
       await withHarness({ jobs: [job], lockBackend: backend }, async (h, logs) => {
-        await h.seedUsers(emails(3));
+        await h.seedUsers(userEmails(3));
         const summary = await runToEnd(h, job.name);
         assert.equal(summary.outcome, 'completed');
         assert.equal(summary.counts.sent, 3);
@@ -186,7 +185,7 @@ test('redis down at tick time: the run is skipped as lock_unavailable and sends 
   const job = testJob();
   try {
     await withHarness({ jobs: [job], lockBackend: 'redis', redisUrl: redis.url }, async (h, logs) => {
-      const addresses = emails(5);
+      const addresses = userEmails(5);
       await h.seedUsers(addresses);
       await h.redis.connect(); // lazy client: connect first, so Redis dies under a connected worker
       assert.equal(await h.redis.ping(), 'PONG');

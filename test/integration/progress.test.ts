@@ -9,9 +9,12 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { runDescription, upsertSchedule } from '../../src/schedule';
 import { progressQuery, type RunProgress } from '../../src/workflows/progress';
 import type { RunSummary } from '../../src/contract';
-import { emails, testJob } from '../support/harness';
+import { userEmails } from '../../devkit/seed';
+import { startBatchRun } from '../../devkit/runs';
+import { uniqueName } from '../../devkit/databases';
+import { testJob } from '../support/harness';
 import { harnessFor, SCHEDULED_AT } from '../support/never-twice';
-import { eventually, uniqueName } from '../support/services';
+import { eventually } from '../support/eventually';
 
 /** The SDK's built-in metadata query: what the Web UI reads for "current details". */
 const METADATA_QUERY = '__temporal_workflow_metadata';
@@ -19,14 +22,15 @@ const METADATA_QUERY = '__temporal_workflow_metadata';
 test('progress query grows while a slow batch runs; current details and static summary are shown', async (t) => {
   const job = testJob({ maxInFlight: 1, pageSize: 5 });
   const h = await harnessFor(t, [job]);
-  const addresses = emails(12);
+  const addresses = userEmails(12);
   await h.seedUsers(addresses);
   h.sink.onData(() => ({ delayMs: 100, then: 'accept' }));
 
-  const handle = await h.client.workflow.start('batchWorkflow', {
+  const handle = await startBatchRun(h.client, {
     taskQueue: h.taskQueue,
+    jobName: job.name,
+    scheduledAt: SCHEDULED_AT,
     workflowId: uniqueName(`${job.name}-manual`),
-    args: [{ jobName: job.name, scheduledAt: SCHEDULED_AT }],
     ...runDescription(job, 'manual run'),
   });
   const query = () => handle.query(progressQuery);
@@ -68,7 +72,7 @@ test('progress query grows while a slow batch runs; current details and static s
 test('a run started by the schedule carries the job summary and details', async (t) => {
   const job = testJob({ schedule: { every: '1h', catchupWindow: '10s', maxRunDuration: '5m' } });
   const h = await harnessFor(t, [job]);
-  await h.seedUsers(emails(2));
+  await h.seedUsers(userEmails(2));
   const idPrefix = uniqueName('ui');
   const schedule = await upsertSchedule(h.client, job, { taskQueue: h.taskQueue, idPrefix });
   t.after(() => schedule.delete().catch(() => undefined));

@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLockRedisClient } from '../../src/lock';
 import { bucketLabel } from '../../src/activities/rate-limit';
-import { emails, startHarness, testJob } from '../support/harness';
+import { userEmails } from '../../devkit/seed';
+import { startHarness, testJob } from '../support/harness';
 import { assertCountsAddUp, assertOneEach, harnessFor, runBatch, sendRows } from '../support/never-twice';
-import { eventually } from '../support/services';
+import { eventually } from '../support/eventually';
 
 const BUCKET_MS = 3_000;
 const CAP = 3;
@@ -23,7 +24,7 @@ test('bucket labels: YYYYMMDDHH for the hour, with minutes and seconds for short
 test(`cap ${CAP} per bucket, ${2 * CAP} recipients: ${CAP} in the first bucket, the rest in the next, no attempt used`, async (t) => {
   const job = testJob({ rateLimit: { perSenderPerHour: CAP, bucketMs: BUCKET_MS } });
   const h = await harnessFor(t, [job]);
-  const addresses = emails(2 * CAP);
+  const addresses = userEmails(2 * CAP);
   await h.seedUsers(addresses);
   // Start just after a bucket begins, so the first CAP sends all land in that bucket.
   await eventually(async () => Date.now() % BUCKET_MS > 100 && Date.now() % BUCKET_MS < 800, 'the start of a bucket', 5_000);
@@ -52,7 +53,7 @@ test('minimum gap: sends of the job are spaced by at least minGapMs', async (t) 
   const gapMs = 400;
   const job = testJob({ rateLimit: { minGapMs: gapMs } });
   const h = await harnessFor(t, [job]);
-  const addresses = emails(4);
+  const addresses = userEmails(4);
   await h.seedUsers(addresses);
 
   const summary = await runBatch(h, job);
@@ -77,7 +78,7 @@ test('rate limiter Redis unreachable: the run stops sending (fail closed), claim
   t.after(() => deadRedis.disconnect());
   h.deps.rateLimitRedis = deadRedis; // the lock keeps the working Redis; only the limiter's is down
   await h.startWorker();
-  await h.seedUsers(emails(3));
+  await h.seedUsers(userEmails(3));
 
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'stopped');

@@ -10,11 +10,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { createLockRedisClient } from '../../src/lock';
-import { emails } from '../support/harness';
-import { createTestDatabase, eventually, redisUrl, uniqueName, type TestDatabase } from '../support/services';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
-import { resultOf, scrape, seedUsers, startBatch, temporalClient, workerEnv } from '../support/production';
+import { uniqueName } from '../../devkit/databases';
+import { startBatchRun } from '../../devkit/runs';
+import { seedUsers, userEmails } from '../../devkit/seed';
+import { redisUrl } from '../../devkit/shared-services';
+import { startSmtpSink, type SmtpSink } from '../../devkit/smtp-sink';
+import { createTestDatabase, type TestDatabase } from '../../devkit/test-database';
+import { startWorkerProcess, type WorkerProcess } from '../../devkit/worker-process';
+import { eventually } from '../support/eventually';
+import { scrape, temporalClient, workerEnv } from '../support/production';
 
 const N = 300;
 let db: TestDatabase;
@@ -30,7 +34,7 @@ before(async () => {
   // A server that takes a moment per message, so the run lasts long enough to be scraped mid-flight.
   sink.onData(() => ({ delayMs: 40 }));
   client = await temporalClient();
-  await seedUsers(db.pool, emails(N, 'scale.example'));
+  await seedUsers(db.pool, userEmails(N, 'scale.example'));
   for (let i = 0; i < 2; i++) {
     const extra = { SENDONCE_JOBS_MODULE: path.join(__dirname, '../fixtures/scale-jobs.ts') };
     const env = await workerEnv({ databaseUrl: db.url, smtpPort: sink.port, taskQueue, lockKeyPrefix, extra });
@@ -44,6 +48,9 @@ after(async () => {
   await sink?.close();
   await db?.drop();
 });
+
+/** One daily-digest run on the two workers' queue, at the current time (as a schedule tick now would). */
+const startRun = () => startBatchRun(client, { taskQueue, jobName: 'daily-digest', workflowExecutionTimeout: '5m' });
 
 const sumOver = async (name: string, labels?: Record<string, string>) =>
   (await Promise.all(workers.map((w) => scrape(w.metricsPort)))).reduce((n, s) => n + s.total(name, labels), 0);
@@ -59,7 +66,7 @@ test('health: /healthz is up and /readyz is ready (worker RUNNING, Postgres answ
 });
 
 test('two workers on one task queue: one batch, every recipient once, counters move mid-run and match the summary', async () => {
-  const handle = await startBatch(client, taskQueue);
+  const handle = await startRun();
 
   // Mid-run: some but not all sent, as seen by the metrics endpoints.
   const midRun = await eventually(async () => {
@@ -72,7 +79,7 @@ test('two workers on one task queue: one batch, every recipient once, counters m
   }, 'the sent counter to keep moving', 60_000);
   assert.ok(later > midRun);
 
-  const summary = await resultOf(handle);
+  const summary = await handle.result();
   assert.equal(summary.outcome, 'completed');
   assert.deepEqual({ ...summary.counts, retries: 0 }, { ...summary.counts, retries: 0, sent: N }, JSON.stringify(summary.counts));
   assert.equal(summary.counts.processed, N);
@@ -80,7 +87,7 @@ test('two workers on one task queue: one batch, every recipient once, counters m
 
   // At the sink: every recipient exactly once, no duplicate Message-ID.
   assert.equal(sink.count, N);
-  for (const address of emails(N, 'scale.example')) assert.equal(sink.messagesTo(address).length, 1, address);
+  for (const address of userEmails(N, 'scale.example')) assert.equal(sink.messagesTo(address).length, 1, address);
   assert.ok([...sink.countByMessageId().values()].every((n) => n === 1), 'no Message-ID twice');
 
   // Both workers did part of the work (the task queue spread it), and the totals equal the summary.
@@ -102,7 +109,7 @@ test('two workers on one task queue: one batch, every recipient once, counters m
 
 test('the next run in the same window sends nothing new: the deduped counter equals the summary', async () => {
   const before = await sumOver('sendonce_emails_deduped');
-  const summary = await resultOf(await startBatch(client, taskQueue));
+  const summary = await (await startRun()).result();
   assert.equal(summary.counts.sent, 0);
   assert.equal(summary.counts.deduped, N);
   assert.equal((await sumOver('sendonce_emails_deduped')) - before, N);
@@ -115,7 +122,7 @@ test('a run that finds the job lock held is skipped and counted as a lock skip',
   await redis.connect();
   try {
     await redis.set(redisKey, 'someone-else', 'PX', 60_000);
-    const summary = await resultOf(await startBatch(client, taskQueue));
+    const summary = await (await startRun()).result();
     assert.equal(summary.outcome, 'skipped');
     assert.equal(summary.reason, 'locked');
     assert.equal(await sumOver('sendonce_lock_skips', { reason: 'locked' }), 1);

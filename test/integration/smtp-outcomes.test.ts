@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createMailTransport, type MailTransport } from '../../src/smtp/transport';
 import { classifySendError, classifySendInfo, type SmtpFailure } from '../../src/smtp/classify';
 import { messageIdFor } from '../../src/smtp/message-id';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { startSmtpSink, type SmtpSink } from '../../devkit/smtp-sink';
 
 const TO = 'ada@example.test';
 const CC = 'grace@example.test';

@@ -7,12 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
-import type { RunSummary } from '../../src/contract';
-import { emails } from '../support/harness';
-import { assertCountsAddUp, assertNoneSkipped, sendRows, startBatch } from '../support/never-twice';
-import { createTestDatabase, redisUrl, temporalAddress, uniqueName } from '../support/services';
-import { startSmtpSink } from '../support/smtp-sink';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import { uniqueName } from '../../devkit/databases';
+import { startBatchRun } from '../../devkit/runs';
+import { seedUsers, userEmails } from '../../devkit/seed';
+import { redisUrl, temporalAddress } from '../../devkit/shared-services';
+import { startSmtpSink } from '../../devkit/smtp-sink';
+import { createTestDatabase } from '../../devkit/test-database';
+import { startWorkerProcess, type WorkerProcess } from '../../devkit/worker-process';
+import { assertCountsAddUp, assertNoneSkipped, SCHEDULED_AT, sendRows } from '../support/never-twice';
 
 const JOB = { name: 'daily-digest' };
 /** One page (the default page size is 200). */
@@ -33,12 +35,8 @@ test('worker SIGKILLed mid-batch: a new worker finishes the run, nobody gets two
     await db.drop();
   });
 
-  const addresses = emails(RECIPIENTS);
-  const { rows } = await db.pool.query<{ id: string; email: string }>(
-    `INSERT INTO users (email, name) SELECT e, 'User ' || ord FROM unnest($1::text[]) WITH ORDINALITY AS t(e, ord)
-     RETURNING id::text AS id, email`,
-    [addresses],
-  );
+  const addresses = userEmails(RECIPIENTS);
+  const rows = await seedUsers(db.pool, addresses);
   const emailOf = new Map(rows.map((r) => [r.id, r.email]));
   const taskQueue = uniqueName('tq');
   const env = {
@@ -72,7 +70,7 @@ test('worker SIGKILLed mid-batch: a new worker finishes the run, nobody gets two
     return { delayMs: 50 };
   });
 
-  const handle = await startBatch(client, taskQueue, JOB.name);
+  const handle = await startBatchRun(client, { taskQueue, jobName: JOB.name, scheduledAt: SCHEDULED_AT });
   const exit = await first.exited;
   assert.equal(exit.signal, 'SIGKILL');
   const sentBeforeKill = sink.count;
@@ -82,7 +80,7 @@ test('worker SIGKILLed mid-batch: a new worker finishes the run, nobody gets two
   const second = await startWorkerProcess(env);
   workers.push(second);
   t.diagnostic(`new worker up ${Date.now() - killedAt} ms after the kill`);
-  const summary = (await handle.result()) as RunSummary;
+  const summary = await handle.result();
   t.diagnostic(`summary ${JSON.stringify(summary.counts)}; sink ${sink.count} messages`);
 
   // Every recipient ends sent, dead or unknown — none left claimed (or failed), none skipped silently.

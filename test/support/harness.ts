@@ -1,9 +1,10 @@
 /**
- * A real sendonce worker for one test: its own database (migrated), Redis key prefix, task queue and SMTP
- * sink, connected to the shared Temporal dev server. Nothing is mocked.
+ * A real sendonce worker inside the test process, for one test or test file: its own database (migrated; kept
+ * when a test fails, devkit/test-database.ts), Redis key prefix, task queue and SMTP sink, connected to the
+ * Temporal dev server npm test shares. Nothing is mocked.
  */
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import type { ActivityDeps } from '../../src/activities';
 import { createJobRegistry, type JobDefinition, type SendRetryOptions } from '../../src/jobs';
@@ -11,17 +12,20 @@ import { createLogger, type Logger } from '../../src/logger';
 import { createJobLock, createLockRedisClient, type LockBackend } from '../../src/lock';
 import { createMailTransport, type MailTransport } from '../../src/smtp/transport';
 import { dailyDigest } from '../../src/jobs/daily-digest';
-import { createWorker, WORKFLOWS_PATH } from '../../src/worker';
-import { createTestDatabase, redisUrl, temporalAddress, uniqueName, type TestDatabase } from './services';
-import { startSmtpSink, type SmtpSink } from './smtp-sink';
+import { createWorker } from '../../src/worker';
+import { bundleWorkflows } from '../../src/workflow-bundle';
+import { uniqueName } from '../../devkit/databases';
+import { seedUsers } from '../../devkit/seed';
+import { redisUrl, temporalAddress } from '../../devkit/shared-services';
+import { startSmtpSink, type SmtpSink } from '../../devkit/smtp-sink';
+import { createTestDatabase, type TestDatabase } from '../../devkit/test-database';
 
 let bundle: Promise<{ code: string }> | undefined;
 /** Bundle the workflows once per test process (webpack takes seconds). */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  bundle ??= bundleWorkflows({ warnings: false });
   return bundle;
 }
-const quietBundlerLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) };
 
 /** A demo-shaped job with a unique name and test-sized retry bounds. */
 export function testJob(overrides: Partial<JobDefinition> = {}, retry: Partial<SendRetryOptions> = {}): JobDefinition {
@@ -144,12 +148,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       running = undefined;
     },
     async seedUsers(emails) {
-      const { rows } = await db.pool.query<{ id: string }>(
-        `INSERT INTO users (email, name) SELECT e, 'User ' || ord FROM unnest($1::text[]) WITH ORDINALITY AS t(e, ord)
-         RETURNING id::text AS id`,
-        [emails],
-      );
-      return rows.map((r) => r.id);
+      return (await seedUsers(db.pool, emails)).map((u) => u.id);
     },
     async close() {
       await harness.stopWorker();
@@ -164,6 +163,3 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   return harness;
 }
 
-export function emails(n: number, domain = 'example.com'): string[] {
-  return Array.from({ length: n }, (_, i) => `user${i + 1}@${domain}`);
-}

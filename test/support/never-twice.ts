@@ -1,17 +1,17 @@
 /**
  * Helpers for the "never twice" acceptance tests (issue 3): one harness per test (own database, sink, task
- * queue), batch runs started by hand with a fixed nominal time, and readers for email_sends / dead_letters.
+ * queue), batch runs started by hand with a fixed nominal time, readers for email_sends / dead_letters and the
+ * assertions on them.
  */
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { temporal } from '@temporalio/proto';
-import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { JobDefinition } from '../../src/jobs';
 import type { SendState } from '../../src/sends';
 import type { RunSummary } from '../../src/contract';
+import { uniqueName } from '../../devkit/databases';
+import { startBatchRun, type BatchRunHandle } from '../../devkit/runs';
 import { startHarness, type Harness, type HarnessOptions } from './harness';
-import { uniqueName } from './services';
 
 /** The tick every test processes (its daily window is 2026-11-20). */
 export const SCHEDULED_AT = '2026-11-20T10:00:00Z';
@@ -35,19 +35,15 @@ export interface BatchOptions {
   scheduledAt?: string;
 }
 
-/** Start one batch run by hand (no schedule) with a fixed nominal time. */
-export function startBatch(client: Client, taskQueue: string, jobName: string, opts: BatchOptions = {}): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  return client.workflow.start('batchWorkflow', {
-    taskQueue,
-    workflowId: opts.workflowId ?? uniqueName(`${jobName}-run`),
-    args: [{ jobName, scheduledAt: opts.scheduledAt ?? SCHEDULED_AT }],
-  });
+/** Start one batch run of `job` on the harness's worker (no schedule), at SCHEDULED_AT unless told otherwise. */
+export function startBatch(h: Harness, job: Pick<JobDefinition, 'name'>, opts: BatchOptions = {}): Promise<BatchRunHandle> {
+  const { workflowId, scheduledAt = SCHEDULED_AT } = opts;
+  return startBatchRun(h.client, { taskQueue: h.taskQueue, jobName: job.name, scheduledAt, ...(workflowId ? { workflowId } : {}) });
 }
 
 /** Start one batch run and wait for its summary (handle.result() follows continue-as-new). */
 export async function runBatch(h: Harness, job: JobDefinition, opts: BatchOptions = {}): Promise<RunSummary> {
-  const handle = await startBatch(h.client, h.taskQueue, job.name, opts);
-  return (await handle.result()) as RunSummary;
+  return (await startBatch(h, job, opts)).result();
 }
 
 export interface SendRow {
@@ -125,26 +121,4 @@ export function assertOneEach(h: Harness, addresses: readonly string[]): void {
   for (const address of addresses) {
     assert.equal(h.sink.messagesTo(address).length, 1, `${address} got exactly one message`);
   }
-}
-
-export interface ChainRun {
-  runId: string;
-  events: number;
-}
-
-/**
- * Every run of a workflow chain, first to last, with its history length: follows each run's closing
- * WorkflowExecutionContinuedAsNew event to the next run id (no visibility queries, so no indexing lag).
- */
-export async function historyChain(h: Harness, workflowId: string, firstRunId: string): Promise<ChainRun[]> {
-  const runs: ChainRun[] = [];
-  let runId: string | undefined = firstRunId;
-  while (runId) {
-    const history: temporal.api.history.v1.IHistory = await h.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    const events = history.events ?? [];
-    runs.push({ runId, events: events.length });
-    runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-    assert.ok(runs.length < 100, 'chain too long');
-  }
-  return runs;
 }

@@ -6,7 +6,7 @@
  * no key in a third window — and the skewed worker's own Date headers prove it did send some of the first.
  */
 import fs from 'node:fs';
-import type { SinkMessage } from '../../../test/support/smtp-sink';
+import type { SinkMessage } from '../../../devkit/smtp-sink';
 import { chaosDigest } from '../jobs';
 import { settle, type Scenario } from '../scenario';
 import { keyOf } from '../invariants';

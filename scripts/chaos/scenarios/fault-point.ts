@@ -3,7 +3,7 @@
  * spread out), and the k-th message to arrive fires the fault while the sink still holds that message — so
  * a fault can land inside the at-least-once window (message stored, reply not yet sent).
  */
-import type { DataContext } from '../../../test/support/smtp-sink';
+import type { DataContext } from '../../../devkit/smtp-sink';
 import type { World } from '../world';
 
 export interface FaultPoint {

@@ -3,10 +3,11 @@
  */
 import { createLockRedisClient } from '../../../src/lock';
 import type { RunSummary } from '../../../src/contract';
-import type { WorkerProcess } from '../../../test/support/worker-process';
+import { uniqueName } from '../../../devkit/databases';
+import type { WorkerProcess } from '../../../devkit/worker-process';
 import { chaosDigest } from '../jobs';
 import { pointIn, settle, until, type Scenario } from '../scenario';
-import { CHAOS_WINDOW, unique, type World } from '../world';
+import { CHAOS_WINDOW, type World } from '../world';
 import { faultAtMessage } from './fault-point';
 
 export const workerKilled: Scenario = {
@@ -67,7 +68,7 @@ export const pausedHolder: Scenario = {
   async run(world, rng) {
     // Only A's lock is short-lived (so the pause outlasts it); B, and any follow-up on B's queue, renew a
     // 30 s lock — a 3 s TTL renewed every second can lapse on this busy 2-core machine without any pause.
-    const queueA = unique('chaos-tq-a');
+    const queueA = uniqueName('chaos-tq-a');
     const envA = { LOCK_TTL_MS: String(LOCK_TTL_MS), TASK_QUEUE: queueA };
     const a = await world.startWorker(envA);
     await world.startWorker();

@@ -7,10 +7,11 @@ import { ScheduleOverlapPolicy, type ScheduleHandle } from '@temporalio/client';
 import { backfill } from '../../../src/api/schedules';
 import { upsertSchedule } from '../../../src/schedule';
 import type { RunSummary } from '../../../src/contract';
+import { uniqueName } from '../../../devkit/databases';
 import { chaosScheduled } from '../jobs';
 import { settle, until, type Scenario } from '../scenario';
 import { sleep } from '../stack';
-import { unique, type World } from '../world';
+import type { World } from '../world';
 
 const TICK_MS = 10 * 60_000;
 
@@ -23,7 +24,7 @@ export const duplicateTriggers: Scenario = {
   async run(world) {
     await world.startWorker();
     world.sink.onData(() => ({ delayMs: 20 }));
-    const idPrefix = unique('chaos');
+    const idPrefix = uniqueName('chaos');
     const schedule = await upsertSchedule(world.client, chaosScheduled, { taskQueue: world.taskQueue, idPrefix, paused: true });
     try {
       await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);

@@ -8,54 +8,54 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { loadConfig } from './config';
-import { createPool } from './db/pool';
-import { createLogger, type Logger } from './logger';
-import { scheduleIdFor, upsertSchedule } from './schedule';
-import { startEmbeddedPostgres } from './stack/postgres';
-import { startMailInbox } from './stack/mail-inbox';
-import { startRedisServer } from './stack/redis';
-import { startTemporalDevServer } from './stack/temporal';
-import { connectClient, connectWorker, temporalTarget } from './temporal-connection';
-import { createWorker, installRuntimeLogger, openResources } from './worker';
-import type { RunSummary } from './contract';
+import { loadConfig } from '../src/config';
+import { createPool } from '../src/db/pool';
+import { createLogger, type Logger } from '../src/logger';
+import { scheduleIdFor, upsertSchedule } from '../src/schedule';
+import { connectClient, connectWorker, temporalTarget } from '../src/temporal-connection';
+import { createWorker, installRuntimeLogger, openResources } from '../src/worker';
+import type { RunSummary } from '../src/contract';
+import { createDatabase } from './databases';
+import { seedUsers, userEmails } from './seed';
+import { startEmbeddedPostgres } from './services/postgres';
+import { startMailInbox } from './services/mail-inbox';
+import { startRedisServer } from './services/redis';
+import { startTemporalDevServer } from './services/temporal';
+import { StopStack } from './stop-stack';
 
 const STATE_DIR = path.resolve(__dirname, '..', '.sendonce');
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const DEMO_USERS = 25;
 
-type Stoppable = { name: string; stop(): Promise<unknown> };
-
-async function startLocalServices(env: NodeJS.ProcessEnv, started: Stoppable[], say: (s: string) => void) {
+async function startLocalServices(env: NodeJS.ProcessEnv, stops: StopStack, say: (s: string) => void) {
   fs.mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
   const urls: Record<string, string> = {};
   if (!env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(STATE_DIR, 'postgres'), port: port('SENDONCE_PG_PORT', 54329) });
-    started.push({ name: 'postgres', stop: () => pg.stop() });
-    env.DATABASE_URL = await pg.createDatabase('sendonce');
+    const dataDir = path.join(STATE_DIR, 'postgres');
+    const pg = await stops.started('postgres', startEmbeddedPostgres({ dataDir, port: port('SENDONCE_PG_PORT', 54329) }));
+    // Kept between runs with its demo data; the worker applies the migrations (openResources).
+    env.DATABASE_URL = await createDatabase(pg.adminUrl, 'sendonce', { existing: 'reuse', migrate: false });
     say(`postgres     ${pg.urlFor('sendonce').replace(/:[^:@/]+@/, ':***@')} (embedded, data in .sendonce/postgres)`);
   }
   if (!env.REDIS_URL && env.LOCK_BACKEND !== 'postgres') {
-    const redis = await startRedisServer(port('SENDONCE_REDIS_PORT', 63790));
-    started.push({ name: 'redis', stop: () => redis.stop() });
+    const redis = await stops.started('redis', startRedisServer(port('SENDONCE_REDIS_PORT', 63790)));
     env.REDIS_URL = redis.url;
     say(`redis        ${redis.url}`);
   }
   if (!env.TEMPORAL_ADDRESS) {
-    const temporal = await startTemporalDevServer({
+    const temporal = await stops.started('temporal', startTemporalDevServer({
       port: port('SENDONCE_TEMPORAL_PORT', 7233),
       uiPort: port('SENDONCE_TEMPORAL_UI_PORT', 8233),
       dbFilename: path.join(STATE_DIR, 'temporal.db'),
-    });
-    started.push({ name: 'temporal', stop: () => temporal.stop() });
+    }));
     env.TEMPORAL_ADDRESS = temporal.address;
     urls.temporalUi = temporal.uiUrl!;
     say(`temporal     ${temporal.address} (dev server, state in .sendonce/temporal.db)`);
   }
   if (!env.SMTP_HOST) {
     // Messages are kept in .sendonce/mail, so the inbox still shows them after a restart.
-    const inbox = await startMailInbox(port('SENDONCE_SMTP_PORT', 1025), port('SENDONCE_INBOX_PORT', 1080), path.join(STATE_DIR, 'mail'));
-    started.push({ name: 'mail inbox', stop: () => inbox.stop() });
+    const smtpPort = port('SENDONCE_SMTP_PORT', 1025);
+    const inbox = await stops.started('mail inbox', startMailInbox(smtpPort, port('SENDONCE_INBOX_PORT', 1080), path.join(STATE_DIR, 'mail')));
     env.SMTP_HOST = '127.0.0.1';
     env.SMTP_PORT = String(inbox.smtpPort);
     urls.inbox = inbox.webUrl;
@@ -69,11 +69,7 @@ async function seedDemoUsers(databaseUrl: string, say: (s: string) => void): Pro
   try {
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
     if (rows[0]!.n > 0) return;
-    await pool.query(
-      `INSERT INTO users (email, name)
-       SELECT format('user%s@example.com', lpad(i::text, 2, '0')), format('Demo User %s', i) FROM generate_series(1, $1) AS i`,
-      [DEMO_USERS],
-    );
+    await seedUsers(pool, userEmails(DEMO_USERS, 'example.com', 2), 'Demo User ');
     say(`seeded ${DEMO_USERS} demo users`);
   } finally {
     await pool.end();
@@ -108,32 +104,30 @@ async function runOnce(client: Client, scheduleId: string, logger: Logger): Prom
 
 async function main(): Promise<void> {
   const say = (s: string) => process.stderr.write(`[sendonce] ${s}\n`);
-  const started: Stoppable[] = [];
-  let stopping = false;
+  const stops = new StopStack({
+    onStopping: (name) => say(`stopping ${name}`),
+    onError: (name, err) => say(`could not stop ${name}: ${err.message}`),
+  });
   const stopAll = async (code: number) => {
-    if (stopping) process.exit(code);
-    stopping = true;
-    for (const s of started.reverse()) {
-      say(`stopping ${s.name}`);
-      await s.stop().catch((err: Error) => say(`could not stop ${s.name}: ${err.message}`));
-    }
+    if (stops.closing) process.exit(code); // a second Ctrl-C: do not wait any longer
+    await stops.stopAll();
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
   try {
     const env = process.env;
-    const urls = await startLocalServices(env, started, say);
+    const urls = await startLocalServices(env, stops, say);
     const config = loadConfig(env);
     const logger = createLogger(config.LOG_LEVEL);
     installRuntimeLogger(logger);
     const resources = await openResources(config, logger);
-    started.push({ name: 'connections', stop: () => resources.close() });
+    stops.push('connections', () => resources.close());
     await seedDemoUsers(config.DATABASE_URL, say);
 
     const target = temporalTarget(env);
     const client = await connectClient(target);
-    started.push({ name: 'temporal client', stop: () => client.connection.close() });
+    stops.push('temporal client', () => client.connection.close());
     const nativeConnection = await connectWorker(target);
     const worker = await createWorker({
       connection: nativeConnection,
@@ -142,7 +136,7 @@ async function main(): Promise<void> {
       activities: resources.activities,
     });
     const running = worker.run();
-    started.push({ name: 'worker', stop: async () => { worker.shutdown(); await running; await nativeConnection.close(); } });
+    stops.push('worker', async () => { worker.shutdown(); await running; await nativeConnection.close(); });
 
     for (const job of resources.jobs.all()) {
       await upsertSchedule(client, job, { taskQueue: config.TASK_QUEUE });

@@ -22,7 +22,12 @@ export async function startMailInbox(smtpPort: number, webPort: number, mailDire
     ...(mailDirectory ? { mailDirectory } : {}),
   });
   await maildev.start();
-  await waitForPort(webPort, 'mail inbox (web)');
+  try {
+    await waitForPort(webPort, 'mail inbox (web)');
+  } catch (err) {
+    await maildev.stop().catch(() => undefined); // SMTP may be up without the web inbox: stop that half too
+    throw err;
+  }
   return {
     smtpPort,
     webUrl: `http://127.0.0.1:${webPort}`,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { waitForPort } from './ports';
+import { stopChild } from './processes';
 
 export interface RedisServerHandle {
   readonly url: string;
@@ -22,25 +23,18 @@ export async function startRedisServer(port: number): Promise<RedisServerHandle>
     child.once('error', (err) => reject(new Error(`could not start redis-server: ${err.message} (run scripts/bootstrap.sh, or set REDIS_URL)`)));
     child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code} before listening on ${port}`)));
   });
-  await Promise.race([waitForPort(port, 'redis-server'), exited]);
-  exited.catch(() => undefined);
+  try {
+    await Promise.race([waitForPort(port, 'redis-server'), exited]);
+  } catch (err) {
+    await stopChild(child, 2_000); // it may be running but not listening: nobody else would stop it
+    throw err;
+  } finally {
+    exited.catch(() => undefined);
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     process: child,
     stop: () => stopChild(child),
   };
-}
-
-/** SIGTERM a child and wait for it; SIGKILL if it does not go within the grace time. */
-export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

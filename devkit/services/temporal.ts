@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { waitForPort } from './ports';
-import { stopChild } from './redis';
+import { stopChild } from './processes';
 import { temporalCliPath } from './tool-paths';
 
 export interface TemporalDevServerHandle {
@@ -34,9 +34,15 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
     child.once('error', (err) => reject(new Error(`could not start the temporal CLI: ${err.message} (run scripts/bootstrap.sh)`)));
     child.once('exit', (code) => reject(new Error(`temporal dev server exited with code ${code}: ${stderr.trim()}`)));
   });
-  await Promise.race([waitForPort(options.port, 'temporal dev server', 60_000), exited]);
-  if (options.uiPort !== undefined) await Promise.race([waitForPort(options.uiPort, 'temporal web UI', 60_000), exited]);
-  exited.catch(() => undefined);
+  try {
+    await Promise.race([waitForPort(options.port, 'temporal dev server', 60_000), exited]);
+    if (options.uiPort !== undefined) await Promise.race([waitForPort(options.uiPort, 'temporal web UI', 60_000), exited]);
+  } catch (err) {
+    await stopChild(child, 2_000); // it may be running but not listening: nobody else would stop it
+    throw err;
+  } finally {
+    exited.catch(() => undefined);
+  }
   return {
     address: `127.0.0.1:${options.port}`,
     port: options.port,
