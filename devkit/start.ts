@@ -13,7 +13,7 @@ import { createPool } from '../src/db/pool';
 import { createLogger, type Logger } from '../src/logger';
 import { scheduleIdFor, upsertSchedule } from '../src/schedule';
 import { connectClient, connectWorker, temporalTarget } from '../src/temporal-connection';
-import { createWorker, installRuntimeLogger, openResources } from '../src/worker';
+import { createWorker, installRuntimeLogger, openResources, startRunReaper } from '../src/worker';
 import type { RunSummary } from '../src/contract';
 import { createDatabase } from './databases';
 import { seedUsers, userEmails } from './seed';
@@ -137,6 +137,8 @@ async function main(): Promise<void> {
     });
     const running = worker.run();
     stops.push('worker', async () => { worker.shutdown(); await running; await nativeConnection.close(); });
+    const reaper = startRunReaper(resources.activities, client, config.REAPER_INTERVAL_MS);
+    if (reaper) stops.push('reaper', () => reaper.stop());
 
     for (const job of resources.jobs.all()) {
       await upsertSchedule(client, job, { taskQueue: config.TASK_QUEUE });

@@ -104,6 +104,15 @@ export function prebuiltBundle(path: string | undefined): WorkerOptions['workflo
   return { codePath: path };
 }
 
+/**
+ * The periodic reaper of a worker process: closes the rows of runs that ended without saying so (terminated, timed
+ * out) and frees their locks, every `intervalMs` (REAPER_INTERVAL_MS; 0 = off, runs still reap at their start).
+ */
+export function startRunReaper(deps: ActivityDeps, client: Client, intervalMs: number): { stop(): Promise<void> } | undefined {
+  if (!intervalMs) return undefined;
+  return startReaper({ ...deps, metrics: deps.metrics ?? noMetrics }, client, intervalMs);
+}
+
 /** Everything a worker process owns, in creation order, so shutdown can close it in reverse. */
 export interface WorkerResources {
   config: Config;
@@ -191,10 +200,7 @@ async function main(): Promise<void> {
   handleTerminationSignals(logger, {
     graceful: () => (worker ? worker.shutdown() : process.exit(0)),
   });
-  // Closes the rows of runs that ended without saying so (terminated, timed out) and frees their locks.
-  const reaper = config.REAPER_INTERVAL_MS
-    ? startReaper({ ...resources.activities, metrics: resources.activities.metrics ?? noMetrics }, new Client({ connection, namespace: target.namespace }), config.REAPER_INTERVAL_MS)
-    : undefined;
+  const reaper = startRunReaper(resources.activities, new Client({ connection, namespace: target.namespace }), config.REAPER_INTERVAL_MS);
   worker = await createWorker({
     connection,
     namespace: target.namespace,

@@ -10,9 +10,11 @@ import path from 'node:path';
 import type { ResolveUnknownResult, UnknownKeyRow } from '../../src/api';
 import { cliDigest } from '../fixtures/cli-jobs';
 import { runSendonce } from '../support/cli';
-import { emails, startHarness, type Harness } from '../support/harness';
+import { startHarness, type Harness } from '../support/harness';
 import { runBatch, sendRows } from '../support/never-twice';
-import { temporalAddress, uniqueName } from '../support/services';
+import { temporalAddress } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
+import { userEmails } from '../../devkit/seed';
 
 let h: Harness;
 let env: Record<string, string>;
@@ -39,7 +41,7 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 test('unknown list, resolve as sent, resolve as resend (one more copy, same Message-ID), refusals', async () => {
-  const addresses = emails(4, 'unknown.test');
+  const addresses = userEmails(4, 'unknown.test');
   const ids = await h.seedUsers(addresses);
   const [, lostA, lostB] = addresses;
   h.sink.onData((ctx) => (ctx.envelopeRcpt.some((r) => r === lostA || r === lostB) ? 'store-then-drop' : 'accept'));

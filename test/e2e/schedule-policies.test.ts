@@ -10,14 +10,16 @@ import assert from 'node:assert/strict';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { backfill } from '../../src/api/schedules';
 import { scheduleIdFor, upsertSchedule } from '../../src/schedule';
-import { emails, testJob } from '../support/harness';
+import { testJob } from '../support/harness';
 import { harnessFor } from '../support/never-twice';
-import { eventually, uniqueName } from '../support/services';
+import { uniqueName } from '../../devkit/databases';
+import { eventually } from '../support/eventually';
+import { userEmails } from '../../devkit/seed';
 
 test('the created schedule has overlap SKIP, the catch-up window and the run timeout; a tick during a live run is dropped and counted', async (t) => {
   const job = testJob({ schedule: { every: '2s', catchupWindow: '10s', maxRunDuration: '3m' }, maxInFlight: 1, chunkSize: 1 });
   const h = await harnessFor(t, [job]);
-  await h.seedUsers(emails(20));
+  await h.seedUsers(userEmails(20));
   h.sink.onData(() => ({ delayMs: 500, then: 'accept' })); // one run lasts ~10 s: several 2-second ticks fall inside it
   const idPrefix = uniqueName('pol');
   const handle = await upsertSchedule(h.client, job, { taskQueue: h.taskQueue, idPrefix });
@@ -46,7 +48,7 @@ test('a backfill across both Europe/Berlin DST changes sends each hourly window 
     window: { granularity: 'hourly', timezone: 'Europe/Berlin' },
   });
   const h = await harnessFor(t, [job]);
-  const addresses = emails(2);
+  const addresses = userEmails(2);
   await h.seedUsers(addresses);
   const idPrefix = uniqueName('dst');
   const handle = await upsertSchedule(h.client, job, { taskQueue: h.taskQueue, idPrefix, paused: true });

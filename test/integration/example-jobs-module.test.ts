@@ -7,19 +7,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadJobRegistry } from '../../src/jobs';
-import { emails } from '../support/harness';
 import { harnessFor, runBatch } from '../support/never-twice';
+import { userEmails } from '../../devkit/seed';
 
 const MODULE = path.resolve(__dirname, '../../examples/weekly-report.ts');
 
 test('the README jobs module loads, validates and sends each recipient once per window', async (t) => {
-  const registry = loadJobRegistry(MODULE);
+  const registry = loadJobRegistry(MODULE); // as the worker loads SENDONCE_JOBS_MODULE
   const job = registry.get('weekly-report');
-  const h = await harnessFor(t, [job]);
-  h.deps.jobs = registry; // its own template comes from the module, as in a worker
-  await h.stopWorker();
-  await h.startWorker();
-  const addresses = emails(1_100); // more than one page: '1000' < '999' as text, so the keyset order matters
+  const { templates } = require(MODULE) as typeof import('../../examples/weekly-report');
+  const h = await harnessFor(t, [job], { templates });
+  const addresses = userEmails(1_100); // more than one page: '1000' < '999' as text, so the keyset order matters
   await h.seedUsers(addresses);
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');

@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { assertAdvances } from '../../src/activities/pages';
 import type { JobDefinition } from '../../src/jobs';
-import { emails, testJob } from '../support/harness';
+import { testJob } from '../support/harness';
 import { harnessFor, runBatch, startBatch } from '../support/never-twice';
+import { userEmails } from '../../devkit/seed';
 
 /** The trap: ids selected as text and ordered by the text alias, the cursor compared as text too. */
 const textOrdered = (): Partial<JobDefinition> => ({
@@ -26,8 +27,8 @@ const textOrdered = (): Partial<JobDefinition> => ({
 test('a text-ordered keyset query over numeric ids fails the run (recipient_page_out_of_order) instead of skipping people', async (t) => {
   const job = testJob({ ...textOrdered(), pageSize: 500 });
   const h = await harnessFor(t, [job]);
-  await h.seedUsers(emails(2_000));
-  const handle = await startBatch(h.client, h.taskQueue, job.name);
+  await h.seedUsers(userEmails(2_000));
+  const handle = await startBatch(h, job);
   const error = await handle.result().then(() => undefined, (err: unknown) => err);
   assert.ok(error instanceof WorkflowFailedError, `the run failed: ${String(error)}`);
   const { rows } = await h.db.pool.query<{ outcome: string; reason: string; error: string }>(
@@ -44,7 +45,7 @@ test('a text-ordered keyset query over numeric ids fails the run (recipient_page
 test('the same ids in their own order pass, and a job may declare text or uuid ids', async (t) => {
   const job = testJob({ pageSize: 500 });
   const h = await harnessFor(t, [job]);
-  await h.seedUsers(emails(1_200));
+  await h.seedUsers(userEmails(1_200));
   const summary = await runBatch(h, job);
   assert.equal(summary.outcome, 'completed');
   assert.equal(summary.counts.sent, 1_200);

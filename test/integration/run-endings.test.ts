@@ -12,9 +12,11 @@ import type { JobDefinition } from '../../src/jobs';
 import { createLogger } from '../../src/logger';
 import { noMetrics } from '../../src/metrics';
 import { reapEndedRuns } from '../../src/runs/reaper';
-import { emails, testJob, type Harness } from '../support/harness';
+import { testJob, type Harness } from '../support/harness';
 import { harnessFor, runBatch, SCHEDULED_AT } from '../support/never-twice';
-import { eventually, uniqueName } from '../support/services';
+import { uniqueName } from '../../devkit/databases';
+import { eventually } from '../support/eventually';
+import { userEmails } from '../../devkit/seed';
 
 /** Long enough to end a run in the middle: 600 recipients at ~50 messages/s. */
 const RECIPIENTS = 600;
@@ -34,7 +36,7 @@ async function world(t: TestContext, overrides: Partial<JobDefinition> = {}): Pr
   const logger = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const job = testJob({ chunkSize: 10, maxInFlight: 20, ...overrides });
   const h = await harnessFor(t, [job], { logger });
-  await h.seedUsers(emails(RECIPIENTS));
+  await h.seedUsers(userEmails(RECIPIENTS));
   const arrivals: number[] = [];
   h.sink.onData(() => {
     arrivals.push(Date.now());
@@ -77,7 +79,7 @@ async function assertLockFreedAndRestCompletes(w: World): Promise<void> {
   assert.equal(await w.h.redis.get(`${w.h.keyPrefix}job:${w.job.name}:lock`), null, 'the lock is released');
   const next = await runBatch(w.h, w.job);
   assert.equal(next.outcome, 'completed', `the next run ran: ${JSON.stringify(next)}`);
-  for (const address of emails(RECIPIENTS)) assert.ok(w.h.sink.messagesTo(address).length <= 1, `${address} got two messages`);
+  for (const address of userEmails(RECIPIENTS)) assert.ok(w.h.sink.messagesTo(address).length <= 1, `${address} got two messages`);
 }
 
 const reap = (w: World) => reapEndedRuns({ pool: w.h.db.pool, lock: w.h.deps.lock, logger: w.h.deps.logger, metrics: noMetrics }, w.h.client, { jobName: w.job.name });
@@ -183,5 +185,5 @@ test('time budget: a run that runs out of time ends `stopped` (time_budget); the
     seconds.push(next.counts.sent);
   }
   assert.equal(w.h.sink.count, RECIPIENTS, `later ticks sent the rest (${seconds.join(', ')})`);
-  for (const address of emails(RECIPIENTS)) assert.equal(w.h.sink.messagesTo(address).length, 1, `${address}`);
+  for (const address of userEmails(RECIPIENTS)) assert.equal(w.h.sink.messagesTo(address).length, 1, `${address}`);
 });

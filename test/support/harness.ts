@@ -11,6 +11,7 @@ import { createJobRegistry, type JobDefinition, type SendRetryOptions } from '..
 import { createLogger, type Logger } from '../../src/logger';
 import { createJobLock, createLockRedisClient, type LockBackend } from '../../src/lock';
 import { createMailTransport, type MailTransport } from '../../src/smtp/transport';
+import { templates as defaultTemplates, type EmailTemplate } from '../../src/templates';
 import { dailyDigest } from '../../src/jobs/daily-digest';
 import { createWorker } from '../../src/worker';
 import { bundleWorkflows } from '../../src/workflow-bundle';
@@ -47,6 +48,8 @@ export function testJob(overrides: Partial<JobDefinition> = {}, retry: Partial<S
 
 export interface HarnessOptions {
   jobs: JobDefinition[];
+  /** Templates besides the built-in ones (a jobs module's own). */
+  templates?: Record<string, EmailTemplate>;
   lockBackend?: LockBackend;
   lockTtlMs?: number;
   lockUnavailable?: 'skip' | 'fail';
@@ -88,6 +91,8 @@ export function quietTemporalRuntime(): void {
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   quietTemporalRuntime();
+  // First, before anything is started: a job definition the registry refuses must not leave servers running.
+  const jobs = createJobRegistry(options.jobs, { ...defaultTemplates, ...options.templates });
   const db = options.db ?? (await createTestDatabase());
   const sink = options.sink ?? (await startSmtpSink());
   const connection = await Connection.connect({ address: temporalAddress() });
@@ -104,7 +109,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     socketTimeoutMs: options.smtpSocketTimeoutMs ?? 3_000,
   });
   const logger = options.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const jobs = createJobRegistry(options.jobs);
   const deps: ActivityDeps = {
     pool: db.pool,
     lock: createJobLock(options.lockBackend ?? 'redis', { pool: db.pool, redis, keyPrefix }),

@@ -11,7 +11,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { RunSummary, SendResult } from '../../src/contract';
 import { SmtpAuthError, SmtpTransientError } from '../../src/errors';
 import { batchWorkflow } from '../../src/workflows';
-import { temporalAddress, uniqueName } from '../support/services';
+import { temporalAddress } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
 import { stubActivities, withStubWorker, type StubBehaviour, type StubLog } from './stub-activities';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));

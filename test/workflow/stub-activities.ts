@@ -18,7 +18,8 @@ import {
 } from '../../src/contract';
 import { DEFAULT_RETRY, isRetryable } from '../../src/retry';
 import { workflowBundle } from '../support/harness';
-import { temporalAddress, uniqueName } from '../support/services';
+import { temporalAddress } from '../../devkit/shared-services';
+import { uniqueName } from '../../devkit/databases';
 
 export const TEST_SETTINGS: RunSettings = {
   pageSize: 10,
