@@ -13,7 +13,7 @@
  * (also attempts that ended in a dead letter), so it can exceed the summary's `retries`.
  */
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricMeter } from '@temporalio/common';
-import { metricOf, type CountName, type SendOutcome, type SendState } from './contract';
+import { metricOf, type CountName, type FinishedBefore, type SendOutcome, type SendState } from './contract';
 
 /** Run durations range from seconds to the schedule's maxRunDuration; the SDK default buckets stop at 10 s. */
 export const RUN_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
@@ -26,6 +26,8 @@ export interface AppMetrics {
   sendAttemptFailed(jobName: string, errorType: string, attempt: number): void;
   /** The failure branch recorded the key's final state. */
   deadLettered(jobName: string, state: SendState): void;
+  /** A page's keys found already finished, so no send was scheduled for them (src/activities/pages.ts). */
+  pageFinished(jobName: string, finished: FinishedBefore): void;
   lockSkipped(jobName: string, reason: string): void;
   runFinished(jobName: string, outcome: string, durationMs: number): void;
 }
@@ -34,6 +36,7 @@ export const noMetrics: AppMetrics = {
   sendFinished() {},
   sendAttemptFailed() {},
   deadLettered() {},
+  pageFinished() {},
   lockSkipped() {},
   runFinished() {},
 };
@@ -82,6 +85,9 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
     },
     deadLettered(job, state) {
       bump(state === 'dead' ? 'dead' : state === 'sent' ? 'sent' : 'unknown', job);
+    },
+    pageFinished(job, finished) {
+      for (const name of ['deduped', 'sent', 'dead', 'unknown'] as const) if (finished[name] > 0) counters.get(name)!.add(finished[name], { job });
     },
     lockSkipped(job, reason) {
       lockSkips.add(1, { job, reason });

@@ -145,7 +145,9 @@ export function createActivities(deps: ActivityDeps) {
 
     /** A page of recipients, checked for order, keys already finished dropped (pages.ts). */
     async fetchRecipientPage(input: PageRequest): Promise<RecipientPage> {
-      return fetchRecipientPage(pool, jobs.get(input.jobName), input, { filterFinished: deps.filterFinishedKeys ?? true });
+      const page = await fetchRecipientPage(pool, jobs.get(input.jobName), input, { filterFinished: deps.filterFinishedKeys ?? true });
+      metrics.pageFinished(input.jobName, page.finished);
+      return page;
     },
 
     /** The fast path: a chunk of recipients, each with its own claim and outcome (send-chunk.ts). */

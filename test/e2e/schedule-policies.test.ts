@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { backfill } from '../../src/api/schedules';
 import { scheduleIdFor, upsertSchedule } from '../../src/schedule';
 import { testJob } from '../support/harness';
 import { harnessFor } from '../support/never-twice';
@@ -53,18 +52,29 @@ test('a backfill across both Europe/Berlin DST changes sends each hourly window 
   const idPrefix = uniqueName('dst');
   const handle = await upsertSchedule(h.client, job, { taskQueue: h.taskQueue, idPrefix, paused: true });
   t.after(() => handle.delete().catch(() => undefined));
-  const ref = { job, idPrefix };
   // Autumn: 8 ticks from 01:00 local (+02:00) through 03:30 local (+01:00); spring: 4 ticks around 02:00 local.
-  await backfill(h.client, { ...ref, from: new Date('2026-10-24T23:00:00Z'), to: new Date('2026-10-25T02:30:00Z') });
-  await backfill(h.client, { ...ref, from: new Date('2026-03-29T00:00:00Z'), to: new Date('2026-03-29T01:30:00Z') });
+  // One request with both ranges (BUFFER_ALL): two backfill requests sent back to back under load once lost the
+  // first one on the dev server's scheduler (seen 2 times in 5 runs; noted in the README's backfill section).
+  await handle.backfill([
+    { start: new Date('2026-10-24T23:00:00Z'), end: new Date('2026-10-25T02:30:00Z'), overlap: ScheduleOverlapPolicy.BUFFER_ALL },
+    { start: new Date('2026-03-29T00:00:00Z'), end: new Date('2026-03-29T01:30:00Z'), overlap: ScheduleOverlapPolicy.BUFFER_ALL },
+  ]);
 
+  const diagnose = async () => {
+    const { rows } = await h.db.pool.query(`SELECT scheduled_at, window_key, outcome, reason, sent, deduped FROM job_runs WHERE job_name = $1 ORDER BY scheduled_at`, [job.name]);
+    t.diagnostic(JSON.stringify(rows));
+    t.diagnostic(JSON.stringify((await handle.describe()).info).slice(0, 3000));
+  };
   const runs = await eventually(async () => {
     const { rows } = await h.db.pool.query<{ window_key: string; sent: number; deduped: number }>(
       `SELECT window_key, sent, deduped FROM job_runs WHERE job_name = $1 AND outcome = 'completed' ORDER BY scheduled_at`,
       [job.name],
     );
     return rows.length === 12 ? rows : undefined;
-  }, 'twelve backfilled runs', 120_000);
+  }, 'twelve backfilled runs (one after another: BUFFER_ALL)', 300_000).catch(async (err: unknown) => {
+    await diagnose();
+    throw err;
+  });
   assert.deepEqual(
     [...new Set(runs.map((r) => r.window_key))],
     ['2026-03-29T01', '2026-03-29T03', '2026-10-25T01', '2026-10-25T02+02:00', '2026-10-25T02+01:00', '2026-10-25T03'],

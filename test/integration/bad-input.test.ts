@@ -100,7 +100,7 @@ function badInputJob(): JobDefinition {
     variables: ['name', 'subject', 'body'],
     async recipientPage(db, { afterId, limit }) {
       const { rows } = await db.query<{ id: string }>(
-        'SELECT id::text AS id FROM bad_recipients WHERE ($1::bigint IS NULL OR id > $1::bigint) ORDER BY id LIMIT $2',
+        'SELECT id::text AS id FROM bad_recipients WHERE ($1::bigint IS NULL OR id > $1::bigint) ORDER BY bad_recipients.id LIMIT $2',
         [afterId, limit],
       );
       return rows.map((r) => r.id);
