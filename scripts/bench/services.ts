@@ -73,7 +73,7 @@ export async function resetSends(url: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query('TRUNCATE email_sends, dead_letters, job_runs');
+    await c.query('TRUNCATE email_sends, dead_letters, unknown_resolutions, job_runs');
     await c.query('VACUUM ANALYZE email_sends');
   } finally {
     await c.end();
