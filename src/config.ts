@@ -37,6 +37,8 @@ const schema = z.object({
   SMTP_USER: z.string().optional(),
   SMTP_PASSWORD: z.string().optional(),
   SMTP_MAX_CONNECTIONS: int(1, 100).default(5),
+  /** Send chunks one worker process works on at once; the rest wait on the server for any worker with room. */
+  CHUNKS_PER_WORKER: int(1, 50).default(2),
   /** Must stay below SEND_ATTEMPT_TIMEOUT_MS so a hung server ends the attempt before Temporal does. */
   SMTP_SOCKET_TIMEOUT_MS: int(1000, 600_000).default(30_000),
   MAIL_FROM: z.string().min(3).default('sendonce <noreply@sendonce.local>'),

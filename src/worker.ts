@@ -7,12 +7,10 @@
  * (src/health.ts), a prebuilt workflow bundle (WORKFLOW_BUNDLE_PATH), payload encryption (src/codec.ts).
  */
 import fs from 'node:fs';
-import { DefaultLogger, Runtime, Worker, type LogLevel, type LogMetadata, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import type { DataConverter } from '@temporalio/common';
-import type { NativeConnection } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
-import { createActivities, type ActivityDeps } from './activities';
+import type { ActivityDeps } from './activities';
 import { loadConfig, redactConfig, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
@@ -21,12 +19,13 @@ import { startHealthServer } from './health';
 import { createLogger, type Logger } from './logger';
 import { createAppMetrics, noMetrics, RUN_DURATION_BUCKETS, RUN_DURATION_METRIC, type AppMetrics } from './metrics';
 import { startReaper } from './runs/reaper';
+import { createWorker, prebuiltBundle, type SendonceWorker } from './sendonce-worker';
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
 import { createMailTransport } from './smtp/transport';
 import { connectWorker, temporalTarget } from './temporal-connection';
 
-export const WORKFLOWS_PATH = require.resolve('./workflows');
+export { createWorker, prebuiltBundle, WORKFLOWS_PATH, type CreateWorkerOptions, type SendonceWorker } from './sendonce-worker';
 
 let runtimeInstalled = false;
 /**
@@ -61,47 +60,6 @@ export function installRuntimeLogger(logger: Logger, options: { metricsPort?: nu
     // We handle SIGTERM/SIGINT ourselves (graceful first, immediate on the second).
     shutdownSignals: [],
   });
-}
-
-export interface CreateWorkerOptions {
-  connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
-  activities: ActivityDeps;
-  /** Prebuilt bundle (production, tests); default: bundle src/workflows at start-up. */
-  workflowBundle?: WorkerOptions['workflowBundle'];
-  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
-  shutdownForceTime?: WorkerOptions['shutdownForceTime'];
-  maxConcurrentActivityTaskExecutions?: number;
-  /** Payload codec (encryption), when configured. */
-  dataConverter?: DataConverter;
-}
-
-export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(options.activities),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
-    // Heartbeats reach the server at most once a second (the SDK's default is 80 % of the heartbeat timeout, 48 s
-    // for ours): a chunk learns within about a second that its run ended and stops claiming (send-chunk.ts).
-    maxHeartbeatThrottleInterval: '1s',
-    defaultHeartbeatThrottleInterval: '1s',
-    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
-    // After the grace time Temporal cancels activities; a send blocked in SMTP does not see that, so give up
-    // waiting 10 s later at most (that send's row stays `claimed` and becomes `unknown`, never resent).
-    ...(options.shutdownForceTime !== undefined ? { shutdownForceTime: options.shutdownForceTime } : {}),
-    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-  });
-}
-
-/** `{ codePath }` of a prebuilt bundle (scripts/bundle-workflows.ts), checked now rather than at first task. */
-export function prebuiltBundle(path: string | undefined): WorkerOptions['workflowBundle'] | undefined {
-  if (!path) return undefined;
-  if (!fs.existsSync(path)) throw new Error(`WORKFLOW_BUNDLE_PATH: no workflow bundle at ${path} (build it with scripts/bundle-workflows.ts)`);
-  return { codePath: path };
 }
 
 /**
@@ -191,7 +149,7 @@ async function main(): Promise<void> {
   logger.info({ config: redactConfig(config) }, 'worker_starting');
   const workflowBundle = prebuiltBundle(config.WORKFLOW_BUNDLE_PATH);
   const resources = await openResources(config, logger, createAppMetrics(Runtime.instance().metricMeter));
-  let worker: Worker | undefined;
+  let worker: SendonceWorker | undefined;
   const health = config.HEALTH_PORT
     ? await startHealthServer(config.HEALTH_PORT, { workerState: () => worker?.getState() ?? 'INITIALIZED', pool: resources.activities.pool })
     : undefined;
@@ -208,6 +166,7 @@ async function main(): Promise<void> {
     activities: resources.activities,
     shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
     shutdownForceTime: config.SHUTDOWN_GRACE_MS + 10_000,
+    chunksPerWorker: config.CHUNKS_PER_WORKER,
     ...(workflowBundle ? { workflowBundle } : {}),
     ...(target.dataConverter ? { dataConverter: target.dataConverter } : {}),
   });

@@ -19,6 +19,9 @@ export interface BatchInput {
   continuation?: CarriedState;
 }
 
+/** The task queue of the send-chunk activities (src/sendonce-worker.ts): capped per worker, so chunks spread. */
+export const chunkTaskQueue = (taskQueue: string): string => `${taskQueue}.chunks`;
+
 export interface LockHold {
   token: string;
   fence: number;

@@ -1,7 +1,7 @@
 /** The activity proxies of a batch run; every one bounded in attempts and total time (src/retry.ts). */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RunSettings } from '../contract';
+import { chunkTaskQueue, type RunSettings } from '../contract';
 import { BOOKKEEPING_ACTIVITY_OPTIONS, chunkActivityOptions, sendActivityOptions } from '../retry';
 
 /** Bookkeeping activities (run rows, lock, pages, dead letters). */
@@ -14,7 +14,7 @@ export function sendActivities(settings: RunSettings, attemptsUsed = 0) {
 
 export type SendActivities = ReturnType<typeof sendActivities>;
 
-/** The chunk activity (see chunkActivityOptions). */
+/** The chunk activity (see chunkActivityOptions), on the chunk task queue: at most a few per worker at once. */
 export function chunkActivities(settings: RunSettings) {
-  return proxyActivities<Activities>(chunkActivityOptions(settings.retry, settings.chunkSize));
+  return proxyActivities<Activities>({ ...chunkActivityOptions(settings.retry, settings.chunkSize), taskQueue: chunkTaskQueue(workflowInfo().taskQueue) });
 }

@@ -4,7 +4,7 @@
  * Temporal dev server npm test shares. Nothing is mocked.
  */
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Redis } from 'ioredis';
 import type { ActivityDeps } from '../../src/activities';
 import { createJobRegistry, type JobDefinition, type SendRetryOptions } from '../../src/jobs';
@@ -13,7 +13,7 @@ import { createJobLock, createLockRedisClient, type LockBackend } from '../../sr
 import { createMailTransport, type MailTransport } from '../../src/smtp/transport';
 import { templates as defaultTemplates, type EmailTemplate } from '../../src/templates';
 import { dailyDigest } from '../../src/jobs/daily-digest';
-import { createWorker } from '../../src/worker';
+import { createWorker, type SendonceWorker } from '../../src/worker';
 import { bundleWorkflows } from '../../src/workflow-bundle';
 import { uniqueName } from '../../devkit/databases';
 import { seedUsers } from '../../devkit/seed';
@@ -74,7 +74,7 @@ export interface Harness {
   deps: ActivityDeps;
   keyPrefix: string;
   /** Start (or restart) the in-process worker. */
-  startWorker(): Promise<Worker>;
+  startWorker(): Promise<SendonceWorker>;
   stopWorker(): Promise<void>;
   /** Insert demo users; returns their ids. */
   seedUsers(emails: string[]): Promise<string[]>;
@@ -123,7 +123,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     redisKeyPrefix: keyPrefix,
     ...(options.clock ? { clock: options.clock } : {}),
   };
-  let worker: Worker | undefined;
+  let worker: SendonceWorker | undefined;
   let running: Promise<void> | undefined;
   const harness: Harness = {
     db,

@@ -8,6 +8,7 @@ import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import {
+  chunkTaskQueue,
   type ChunkInput,
   type ChunkItemResult,
   type RunSettings,
@@ -17,6 +18,7 @@ import {
   type SendState,
 } from '../../src/contract';
 import { DEFAULT_RETRY, isRetryable } from '../../src/retry';
+import { SendonceWorker } from '../../src/sendonce-worker';
 import { workflowBundle } from '../support/harness';
 import { temporalAddress } from '../../devkit/shared-services';
 import { uniqueName } from '../../devkit/databases';
@@ -118,14 +120,22 @@ function quietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
-/** Run `fn` with a worker polling a fresh task queue with these activities; the worker stops afterwards. */
+/** Run `fn` with workers polling a fresh task queue (and its chunk queue) with these activities; they stop afterwards. */
 export async function withStubWorker<T>(activities: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: temporalAddress() });
   const taskQueue = uniqueName('wf-tq');
   try {
-    const worker = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities });
-    return await worker.runUntil(fn(taskQueue));
+    const main = await Worker.create({ connection, taskQueue, workflowBundle: await workflowBundle(), activities });
+    const chunks = await Worker.create({ connection, taskQueue: chunkTaskQueue(taskQueue), activities });
+    const worker = new SendonceWorker(main, chunks);
+    const running = worker.run();
+    try {
+      return await fn(taskQueue);
+    } finally {
+      worker.shutdown();
+      await running;
+    }
   } finally {
     await connection.close();
   }
