@@ -63,6 +63,10 @@ const schema = z.object({
   METRICS_PORT: int(1, 65535).optional(),
   /** /healthz (process up) and /readyz (worker RUNNING and Postgres answers) on this port; unset = off. */
   HEALTH_PORT: int(1, 65535).optional(),
+  /** Retention: the prune schedule deletes finished sends, dead letters and runs older than this (e.g. 90d); unset = keep all. */
+  PRUNE_OLDER_THAN: z.string().regex(/^\d+(ms|s|m|h|d)$/, "must be a duration such as '90d' or '720h'").optional(),
+  /** How often the prune schedule runs. */
+  PRUNE_EVERY: z.string().regex(/^\d+(s|m|h|d)$/, "must be a duration such as '1h'").default('1h'),
   /** How often each worker closes the rows of runs that ended unrecorded (terminated, timed out); 0 = only at run start. */
   REAPER_INTERVAL_MS: int(0, 3600_000).default(10_000),
   /** SIGTERM: how long in-flight activities (sends) may take to finish before they are cancelled. */

@@ -10,6 +10,8 @@ import {
   type ScheduleHandle,
   type ScheduleOptions,
 } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { loadPartialConfig } from './config';
 import { ConfigError } from './errors';
 import { loadJobRegistry } from './jobs';
@@ -82,8 +84,40 @@ export function scheduleOptionsFor(job: JobDefinition, settings: ScheduleSetting
 
 /** Create the job's schedule, or update it in place when it exists. Errors name the job and the spec. */
 export async function upsertSchedule(client: Client, job: JobDefinition, settings: ScheduleSettings): Promise<ScheduleHandle> {
-  const options = scheduleOptionsFor(job, settings);
   const spec = job.schedule.cron ? `cron '${job.schedule.cron}'` : `interval '${job.schedule.every ?? '5m'}'`;
+  return createOrUpdate(client, scheduleOptionsFor(job, settings), `job '${job.name}': the schedule (${spec})`);
+}
+
+/** The retention job's schedule id: a job may not be called `prune` (src/jobs/validate.ts). */
+export const PRUNE_SCHEDULE_NAME = 'prune';
+
+/** The built-in retention job (PRUNE_OLDER_THAN): `pruneWorkflow` every PRUNE_EVERY, overlap SKIP. */
+export function upsertPruneSchedule(client: Client, settings: ScheduleSettings & { olderThan: string; every: string }): Promise<ScheduleHandle> {
+  const scheduleId = scheduleIdFor(PRUNE_SCHEDULE_NAME, settings.idPrefix);
+  const olderThanMs = msToNumber(settings.olderThan as Duration);
+  return createOrUpdate(
+    client,
+    {
+      scheduleId,
+      spec: { intervals: [{ every: settings.every as '1h' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'pruneWorkflow',
+        workflowId: scheduleId,
+        taskQueue: settings.taskQueue,
+        args: [{ olderThanMs }],
+        workflowExecutionTimeout: '2h',
+        staticSummary: `sendonce retention: delete finished sends older than ${settings.olderThan}`,
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m', pauseOnFailure: false },
+      state: { paused: settings.paused ?? false },
+    },
+    `the prune schedule (every ${settings.every}, older than ${settings.olderThan})`,
+  );
+}
+
+/** Create is not idempotent: create, or update in place (keeping pause state and note) when it exists. */
+async function createOrUpdate(client: Client, options: ScheduleOptions, what: string): Promise<ScheduleHandle> {
   try {
     try {
       return await client.schedule.create(options);
@@ -99,19 +133,23 @@ export async function upsertSchedule(client: Client, job: JobDefinition, setting
       return handle;
     }
   } catch (err) {
-    throw new ConfigError(`job '${job.name}': the schedule (${spec}) was refused: ${(err as Error).message}`);
+    throw new ConfigError(`${what} was refused: ${(err as Error).message}`);
   }
 }
 
 /** `npm run schedule` / the compose `schedules` service: create or update every job's schedule, then exit. */
 async function main(): Promise<void> {
-  const { TASK_QUEUE, SENDONCE_JOBS_MODULE } = loadPartialConfig(['TASK_QUEUE', 'SENDONCE_JOBS_MODULE']);
+  const { TASK_QUEUE, SENDONCE_JOBS_MODULE, PRUNE_OLDER_THAN, PRUNE_EVERY } = loadPartialConfig(['TASK_QUEUE', 'SENDONCE_JOBS_MODULE', 'PRUNE_OLDER_THAN', 'PRUNE_EVERY']);
   const jobs = loadJobRegistry(SENDONCE_JOBS_MODULE);
   const client = await connectClient(temporalTarget());
   try {
     for (const job of jobs.all()) {
       await upsertSchedule(client, job, { taskQueue: TASK_QUEUE });
       process.stdout.write(`schedule ${scheduleIdFor(job.name)} is up to date\n`);
+    }
+    if (PRUNE_OLDER_THAN) {
+      await upsertPruneSchedule(client, { taskQueue: TASK_QUEUE, olderThan: PRUNE_OLDER_THAN, every: PRUNE_EVERY });
+      process.stdout.write(`schedule ${scheduleIdFor(PRUNE_SCHEDULE_NAME)} is up to date\n`);
     }
   } finally {
     await client.connection.close();

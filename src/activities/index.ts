@@ -17,6 +17,7 @@ import { messageIdFor } from '../smtp/message-id';
 import type { SendRetryOptions } from '../retry';
 import { recordDeadLetter } from '../sends';
 import { windowFor } from '../window';
+import { prune, type PruneResult } from '../retention';
 import { fetchRecipientPage, type PageRequest } from './pages';
 import { createRateLimiter } from './rate-limit';
 import { takeFence } from '../lock/fence';
@@ -178,6 +179,13 @@ export function createActivities(deps: ActivityDeps) {
       logger.warn({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, errorType: input.errorType, state }, 'send_dead_lettered');
       metrics.deadLettered(job.name, state);
       return state;
+    },
+
+    /** Retention (the prune job): delete what closed windows no longer need, heartbeating after every batch. */
+    async pruneOldRows(input: { olderThanMs: number }): Promise<PruneResult> {
+      const result = await prune(pool, jobs.all(), { olderThanMs: input.olderThanMs, onBatch: (n) => Context.current().heartbeat(n) });
+      logger.info({ ...result }, 'pruned');
+      return result;
     },
 
     /** Record the run's end and log the run summary line. */

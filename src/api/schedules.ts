@@ -3,7 +3,9 @@
  * its overlap policy explicitly: the TS SDK's `trigger()` defaults to ALLOW_ALL, which SKIP cannot track.
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import type { Pool } from 'pg';
 import { BackfillRangeError, NotFoundError } from '../errors';
+import { retentionHorizon } from '../retention';
 import type { JobDefinition } from '../jobs';
 import { scheduleIdFor, upsertSchedule, type ScheduleSettings } from '../schedule';
 
@@ -94,6 +96,8 @@ export function deleteSchedule(client: Client, ref: ScheduleRef): Promise<void> 
 export interface BackfillRequest extends ScheduleRef {
   from: Date;
   to: Date;
+  /** The database, to check the range against the retention horizon (src/retention.ts). */
+  pool: Pool;
   /** Injected for tests; the range may not reach past it. */
   now?: Date;
 }
@@ -113,7 +117,30 @@ export async function backfill(client: Client, req: BackfillRequest): Promise<vo
   if (req.to.getTime() > now.getTime()) {
     throw new BackfillRangeError(`backfill range reaches into the future (--to ${req.to.toISOString()} is after now, ${now.toISOString()}): future ticks run on their own`);
   }
+  await refusePruned(req);
   await notFoundAsClearError(req, () =>
     handleFor(client, req).backfill({ start: req.from, end: req.to, overlap: ScheduleOverlapPolicy.BUFFER_ALL }),
   );
+}
+
+/** How long after its window starts a tick can be: a tick's window may hold rows created up to this much before it. */
+const WINDOW_REACH_MS: Record<JobDefinition['window']['granularity'], number | null> = {
+  daily: 26 * 3_600_000, // a day, and a DST change
+  hourly: 2 * 3_600_000,
+  tick: 0,
+  once: null, // a one-off key is pruned together with its scheduled row: nothing to send again
+};
+
+/** A tick whose window may have lost rows to retention would send them again: refused. */
+async function refusePruned(req: BackfillRequest): Promise<void> {
+  const reach = WINDOW_REACH_MS[req.job.window.granularity];
+  const horizon = reach === null ? null : await retentionHorizon(req.pool);
+  if (horizon === null || reach === null) return;
+  const earliest = new Date(horizon.getTime() + reach);
+  if (req.from.getTime() < earliest.getTime()) {
+    throw new BackfillRangeError(
+      `backfill range starts before what retention keeps: sends created before ${horizon.toISOString()} were pruned, so ticks before ` +
+        `${earliest.toISOString()} would send them again; use --from ${earliest.toISOString()} or later`,
+    );
+  }
 }

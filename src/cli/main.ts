@@ -17,10 +17,12 @@ import {
   unpauseSchedule,
 } from '../api';
 import { loadPartialConfig } from '../config';
+import { PRUNE_SCHEDULE_NAME, upsertPruneSchedule } from '../schedule';
 import { createPool } from '../db/pool';
 import { loadJobRegistry, type JobDefinition } from '../jobs';
 import { connectClient, temporalTarget } from '../temporal-connection';
 import { addEmailCommands, addRedriveCommand } from './operate';
+import { addRetentionCommands } from './retention';
 import { addUnknownCommands } from './unknown';
 import { printRows, printJson } from './output';
 
@@ -105,6 +107,11 @@ export function buildProgram(session: () => Session): Command {
         await createOrUpdateSchedule(await s.temporal(), job, { taskQueue: TASK_QUEUE, idPrefix: s.idPrefix, paused: opts.paused });
         console.log(`schedule ${s.idPrefix}-${job.name} is up to date`);
       }
+      const { PRUNE_OLDER_THAN, PRUNE_EVERY } = loadPartialConfig(['PRUNE_OLDER_THAN', 'PRUNE_EVERY']);
+      if (PRUNE_OLDER_THAN && !opts.job) {
+        await upsertPruneSchedule(await s.temporal(), { taskQueue: TASK_QUEUE, idPrefix: s.idPrefix, paused: opts.paused, olderThan: PRUNE_OLDER_THAN, every: PRUNE_EVERY });
+        console.log(`schedule ${s.idPrefix}-${PRUNE_SCHEDULE_NAME} is up to date (prune older than ${PRUNE_OLDER_THAN} every ${PRUNE_EVERY})`);
+      }
     });
   schedule
     .command('describe')
@@ -183,7 +190,7 @@ export function buildProgram(session: () => Session): Command {
     .requiredOption('--to <time>', 'last tick (ISO 8601, inclusive, not in the future)', parseTime)
     .action(async (opts: { job: string; from: Date; to: Date }) => {
       const s = session();
-      const req = { job: s.job(opts.job), idPrefix: s.idPrefix, from: opts.from, to: opts.to };
+      const req = { job: s.job(opts.job), idPrefix: s.idPrefix, pool: s.db(), from: opts.from, to: opts.to };
       await backfill(await s.temporal(), req);
       console.log(`backfill of ${s.idPrefix}-${opts.job} from ${opts.from.toISOString()} to ${opts.to.toISOString()} requested`);
     });
@@ -218,6 +225,7 @@ export function buildProgram(session: () => Session): Command {
   addRedriveCommand(deadLetters, session);
   addEmailCommands(program, session);
   addUnknownCommands(program, session);
+  addRetentionCommands(program, session);
   return program;
 }
 

@@ -5,7 +5,7 @@ import { assertTimezone } from '../window';
 import { dailyDigest } from './daily-digest';
 import { oneOffJob } from './one-off';
 import type { JobDefinition } from './types';
-import { rateLimitProblems, sharedTemplateProblems, timeBudgetProblems, timezoneProblems } from './validate';
+import { rateLimitProblems, reservedNameProblems, sharedTemplateProblems, timeBudgetProblems, timezoneProblems } from './validate';
 
 export * from './types';
 export { oneOffJob, type OneOffJobOptions } from './one-off';
@@ -43,7 +43,7 @@ export function createJobRegistry(
       assertTimezone(job.window.timezone);
       if (job.schedule.timezone) assertTimezone(job.schedule.timezone);
       validateTemplate(getTemplate(job.template, templateRegistry), [...job.variables, 'window']);
-      problems.push(...rateLimitProblems(job), ...timeBudgetProblems(job), ...timezoneProblems(job));
+      problems.push(...rateLimitProblems(job), ...timeBudgetProblems(job), ...timezoneProblems(job), ...reservedNameProblems(job));
       if (job.kind === 'one-off' && job.window.granularity !== 'once') problems.push(`job '${job.name}': a one-off job needs the 'once' window`);
     } catch (err) {
       problems.push(`job '${job.name}': ${(err as Error).message}`);

@@ -80,3 +80,8 @@ export function sharedTemplateProblems(jobs: readonly JobDefinition[]): string[]
   }
   return problems;
 }
+
+/** Names the framework uses for its own schedules (src/schedule.ts). */
+export function reservedNameProblems(job: JobDefinition): string[] {
+  return job.name === 'prune' ? [`job 'prune': the name is taken by the retention job's schedule; call it something else`] : [];
+}

@@ -69,7 +69,7 @@ test('one-off email two ticks ahead: sent once by the first tick at or after it,
 
   // Later ticks, and a backfill of the tick that sent it, send nothing new.
   await eventually(async () => (await runs()).filter((r) => r.scheduled_at > sender.scheduled_at && r.outcome === 'completed').length >= 2, 'two later ticks');
-  await backfill(h.client, { job, idPrefix, from: sender.scheduled_at, to: sender.scheduled_at });
+  await backfill(h.client, { job, idPrefix, pool: h.db.pool, from: sender.scheduled_at, to: sender.scheduled_at });
   await eventually(async () => (await runs()).filter((r) => r.scheduled_at.getTime() === sender.scheduled_at.getTime()).length >= 2
     && (await runs()).every((r) => r.outcome !== 'running'), 'the backfilled tick');
   const all = await runs();

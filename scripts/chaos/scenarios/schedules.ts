@@ -33,7 +33,7 @@ export const duplicateTriggers: Scenario = {
       await sleep(Math.max(0, 1_100 - (Date.now() - firstAt))); // a new second: a new workflow id
       await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
       const aligned = Math.floor(Date.now() / TICK_MS) * TICK_MS;
-      await backfill(world.client, { job: chaosScheduled, idPrefix, from: new Date(aligned - 2 * TICK_MS - 1_000), to: new Date(aligned - TICK_MS + 1_000) });
+      await backfill(world.client, { job: chaosScheduled, idPrefix, pool: world.pool, from: new Date(aligned - 2 * TICK_MS - 1_000), to: new Date(aligned - TICK_MS + 1_000) });
       const runs = await scheduledRuns(world, schedule, 4);
       world.notes.push(`runs: ${runs.map((r) => `${r.window} ${r.outcome}${r.reason ? `(${r.reason})` : ''}`).join(', ')}`);
       const windows = [...new Set(runs.filter((r) => r.outcome !== 'skipped').map((r) => r.window))];
