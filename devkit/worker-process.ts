@@ -118,6 +118,9 @@ export function workerEnv(o: WorkerEnvOptions): Record<string, string> {
     TEMPORAL_ADDRESS: o.temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
     TASK_QUEUE: o.taskQueue,
+    // Versioned like production, but one deployment per task queue: tests and chaos repetitions share a dev server,
+    // and promoting a version in one must not move another's runs.
+    DEPLOYMENT_NAME: `sendonce-${o.taskQueue}`.replace(/[^A-Za-z0-9_-]/g, '-'),
     SMTP_HOST: o.smtpHost ?? '127.0.0.1',
     SMTP_PORT: String(o.smtpPort),
     ...optional('SMTP_SOCKET_TIMEOUT_MS', o.smtpSocketTimeoutMs),

@@ -71,6 +71,14 @@ const schema = z.object({
   REAPER_INTERVAL_MS: int(0, 3600_000).default(10_000),
   /** SIGTERM: how long in-flight activities (sends) may take to finish before they are cancelled. */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(30_000),
+  /** Join a Temporal Worker Deployment (src/deploy/versioning.ts): runs stay on the version that started them. */
+  WORKER_VERSIONING: bool.default(true),
+  /** The deployment every worker of this system joins (no dots). */
+  DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('sendonce'),
+  /** This worker's version; unset = a hash of the workflow bundle, so it changes exactly when the workflow code does. */
+  BUILD_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, -, _ and . only').optional(),
+  /** On start: make this version current if the deployment has none (if-none), always, or never (operators promote). */
+  DEPLOY_PROMOTE: z.enum(['if-none', 'always', 'never']).default('if-none'),
   /** Prebuilt workflow bundle (scripts/bundle-workflows.ts); unset = bundle src/workflows at start-up. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** 32 random bytes, base64: encrypt every Temporal payload (AES-256-GCM, src/codec.ts). Unset = plain. */

@@ -13,6 +13,8 @@ import { Worker, type NativeConnection, type State, type WorkerOptions } from '@
 import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from './activities';
 import { chunkTaskQueue } from './contract';
+import { deploymentOptionsFor, type VersioningSettings } from './deploy/versioning';
+import { bundleWorkflows } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -33,6 +35,8 @@ export interface CreateWorkerOptions {
   chunksPerWorker?: number;
   /** Payload codec (encryption), when configured. */
   dataConverter?: DataConverter;
+  /** Join this Worker Deployment version (src/deploy/versioning.ts); unset = an unversioned worker. */
+  versioning?: VersioningSettings;
 }
 
 /** The two workers as one: run, shut down and report state together. */
@@ -80,6 +84,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Sendon
     // waiting 10 s later at most (that send's row stays `claimed` and becomes `unknown`, never resent).
     ...(options.shutdownForceTime !== undefined ? { shutdownForceTime: options.shutdownForceTime } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    // Both workers are the same version: the chunk queue is part of it, so a pinned run's chunks go to its version.
+    ...(options.versioning ? { workerDeploymentOptions: deploymentOptionsFor(options.versioning) } : {}),
   } satisfies Partial<WorkerOptions>;
   const main = await Worker.create({
     ...common,
@@ -95,9 +101,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Sendon
   return new SendonceWorker(main, chunks);
 }
 
-/** `{ codePath }` of a prebuilt bundle (scripts/bundle-workflows.ts), checked now rather than at first task. */
-export function prebuiltBundle(path: string | undefined): WorkerOptions['workflowBundle'] | undefined {
-  if (!path) return undefined;
+/**
+ * The workflow code this worker runs: the prebuilt bundle at `path` (WORKFLOW_BUNDLE_PATH, checked now rather than
+ * at the first task), else bundled now. The code itself, not a path: its hash is the default build ID.
+ */
+export async function workflowBundleCode(path: string | undefined): Promise<{ code: string }> {
+  if (!path) return bundleWorkflows({ warnings: false });
   if (!fs.existsSync(path)) throw new Error(`WORKFLOW_BUNDLE_PATH: no workflow bundle at ${path} (build it with scripts/bundle-workflows.ts)`);
-  return { codePath: path };
+  return { code: fs.readFileSync(path, 'utf8') };
 }

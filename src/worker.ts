@@ -19,13 +19,20 @@ import { startHealthServer } from './health';
 import { createLogger, type Logger } from './logger';
 import { createAppMetrics, noMetrics, RUN_DURATION_BUCKETS, RUN_DURATION_METRIC, type AppMetrics } from './metrics';
 import { startReaper } from './runs/reaper';
-import { createWorker, prebuiltBundle, type SendonceWorker } from './sendonce-worker';
+import { buildIdOf, joinDeployment, type VersioningSettings } from './deploy';
+import { createWorker, workflowBundleCode, type SendonceWorker } from './sendonce-worker';
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
 import { createMailTransport } from './smtp/transport';
 import { connectWorker, temporalTarget } from './temporal-connection';
 
-export { createWorker, prebuiltBundle, WORKFLOWS_PATH, type CreateWorkerOptions, type SendonceWorker } from './sendonce-worker';
+export { createWorker, workflowBundleCode, WORKFLOWS_PATH, type CreateWorkerOptions, type SendonceWorker } from './sendonce-worker';
+
+/** The deployment version this worker joins (WORKER_VERSIONING), its build ID by default the bundle's hash. */
+export function versioningFrom(config: Config, bundleCode: string): VersioningSettings | undefined {
+  if (!config.WORKER_VERSIONING) return undefined;
+  return { deploymentName: config.DEPLOYMENT_NAME, buildId: config.BUILD_ID ?? buildIdOf(bundleCode), promote: config.DEPLOY_PROMOTE };
+}
 
 let runtimeInstalled = false;
 /**
@@ -147,7 +154,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL, undefined, { recipientAddresses: config.LOG_RECIPIENT_ADDRESSES });
   installRuntimeLogger(logger, { metricsPort: config.METRICS_PORT });
   logger.info({ config: redactConfig(config) }, 'worker_starting');
-  const workflowBundle = prebuiltBundle(config.WORKFLOW_BUNDLE_PATH);
+  const workflowBundle = await workflowBundleCode(config.WORKFLOW_BUNDLE_PATH);
+  const versioning = versioningFrom(config, workflowBundle.code);
   const resources = await openResources(config, logger, createAppMetrics(Runtime.instance().metricMeter));
   let worker: SendonceWorker | undefined;
   const health = config.HEALTH_PORT
@@ -158,7 +166,8 @@ async function main(): Promise<void> {
   handleTerminationSignals(logger, {
     graceful: () => (worker ? worker.shutdown() : process.exit(0)),
   });
-  const reaper = startRunReaper(resources.activities, new Client({ connection, namespace: target.namespace }), config.REAPER_INTERVAL_MS);
+  const client = new Client({ connection, namespace: target.namespace });
+  const reaper = startRunReaper(resources.activities, client, config.REAPER_INTERVAL_MS);
   worker = await createWorker({
     connection,
     namespace: target.namespace,
@@ -167,16 +176,23 @@ async function main(): Promise<void> {
     shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
     shutdownForceTime: config.SHUTDOWN_GRACE_MS + 10_000,
     chunksPerWorker: config.CHUNKS_PER_WORKER,
-    ...(workflowBundle ? { workflowBundle } : {}),
+    workflowBundle,
+    ...(versioning ? { versioning } : {}),
     ...(target.dataConverter ? { dataConverter: target.dataConverter } : {}),
   });
   logger.info(
-    { taskQueue: config.TASK_QUEUE, namespace: target.namespace, metricsPort: config.METRICS_PORT, healthPort: config.HEALTH_PORT, encryptedPayloads: Boolean(target.dataConverter) },
+    {
+      taskQueue: config.TASK_QUEUE, namespace: target.namespace, metricsPort: config.METRICS_PORT, healthPort: config.HEALTH_PORT,
+      encryptedPayloads: Boolean(target.dataConverter), deploymentName: versioning?.deploymentName, buildId: versioning?.buildId ?? 'unversioned',
+    },
     'worker_started',
   );
   const started = Date.now();
   try {
-    await worker.run();
+    const running = worker.run();
+    // Once polling, the server knows the version: apply DEPLOY_PROMOTE (src/deploy/join.ts).
+    if (versioning) void joinDeployment(client, versioning, logger).catch((err: Error) => logger.error({ err: err.message }, 'worker_version_join_failed'));
+    await running;
     logger.info({ step: 'worker', durationMs: Date.now() - started }, 'worker_closed');
   } catch (err) {
     // Grace and force time exceeded: close the rest anyway; unfinished sends end `unknown`, not resent.

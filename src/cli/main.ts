@@ -22,6 +22,7 @@ import { createPool } from '../db/pool';
 import { loadJobRegistry, type JobDefinition } from '../jobs';
 import { connectClient, temporalTarget } from '../temporal-connection';
 import { addEmailCommands, addRedriveCommand } from './operate';
+import { addDeployCommands } from './deploy';
 import { addRetentionCommands } from './retention';
 import { addUnknownCommands } from './unknown';
 import { printRows, printJson } from './output';
@@ -226,6 +227,7 @@ export function buildProgram(session: () => Session): Command {
   addEmailCommands(program, session);
   addUnknownCommands(program, session);
   addRetentionCommands(program, session);
+  addDeployCommands(program, session);
   return program;
 }
 

@@ -16,11 +16,12 @@ import { startHarness, type Harness, type HarnessOptions } from './harness';
 /** The tick every test processes (its daily window is 2026-11-20). */
 export const SCHEDULED_AT = '2026-11-20T10:00:00Z';
 
-/** A harness with a running worker for this test only, closed when the test ends. */
-export async function harnessFor(t: TestContext, jobs: JobDefinition[], options: Partial<HarnessOptions> = {}): Promise<Harness> {
-  const h = await startHarness({ ...options, jobs });
+/** A harness for this test only, closed when the test ends; with a running worker unless `startWorker: false`. */
+export async function harnessFor(t: TestContext, jobs: JobDefinition[], options: Partial<HarnessOptions> & { startWorker?: boolean } = {}): Promise<Harness> {
+  const { startWorker = true, ...rest } = options;
+  const h = await startHarness({ ...rest, jobs });
   t.after(() => h.close());
-  await h.startWorker();
+  if (startWorker) await h.startWorker();
   return h;
 }
 

@@ -1,0 +1,47 @@
+/**
+ * A release, step by step (README "Deploying a new version"): start the new version's workers next to the old
+ * ones, `promote` it (new ticks go to it; runs in flight stay pinned to the old version), wait until `status`
+ * shows the old version drained (no open runs), stop its workers. `rollback` makes the previous version current
+ * again — its workers must still be running.
+ */
+import type { Client } from '@temporalio/client';
+import { describeDeployment, setCurrentVersion, type DeploymentStatus } from '../deploy';
+import { NotFoundError } from '../errors';
+
+export interface DeployStatus extends DeploymentStatus {
+  /** Runs still open per build id (their workers must keep running until this is 0). */
+  openRuns: Record<string, number>;
+}
+
+export async function deployStatus(client: Client, deploymentName: string): Promise<DeployStatus> {
+  const d = await describeDeployment(client, deploymentName);
+  if (!d) throw new NotFoundError(`no worker deployment '${deploymentName}' yet: start a worker with WORKER_VERSIONING on (DEPLOYMENT_NAME=${deploymentName})`);
+  const openRuns: Record<string, number> = {};
+  for (const v of d.versions) {
+    const query = `TemporalWorkerDeploymentVersion = "${deploymentName}.${v.buildId}" AND ExecutionStatus = "Running"`;
+    openRuns[v.buildId] = (await client.workflow.count(query)).count;
+  }
+  return { ...d, openRuns };
+}
+
+/** Make `buildId` (default: the newest version that is not current) the one new runs go to. */
+export async function promoteVersion(client: Client, deploymentName: string, buildId?: string): Promise<{ current: string; previous: string | null }> {
+  const d = await describeDeployment(client, deploymentName);
+  if (!d) throw new NotFoundError(`no worker deployment '${deploymentName}' yet`);
+  const target = buildId ?? d.versions.find((v) => v.buildId !== d.currentBuildId)?.buildId;
+  if (!target) throw new NotFoundError(`deployment '${deploymentName}' has no version besides the current one (${d.currentBuildId}): start the new version's workers first`);
+  if (!d.versions.some((v) => v.buildId === target)) {
+    throw new NotFoundError(`deployment '${deploymentName}' has no version '${target}' (versions: ${d.versions.map((v) => v.buildId).join(', ')}): its workers must have started`);
+  }
+  const previous = await setCurrentVersion(client, deploymentName, target, 'sendonce deploy promote');
+  return { current: target, previous };
+}
+
+/** Make the version that was current before (default: the newest draining or drained one) current again. */
+export async function rollbackVersion(client: Client, deploymentName: string, to?: string): Promise<{ current: string; previous: string | null }> {
+  const d = await describeDeployment(client, deploymentName);
+  if (!d) throw new NotFoundError(`no worker deployment '${deploymentName}' yet`);
+  const target = to ?? d.versions.find((v) => v.status === 'draining' || v.status === 'drained')?.buildId;
+  if (!target) throw new NotFoundError(`deployment '${deploymentName}' has no earlier version to roll back to (versions: ${d.versions.map((v) => `${v.buildId} ${v.status}`).join(', ')})`);
+  return promoteVersion(client, deploymentName, target);
+}
