@@ -6,7 +6,7 @@
  * A database kept for inspection (a failed test's, or every one with KEEP_TEST_DB=1: devkit/test-database.ts)
  * keeps the cluster's data directory after the run; the last lines say where and how to open it.
  *
- * Usage: node --import tsx scripts/run-tests.ts [test files…]   (default: test/unit, test/workflow, test/integration, test/e2e, test/chaos)
+ * Usage: node --import tsx scripts/run-tests.ts [test files…]   (default: test/unit, test/workflow, test/replay, test/integration, test/e2e, test/chaos)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,7 +44,7 @@ function removeOrKeep(tmp: string): void {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const files = args.length > 0 ? args : ['test/unit', 'test/workflow', 'test/integration', 'test/e2e', 'test/chaos'].flatMap(listTests);
+  const files = args.length > 0 ? args : ['test/unit', 'test/workflow', 'test/replay', 'test/integration', 'test/e2e', 'test/chaos'].flatMap(listTests);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-test-'));
   fs.chmodSync(tmp, 0o755); // the embedded Postgres runs as the `postgres` user when we are root
   const stops = new StopStack();

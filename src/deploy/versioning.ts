@@ -31,7 +31,9 @@ export function deploymentOptionsFor(v: VersioningSettings | undefined): WorkerO
   return {
     useWorkerVersioning: true,
     version: { deploymentName: v.deploymentName, buildId: v.buildId },
-    // Pinned unless a workflow type says otherwise: a run finishes on the code it started with.
+    // Every workflow type is pinned: a run finishes on the code it started with. (Set here, not per workflow with
+    // setWorkflowOptions: a workflow that declares a behaviour fails its tasks on an unversioned worker, and
+    // versioning can be turned off.)
     defaultVersioningBehavior: 'PINNED',
   };
 }

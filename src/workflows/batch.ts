@@ -5,7 +5,7 @@
  * Every ending is recorded: the normal ones here, failures and cancellation in endings.ts.
  * Deterministic code only: all I/O is in activities, imported here as a type.
  */
-import { ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, workflowInfo } from '@temporalio/workflow';
 import { zeroCounts, type BatchInput, type CarriedState, type RunOutcome, type RunSummary } from '../contract';
 import { bookkeeping, sendActivities } from './activity-proxies';
 import { endAbnormally, type Ending } from './endings';
@@ -16,9 +16,6 @@ import { registerProgressQuery, updateDetails, type ProgressBoard } from './prog
 import { Run } from './run';
 import { chunkSenders, sendChunk } from './send-chunk';
 import { sendOne } from './send-one';
-
-// A run, with all its continue-as-new segments, finishes on the worker version that started it (Worker Versioning).
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, batchWorkflow);
 
 export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
   const board: ProgressBoard = { jobName: input.jobName };

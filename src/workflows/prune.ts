@@ -2,7 +2,7 @@
  * The built-in retention job (PRUNE_OLDER_THAN, on its own schedule `sendonce-prune`): one activity that deletes
  * what closed windows no longer need, batch by batch (src/retention.ts). Bounded like every activity here.
  */
-import { proxyActivities, setWorkflowOptions } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PruneResult } from '../retention';
 
@@ -16,4 +16,3 @@ const { pruneOldRows } = proxyActivities<Activities>({
 export async function pruneWorkflow(input: { olderThanMs: number }): Promise<PruneResult> {
   return pruneOldRows(input);
 }
-setWorkflowOptions({ versioningBehavior: 'PINNED' }, pruneWorkflow);
