@@ -4,7 +4,7 @@
  * task queue share the load with no other change. SIGTERM/SIGINT: stop polling, let in-flight activities
  * finish (bounded by SHUTDOWN_GRACE_MS), then close everything in reverse order of creation (src/shutdown.ts).
  * Optional: Prometheus metrics on METRICS_PORT (src/metrics.ts), /healthz and /readyz on HEALTH_PORT
- * (src/health.ts), a prebuilt workflow bundle (WORKFLOW_BUNDLE_PATH), payload encryption (src/codec.ts).
+ * (src/health.ts), the one-click unsubscribe endpoint on UNSUBSCRIBE_PORT (src/suppressions/http.ts), a prebuilt workflow bundle (WORKFLOW_BUNDLE_PATH), payload encryption (src/codec.ts).
  */
 import fs from 'node:fs';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type LogMetadata, type WorkerOptions } from '@temporalio/worker';
@@ -13,7 +13,7 @@ import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Transporter } from 'nodemailer';
 import { createActivities, type ActivityDeps } from './activities';
-import { loadConfig, redactConfig, type Config } from './config';
+import { loadConfig, redactConfig, unsubscribeSettings, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { loadJobRegistry, type JobRegistry } from './jobs';
@@ -24,6 +24,7 @@ import { startReaper } from './runs/reaper';
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
 import { createMailTransport } from './smtp/transport';
+import { serveUnsubscribe } from './suppressions/serve';
 import { connectWorker, temporalTarget } from './temporal-connection';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
@@ -171,6 +172,7 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
         lockUnavailable: config.LOCK_UNAVAILABLE,
         retryDefaults: { attemptTimeoutMs: config.SEND_ATTEMPT_TIMEOUT_MS },
         maxConcurrentSends: config.SMTP_MAX_CONNECTIONS,
+        unsubscribe: unsubscribeSettings(config),
         ...(metrics ? { metrics } : {}),
       },
       closeSteps: () => [...closers].reverse(),
@@ -195,6 +197,7 @@ async function main(): Promise<void> {
   const health = config.HEALTH_PORT
     ? await startHealthServer(config.HEALTH_PORT, { workerState: () => worker?.getState() ?? 'INITIALIZED', pool: resources.activities.pool })
     : undefined;
+  const unsubscribe = await serveUnsubscribe(resources);
   const target = temporalTarget();
   const connection = await connectWorker(target);
   handleTerminationSignals(logger, {
@@ -212,7 +215,7 @@ async function main(): Promise<void> {
     ...(target.dataConverter ? { dataConverter: target.dataConverter } : {}),
   });
   logger.info(
-    { taskQueue: config.TASK_QUEUE, namespace: target.namespace, metricsPort: config.METRICS_PORT, healthPort: config.HEALTH_PORT, encryptedPayloads: Boolean(target.dataConverter) },
+    { taskQueue: config.TASK_QUEUE, namespace: target.namespace, metricsPort: config.METRICS_PORT, healthPort: config.HEALTH_PORT, unsubscribePort: unsubscribe?.port, encryptedPayloads: Boolean(target.dataConverter) },
     'worker_started',
   );
   const started = Date.now();
@@ -228,6 +231,7 @@ async function main(): Promise<void> {
     { name: 'temporal_connection', close: () => connection.close() },
   ];
   if (health) steps.push({ name: 'health_server', close: () => health.close() });
+  if (unsubscribe) steps.push({ name: 'unsubscribe_server', close: () => unsubscribe.close() });
   await closeInOrder([...steps, ...resources.closeSteps()], logger);
   logger.info('worker_stopped');
 }
