@@ -97,3 +97,35 @@ export async function liftHardBounces(db: PoolClient, keys: ReadonlyArray<{ jobN
   );
   return rowCount ?? 0;
 }
+
+export interface SuppressionRow {
+  id: number;
+  scope: 'job' | 'address';
+  jobName: string | null;
+  recipientId: string | null;
+  /** In clear when known (a bounce, an operator); null for an unsubscribe link's address (only its hash is known). */
+  address: string | null;
+  addressHash: string | null;
+  reason: SuppressionReason;
+  detail: string | null;
+  createdAt: string;
+}
+
+export async function listSuppressionRows(pool: Pool, opts: { job?: string; reason?: SuppressionReason; limit?: number } = {}): Promise<SuppressionRow[]> {
+  const { rows } = await pool.query<SuppressionRow>(
+    `SELECT id::int AS id, scope, job_name AS "jobName", recipient_id AS "recipientId", address,
+            address_hash AS "addressHash", reason, detail,
+            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "createdAt"
+       FROM suppressions
+      WHERE ($1::text IS NULL OR job_name = $1) AND ($2::text IS NULL OR reason = $2)
+      ORDER BY id LIMIT $3`,
+    [opts.job ?? null, opts.reason ?? null, opts.limit ?? 1_000],
+  );
+  return rows;
+}
+
+/** Delete by id; returns the ids that existed (and are gone now). */
+export async function deleteSuppressions(db: Pool | PoolClient, ids: readonly number[]): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>('DELETE FROM suppressions WHERE id = ANY($1::bigint[]) RETURNING id::int AS id', [ids]);
+  return rows.map((r) => r.id);
+}
