@@ -85,7 +85,7 @@ test('redrive: a dead recipient whose server now accepts gets exactly one messag
 test('schedule create refuses an unknown template or a missing variable: one line, exit 1, no schedule', async () => {
   const cases: Array<[string, string, RegExp]> = [
     ['bad-template-jobs.ts', 'promo', /^sendonce: invalid job definitions: +- job 'promo': unknown template 'promo-v2' \(known: daily-digest, notice\)\n$/],
-    ['missing-variable-jobs.ts', 'coupon', /^sendonce: invalid job definitions: +- job 'coupon': template 'coupon' uses \{\{code\}\} but the job provides only: name, window\n$/],
+    ['missing-variable-jobs.ts', 'coupon', /^sendonce: invalid job definitions: +- job 'coupon': template 'coupon' uses \{\{code\}\} but the job provides only: name, items, window, unsubscribeUrl\n$/],
   ];
   for (const [fixture, job, expected] of cases) {
     const prefix = uniqueName('bad');
