@@ -75,8 +75,13 @@ async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, fai
   }
 }
 
+/**
+ * Best effort: the dead letter is what this send owes. If the suppression cannot be written (Postgres hiccup), the
+ * next window tries the address once more, is refused again, and writes it then — better than failing this
+ * attempt, which would be retried and offer the refused address to the server again within the same run.
+ */
 async function suppressHardBounce(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, address: string, failure: SmtpFailure): Promise<void> {
-  await recordSuppression(deps.pool, {
+  const written = recordSuppression(deps.pool, {
     scope: 'address',
     addressHash: addressHash(address),
     address,
@@ -85,5 +90,8 @@ async function suppressHardBounce(deps: Pick<SendDeps, 'pool'>, attempt: Attempt
     reason: 'hard_bounce',
     detail: [failure.code, failure.response ?? failure.message].filter((x) => x !== undefined).join(' '),
   });
-  attempt.log().warn({ smtpCode: failure.code }, 'address_suppressed_hard_bounce');
+  await written.then(
+    () => attempt.log().warn({ smtpCode: failure.code }, 'address_suppressed_hard_bounce'),
+    (err: Error) => attempt.log().error({ smtpCode: failure.code, err: err.message }, 'hard_bounce_suppression_failed'),
+  );
 }

@@ -126,14 +126,15 @@ type Loaded = { recipient: Recipient | null; suppressed: boolean } | { error: un
  */
 function loadAndCheck(deps: SendDeps, input: SendInput): Promise<Loaded> {
   const job = deps.jobs.get(input.jobName);
-  return job.loadRecipient(deps.pool, input.recipientId).then(
-    async (recipient) => {
-      if (!recipient) return { recipient, suppressed: false };
-      const hash = typeof recipient.email === 'string' && recipient.email !== '' ? addressHash(recipient.email) : null;
-      return { recipient, suppressed: await isSuppressed(deps.pool, { jobName: job.name, recipientId: input.recipientId, addressHash: hash }) };
-    },
-    (error: unknown) => ({ error }),
-  );
+  const check = async (): Promise<Loaded> => {
+    const recipient = await job.loadRecipient(deps.pool, input.recipientId);
+    if (!recipient) return { recipient, suppressed: false };
+    const hash = typeof recipient.email === 'string' && recipient.email !== '' ? addressHash(recipient.email) : null;
+    return { recipient, suppressed: await isSuppressed(deps.pool, { jobName: job.name, recipientId: input.recipientId, addressHash: hash }) };
+  };
+  // Never rejects: a failed read is handled after the claim (recorded on the row, retried), and a send that ends at
+  // its claim (a duplicate) never awaits this at all — a rejection here would go unhandled.
+  return check().catch((error: unknown) => ({ error }));
 }
 
 /** Step 1: claim the key. Undefined when this attempt owns it now; otherwise the result that ends the attempt. */
