@@ -1,6 +1,7 @@
 /**
- * Recipients for the demo job (src/jobs/daily-digest.ts reads the `users` table of migration 0002): npm start's
- * demo users, every test's and chaos repetition's recipients, the benchmark's 100,000.
+ * Recipients for the demo job (src/jobs/daily-digest.ts reads the `users` table of migration 0002 and their
+ * `digest_items`, 0008): npm start's demo users, every test's and chaos repetition's recipients, the benchmark's
+ * 100,000.
  */
 import type { Client, Pool } from 'pg';
 
@@ -26,4 +27,14 @@ export async function seedUsers(db: Pool | Client, emails: readonly string[], na
     [emails, namePrefix],
   );
   return rows;
+}
+
+/** Demo digest items (migration 0008) for the daily digest's list: 0 to 3 per user, so both template branches show. */
+export async function seedDigestItems(db: Pool | Client, userIds: readonly string[]): Promise<void> {
+  await db.query(
+    `INSERT INTO digest_items (user_id, title)
+     SELECT u::bigint, 'Demo item ' || n || ' for user ' || u FROM unnest($1::text[]) AS u, generate_series(1, 3) AS n
+      WHERE n <= u::bigint % 4`,
+    [userIds],
+  );
 }

@@ -19,6 +19,8 @@ export interface SinkMessage {
   html: string | undefined;
   /** The header block exactly as received (up to the first empty line). */
   rawHeaders: string;
+  /** Each header by lower-case name, unfolded, as mailparser read it (the last one of a repeated name). */
+  headers: Record<string, string>;
   /** MAIL FROM and the RCPT TO addresses the sink accepted for this transaction (the real recipients). */
   mailFrom: string;
   envelopeRcpt: string[];

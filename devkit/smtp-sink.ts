@@ -53,6 +53,8 @@ async function parse(raw: Buffer, size: number, session: SMTPServerSession): Pro
     text: parsed.text,
     html: typeof parsed.html === 'string' ? parsed.html : undefined,
     rawHeaders: raw.subarray(0, headerEnd < 0 ? raw.length : headerEnd).toString('utf8'),
+    // mailparser's header lines, unfolded (a long List-Unsubscribe is folded over several lines on the wire).
+    headers: Object.fromEntries(parsed.headerLines.map((h) => [h.key, h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim()])),
     ...envelopeOf(session),
     size,
   };

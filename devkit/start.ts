@@ -2,9 +2,11 @@
  * `npm start`: the whole local stack and the demo job, from nothing.
  * Starts what is not configured (Postgres unless DATABASE_URL, Redis unless REDIS_URL, the Temporal dev
  * server unless TEMPORAL_ADDRESS, a MailDev inbox unless SMTP_HOST), applies migrations, seeds demo users,
- * creates the schedules, runs a worker, triggers one run right away and prints where to look.
+ * serves one-click unsubscribe (unless UNSUBSCRIBE_* is set), creates the schedules, runs a worker, triggers one
+ * run right away and prints where to look.
  * Ctrl-C stops everything it started, in reverse order. State lives in .sendonce/ (git-ignored).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
@@ -16,7 +18,8 @@ import { connectClient, connectWorker, temporalTarget } from '../src/temporal-co
 import { createWorker, installRuntimeLogger, openResources, startRunReaper } from '../src/worker';
 import type { RunSummary } from '../src/contract';
 import { createDatabase } from './databases';
-import { seedUsers, userEmails } from './seed';
+import { seedDigestItems, seedUsers, userEmails } from './seed';
+import { serveUnsubscribe } from '../src/suppressions/serve';
 import { startEmbeddedPostgres } from './services/postgres';
 import { startMailInbox } from './services/mail-inbox';
 import { startRedisServer } from './services/redis';
@@ -69,11 +72,27 @@ async function seedDemoUsers(databaseUrl: string, say: (s: string) => void): Pro
   try {
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
     if (rows[0]!.n > 0) return;
-    await seedUsers(pool, userEmails(DEMO_USERS, 'example.com', 2), 'Demo User ');
-    say(`seeded ${DEMO_USERS} demo users`);
+    const users = await seedUsers(pool, userEmails(DEMO_USERS, 'example.com', 2), 'Demo User ');
+    await seedDigestItems(pool, users.map((u) => u.id));
+    say(`seeded ${DEMO_USERS} demo users with digest items`);
   } finally {
     await pool.end();
   }
+}
+
+/**
+ * One-click unsubscribe on this machine (unless configured): the endpoint on 127.0.0.1, signed with a secret kept in
+ * .sendonce/ so links in the inbox keep working across restarts. Set UNSUBSCRIBE_* to use your own.
+ */
+function configureUnsubscribe(env: NodeJS.ProcessEnv, say: (s: string) => void): void {
+  if (env.UNSUBSCRIBE_URL || env.UNSUBSCRIBE_SECRET || env.UNSUBSCRIBE_SECRET_FILE) return;
+  const secretFile = path.join(STATE_DIR, 'unsubscribe-secret');
+  if (!fs.existsSync(secretFile)) fs.writeFileSync(secretFile, crypto.randomBytes(32).toString('base64'), { mode: 0o600 });
+  const unsubscribePort = port('SENDONCE_UNSUBSCRIBE_PORT', 8089);
+  env.UNSUBSCRIBE_SECRET_FILE = secretFile;
+  env.UNSUBSCRIBE_PORT = String(unsubscribePort);
+  env.UNSUBSCRIBE_URL = `http://127.0.0.1:${unsubscribePort}/unsubscribe`;
+  say(`unsubscribe  ${env.UNSUBSCRIBE_URL} (one-click, RFC 8058; secret in .sendonce/unsubscribe-secret)`);
 }
 
 /**
@@ -118,11 +137,14 @@ async function main(): Promise<void> {
   try {
     const env = process.env;
     const urls = await startLocalServices(env, stops, say);
+    configureUnsubscribe(env, say);
     const config = loadConfig(env);
     const logger = createLogger(config.LOG_LEVEL);
     installRuntimeLogger(logger);
     const resources = await openResources(config, logger);
     stops.push('connections', () => resources.close());
+    const unsubscribe = await serveUnsubscribe(resources);
+    if (unsubscribe) stops.push('unsubscribe endpoint', () => unsubscribe.close());
     await seedDemoUsers(config.DATABASE_URL, say);
 
     const target = temporalTarget(env);

@@ -1,15 +1,10 @@
 // A jobs module of your own: SENDONCE_JOBS_MODULE=examples/weekly-report.ts (worker, `schedule create`, CLI).
+import path from 'node:path';
 import { groupedLoader, type JobDefinition } from '../src/jobs';
-import type { EmailTemplate } from '../src/templates';
+import { loadTemplateDir } from '../src/templates';
 
-export const templates: Record<string, EmailTemplate> = {
-  'weekly-report': {
-    name: 'weekly-report',
-    subject: 'Your week in review ({{window}})',
-    text: 'Hi {{name}}, here is your week.\n',
-    html: '<p>Hi {{name}}, here is your week.</p>',
-  },
-};
+// Its own templates, from its own folder: examples/templates/weekly-report/{subject,html,text}.liquid (Liquid).
+export const templates = loadTemplateDir(path.join(__dirname, 'templates'));
 
 export const jobs: JobDefinition[] = [
   {
@@ -19,6 +14,7 @@ export const jobs: JobDefinition[] = [
     schedule: { every: '15m', catchupWindow: '15m', maxRunDuration: '2h' },
     window: { granularity: 'daily', timezone: 'Europe/Berlin' },
     idOrder: 'bigint', // how ids compare: every page must advance past the cursor in this order
+    unsubscribe: { scope: 'job' }, // the default: one-click unsubscribe stops this job's emails only
     async recipientPage(db, { afterId, limit }) {
       // Keyset: compare and order the id in its OWN type. `SELECT id::text AS id … ORDER BY id` would order '10'
       // before '9' and skip people; sendonce refuses such a page (the run fails: recipient_page_out_of_order).

@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import type { UnsubscribeKeys } from './suppressions/token';
+import type { UnsubscribeSettings } from './suppressions/links';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z
@@ -20,6 +22,15 @@ const url = (protocols: string[]) =>
       return false;
     }
   }, `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+
+function publicUnsubscribeUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname));
+  } catch {
+    return false;
+  }
+}
 
 const schema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
@@ -81,6 +92,22 @@ const schema = z.object({
   DEPLOY_PROMOTE: z.enum(['if-none', 'always', 'never']).default('if-none'),
   /** Prebuilt workflow bundle (scripts/bundle-workflows.ts); unset = bundle src/workflows at start-up. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  /**
+   * One-click unsubscribe (RFC 8058; src/suppressions/): the public https URL of the endpoint (UNSUBSCRIBE_PORT's
+   * POST /unsubscribe behind your proxy). Set, every recurring email carries List-Unsubscribe and
+   * List-Unsubscribe-Post. http:// only for loopback hosts (tests, npm start).
+   */
+  UNSUBSCRIBE_URL: z.string().refine(publicUnsubscribeUrl, 'must be an https:// URL (http:// only for 127.0.0.1 or localhost)').optional(),
+  /** Also offer opt-out by mail to this address (subject `unsubscribe <token>`) — only if something processes it. */
+  UNSUBSCRIBE_MAILTO: z.string().regex(/^[^\s@<>,;:"]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,63}$/, 'must be a plain email address').optional(),
+  /** Signs unsubscribe tokens (HMAC-SHA256); at least 32 characters (openssl rand -base64 32). */
+  UNSUBSCRIBE_SECRET: z.string().min(32, 'must be at least 32 characters (openssl rand -base64 32)').optional(),
+  /** Comma-separated earlier secrets: links signed with them keep working until they expire (rotation). */
+  UNSUBSCRIBE_PREVIOUS_SECRETS: z.string().optional(),
+  /** Serve POST /unsubscribe on this port (its own, so it can be public while health and metrics are not); unset = off. */
+  UNSUBSCRIBE_PORT: int(1, 65535).optional(),
+  /** How long an unsubscribe link works after its email was sent. */
+  UNSUBSCRIBE_TOKEN_TTL_DAYS: int(1, 3650).default(60),
   /** 32 random bytes, base64: encrypt every Temporal payload (AES-256-GCM, src/codec.ts). Unset = plain. */
   PAYLOAD_ENCRYPTION_KEY: z
     .string()
@@ -118,9 +145,11 @@ export function loadPartialConfig<K extends keyof Config>(keys: readonly K[], en
 }
 
 /** Variables that may instead be given as a path in NAME_FILE (Docker/Kubernetes secrets). */
-export const FILE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'SMTP_USER', 'SMTP_PASSWORD', 'PAYLOAD_ENCRYPTION_KEY'] as const;
+export const FILE_VARIABLES = [
+  'DATABASE_URL', 'REDIS_URL', 'SMTP_USER', 'SMTP_PASSWORD', 'PAYLOAD_ENCRYPTION_KEY', 'UNSUBSCRIBE_SECRET', 'UNSUBSCRIBE_PREVIOUS_SECRETS',
+] as const;
 /** Never printed, not even when invalid. URLs (DATABASE_URL, REDIS_URL) are printed with the password masked. */
-const SECRET_KEYS = new Set(['SMTP_PASSWORD', 'PAYLOAD_ENCRYPTION_KEY']);
+const SECRET_KEYS = new Set(['SMTP_PASSWORD', 'PAYLOAD_ENCRYPTION_KEY', 'UNSUBSCRIBE_SECRET', 'UNSUBSCRIBE_PREVIOUS_SECRETS']);
 const URL_KEYS = new Set(['DATABASE_URL', 'REDIS_URL']);
 
 function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
@@ -159,10 +188,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (result.success && result.data.LOCK_BACKEND === 'redis' && !result.data.REDIS_URL) {
     problems.push('REDIS_URL: required when LOCK_BACKEND=redis (or set LOCK_BACKEND=postgres)');
   }
+  if (result.success && (result.data.UNSUBSCRIBE_URL || result.data.UNSUBSCRIBE_PORT) && !result.data.UNSUBSCRIBE_SECRET) {
+    problems.push('UNSUBSCRIBE_SECRET: required with UNSUBSCRIBE_URL or UNSUBSCRIBE_PORT (it signs and checks the unsubscribe links)');
+  }
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return result.data;
+}
+
+/** The signing keys: the current secret, and earlier ones that still verify. Undefined when unsubscribe is off. */
+export function unsubscribeKeys(config: Pick<Config, 'UNSUBSCRIBE_SECRET' | 'UNSUBSCRIBE_PREVIOUS_SECRETS'>): UnsubscribeKeys | undefined {
+  if (!config.UNSUBSCRIBE_SECRET) return undefined;
+  const previous = (config.UNSUBSCRIBE_PREVIOUS_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return { current: config.UNSUBSCRIBE_SECRET, previous };
+}
+
+/** What the send activity needs to put one-click unsubscribe on recurring emails; undefined when UNSUBSCRIBE_URL is unset. */
+export function unsubscribeSettings(config: Config): UnsubscribeSettings | undefined {
+  const keys = unsubscribeKeys(config);
+  if (!config.UNSUBSCRIBE_URL || !keys) return undefined;
+  return {
+    url: config.UNSUBSCRIBE_URL,
+    ...(config.UNSUBSCRIBE_MAILTO ? { mailto: config.UNSUBSCRIBE_MAILTO } : {}),
+    keys,
+    tokenTtlMs: config.UNSUBSCRIBE_TOKEN_TTL_DAYS * 24 * 3600_000,
+  };
 }
 
 function describeValue(value: unknown): string {

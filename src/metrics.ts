@@ -24,6 +24,8 @@ export interface AppMetrics {
   sendFinished(jobName: string, outcome: SendOutcome, attempt: number): void;
   /** A send attempt threw (Temporal retries it, or the workflow dead-letters it). */
   sendAttemptFailed(jobName: string, errorType: string, attempt: number): void;
+  /** Recipients of a page dropped as unsubscribed from the job (no send activity ran for them). */
+  suppressedOnPage(jobName: string, n: number): void;
   /** The failure branch recorded the key's final state. */
   deadLettered(jobName: string, state: SendState): void;
   /** A page's keys found already finished, so no send was scheduled for them (src/activities/pages.ts). */
@@ -35,6 +37,7 @@ export interface AppMetrics {
 export const noMetrics: AppMetrics = {
   sendFinished() {},
   sendAttemptFailed() {},
+  suppressedOnPage() {},
   deadLettered() {},
   pageFinished() {},
   lockSkipped() {},
@@ -48,6 +51,7 @@ const EMAIL_COUNTERS: Partial<Record<CountName, string>> = {
   dead: 'Recipients dead-lettered (permanent error or attempts exhausted)',
   unknown: 'Sends whose outcome is unknown (SMTP may have accepted); never resent by default',
   ineligible: 'Recipients no longer eligible when their turn came (deleted, opted out)',
+  suppressed: 'Recipients skipped as suppressed (unsubscribed, hard-bounced address, operator)',
   retries: 'Send attempts after the first',
   rateLimitWaits: 'Sends refused rate-limit budget (they wait on a durable timer; no attempt used)',
 };
@@ -59,6 +63,7 @@ const COUNT_OF_OUTCOME: Partial<Record<SendOutcome, CountName>> = {
   unknown: 'unknown',
   dead: 'dead',
   ineligible: 'ineligible',
+  suppressed: 'suppressed',
   rate_limited: 'rateLimitWaits',
 };
 
@@ -82,6 +87,9 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
     sendAttemptFailed(job, errorType, attempt) {
       if (attempt > 1) bump('retries', job);
       attemptFailures.add(1, { job, error_type: errorType });
+    },
+    suppressedOnPage(job, n) {
+      if (n > 0) counters.get('suppressed')!.add(n, { job });
     },
     deadLettered(job, state) {
       bump(state === 'dead' ? 'dead' : state === 'sent' ? 'sent' : 'unknown', job);

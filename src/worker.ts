@@ -4,14 +4,14 @@
  * task queue share the load with no other change. SIGTERM/SIGINT: stop polling, let in-flight activities
  * finish (bounded by SHUTDOWN_GRACE_MS), then close everything in reverse order of creation (src/shutdown.ts).
  * Optional: Prometheus metrics on METRICS_PORT (src/metrics.ts), /healthz and /readyz on HEALTH_PORT
- * (src/health.ts), a prebuilt workflow bundle (WORKFLOW_BUNDLE_PATH), payload encryption (src/codec.ts).
+ * (src/health.ts), the one-click unsubscribe endpoint on UNSUBSCRIBE_PORT (src/suppressions/http.ts), a prebuilt workflow bundle (WORKFLOW_BUNDLE_PATH), payload encryption (src/codec.ts).
  */
 import fs from 'node:fs';
 import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { ActivityDeps } from './activities';
-import { loadConfig, redactConfig, type Config } from './config';
+import { loadConfig, redactConfig, unsubscribeSettings, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { loadJobRegistry, type JobRegistry } from './jobs';
@@ -24,6 +24,7 @@ import { createWorker, workflowBundleCode, type SendonceWorker } from './sendonc
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
 import { createMailTransport } from './smtp/transport';
+import { serveUnsubscribe } from './suppressions/serve';
 import { connectWorker, temporalTarget } from './temporal-connection';
 
 export { createWorker, workflowBundleCode, WORKFLOWS_PATH, type CreateWorkerOptions, type SendonceWorker } from './sendonce-worker';
@@ -136,6 +137,7 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
         lockUnavailable: config.LOCK_UNAVAILABLE,
         retryDefaults: { attemptTimeoutMs: config.SEND_ATTEMPT_TIMEOUT_MS },
         maxConcurrentSends: config.SMTP_MAX_CONNECTIONS,
+        unsubscribe: unsubscribeSettings(config),
         ...(metrics ? { metrics } : {}),
       },
       closeSteps: () => [...closers].reverse(),
@@ -161,6 +163,7 @@ async function main(): Promise<void> {
   const health = config.HEALTH_PORT
     ? await startHealthServer(config.HEALTH_PORT, { workerState: () => worker?.getState() ?? 'INITIALIZED', pool: resources.activities.pool })
     : undefined;
+  const unsubscribe = await serveUnsubscribe(resources);
   const target = temporalTarget();
   const connection = await connectWorker(target);
   handleTerminationSignals(logger, {
@@ -183,7 +186,8 @@ async function main(): Promise<void> {
   logger.info(
     {
       taskQueue: config.TASK_QUEUE, namespace: target.namespace, metricsPort: config.METRICS_PORT, healthPort: config.HEALTH_PORT,
-      encryptedPayloads: Boolean(target.dataConverter), deploymentName: versioning?.deploymentName, buildId: versioning?.buildId ?? 'unversioned',
+      unsubscribePort: unsubscribe?.port, encryptedPayloads: Boolean(target.dataConverter),
+      deploymentName: versioning?.deploymentName, buildId: versioning?.buildId ?? 'unversioned',
     },
     'worker_started',
   );
@@ -203,6 +207,7 @@ async function main(): Promise<void> {
     { name: 'temporal_connection', close: () => connection.close() },
   ];
   if (health) steps.push({ name: 'health_server', close: () => health.close() });
+  if (unsubscribe) steps.push({ name: 'unsubscribe_server', close: () => unsubscribe.close() });
   await closeInOrder([...steps, ...resources.closeSteps()], logger);
   logger.info('worker_stopped');
 }

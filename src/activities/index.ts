@@ -27,6 +27,7 @@ import { keyFor, sendEmail } from './send';
 import { sendChunk } from './send-chunk';
 import { Semaphore } from './semaphore';
 import { runSettings } from './settings';
+import type { UnsubscribeSettings } from '../suppressions/links';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -53,6 +54,8 @@ export interface ActivityDeps {
   redisKeyPrefix?: string;
   /** The clock rate-limit buckets are read from (tests inject one); default () => new Date(). */
   clock?: () => Date;
+  /** One-click unsubscribe links on recurring emails (UNSUBSCRIBE_URL, UNSUBSCRIBE_SECRET…); unset = none. */
+  unsubscribe?: UnsubscribeSettings | undefined;
   /**
    * Drop keys already finished from each page before any send is scheduled (default true). Only a shortcut — the
    * claim is the guarantee; tests turn it off to show that.
@@ -148,6 +151,7 @@ export function createActivities(deps: ActivityDeps) {
     async fetchRecipientPage(input: PageRequest): Promise<RecipientPage> {
       const page = await fetchRecipientPage(pool, jobs.get(input.jobName), input, { filterFinished: deps.filterFinishedKeys ?? true });
       metrics.pageFinished(input.jobName, page.finished);
+      metrics.suppressedOnPage(input.jobName, page.suppressed ?? 0);
       return page;
     },
 

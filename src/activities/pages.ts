@@ -1,13 +1,14 @@
 /**
  * A page of a job's recipients for the run: the job's keyset query, checked for order, with the keys already
- * finished for this window dropped (one statement per page) — so a tick with nothing new to send costs a few
- * statements per page, not a send per recipient.
+ * finished for this window and the recipients who unsubscribed from this job dropped (one statement each per
+ * page) — so a tick with nothing new to send costs a few statements per page, not a send per recipient.
  */
 import type { Pool } from 'pg';
 import type { FinishedBefore, RecipientPage } from '../contract';
 import { RecipientPageOrderError } from '../errors';
 import type { JobDefinition, RecipientIdOrder } from '../jobs';
-import { finishedKeys } from '../sends';
+import { finishedKeys, type FinishedKey } from '../sends';
+import { unsubscribedFromJob } from '../suppressions/store';
 import { keyFor } from './send';
 
 export interface PageRequest {
@@ -24,16 +25,23 @@ export async function fetchRecipientPage(pool: Pool, job: JobDefinition, req: Pa
   assertAdvances(job, req.afterId, ids);
   const page = { lastId: ids[ids.length - 1] ?? null, size: ids.length };
   const finished: FinishedBefore = { deduped: 0, sent: 0, dead: 0, unknown: 0 };
-  if (!opts.filterFinished) return { ...page, toSend: ids, finished };
-  const done = await finishedKeys(pool, ids.map((id) => keyFor(job, id, req.window)));
+  // Both one indexed statement per page, side by side. Suppressed addresses are not known here (only the loader
+  // knows the address): the send checks those (send.ts).
+  const [done, unsubscribed] = await Promise.all([
+    opts.filterFinished ? finishedKeys(pool, ids.map((id) => keyFor(job, id, req.window))) : new Map<string, FinishedKey>(),
+    unsubscribedFromJob(pool, job.name, ids),
+  ]);
   const toSend: string[] = [];
+  let suppressed = 0;
   for (const id of ids) {
     const key = done.get(keyFor(job, id, req.window));
-    if (!key) toSend.push(id);
-    else if (key.runId === req.runId) finished[key.state]++; // what an earlier attempt of this run did counts for it
-    else finished.deduped++;
+    // Finished in this window first: what was decided stays decided (and counted as it was).
+    if (key && key.runId === req.runId) finished[key.state]++; // what an earlier attempt of this run did counts for it
+    else if (key) finished.deduped++;
+    else if (unsubscribed.has(id)) suppressed++;
+    else toSend.push(id);
   }
-  return { ...page, toSend, finished };
+  return { ...page, toSend, finished, suppressed };
 }
 
 /** Ids in the job's declared order: a bigint id is compared as a number, a text id byte by byte, a uuid as lower-case hex. */

@@ -12,17 +12,21 @@ import {
 } from '../errors';
 import { scrubAddresses, type SmtpFailure, type SmtpSent } from '../smtp/classify';
 import { markFailed, markSent, markUnknown } from '../sends';
+import { addressHash } from '../suppressions/address';
+import { recordSuppression } from '../suppressions/store';
 import type { Attempt, SendDeps } from './send';
 
 /** What SMTP said: the server's info when it answered the message, and how we classify it. */
 export interface Delivery {
   info?: { response?: unknown };
+  /** The primary recipient's address (a hard bounce suppresses it). */
+  address?: string;
   outcome: SmtpSent | SmtpFailure;
 }
 
 export async function recordDelivery(deps: Pick<SendDeps, 'pool' | 'logger'>, attempt: Attempt, delivery: Delivery): Promise<SendResult> {
   const { outcome } = delivery;
-  if (outcome.kind !== 'sent') return recordFailure(deps, attempt, outcome);
+  if (outcome.kind !== 'sent') return recordFailure(deps, attempt, outcome, delivery.address);
   const reason = outcome.partialRejections ? `${outcome.partialRejections} cc recipient(s) rejected` : undefined;
   await markSent(deps.pool, attempt.key, attempt.claimAttempt, { smtpResponse: scrubAddresses(String(delivery.info?.response ?? '')), reason });
   if (deps.logger.isLevelEnabled('debug')) attempt.log().debug({ messageId: attempt.messageId }, 'email_sent');
@@ -39,7 +43,7 @@ const ERROR_OF = {
 } as const;
 
 /** Record the failed attempt on the row, then throw the error type that tells Temporal whether to retry. */
-async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, failure: SmtpFailure): Promise<SendResult> {
+async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, failure: SmtpFailure, address: string | undefined): Promise<SendResult> {
   const { key, claimAttempt } = attempt;
   const details = { errorType: ERROR_OF[failure.kind].name, smtpCode: failure.code, smtpResponse: failure.response, reason: failure.message };
   const what = `recipient ${attempt.input.recipientId}: ${failure.message}`;
@@ -57,6 +61,9 @@ async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, fai
       throw new SmtpTransientError(what, failure.code, failure.response);
     case 'permanent':
       await markFailed(deps.pool, key, claimAttempt, details);
+      // The mailbox does not exist: this key is a dead letter like any permanent refusal, and the address is
+      // suppressed so that later windows (of every job) skip it instead of bouncing again every day.
+      if (failure.hardBounce && address) await suppressHardBounce(deps, attempt, address, failure);
       throw new SmtpPermanentError(what, failure.code, failure.response);
     case 'invalid_recipient':
       await markFailed(deps.pool, key, claimAttempt, details);
@@ -66,4 +73,25 @@ async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, fai
       await markFailed(deps.pool, key, claimAttempt, details);
       throw new SmtpAuthError(`SMTP authentication failed: ${failure.message}`);
   }
+}
+
+/**
+ * Best effort: the dead letter is what this send owes. If the suppression cannot be written (Postgres hiccup), the
+ * next window tries the address once more, is refused again, and writes it then — better than failing this
+ * attempt, which would be retried and offer the refused address to the server again within the same run.
+ */
+async function suppressHardBounce(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, address: string, failure: SmtpFailure): Promise<void> {
+  const written = recordSuppression(deps.pool, {
+    scope: 'address',
+    addressHash: addressHash(address),
+    address,
+    jobName: attempt.job.name,
+    recipientId: attempt.input.recipientId,
+    reason: 'hard_bounce',
+    detail: [failure.code, failure.response ?? failure.message].filter((x) => x !== undefined).join(' '),
+  });
+  await written.then(
+    () => attempt.log().warn({ smtpCode: failure.code }, 'address_suppressed_hard_bounce'),
+    (err: Error) => attempt.log().error({ smtpCode: failure.code, err: err.message }, 'hard_bounce_suppression_failed'),
+  );
 }

@@ -8,12 +8,15 @@ import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { SendInput, SendResult } from '../contract';
 import { AttemptsExhaustedError, ClaimBusyError } from '../errors';
-import type { JobDefinition, JobRegistry } from '../jobs';
+import type { JobDefinition, JobRegistry, Recipient } from '../jobs';
 import type { Logger } from '../logger';
 import { resolveRetry, type SendRetryOptions } from '../retry';
 import { classifySendError, classifySendInfo } from '../smtp/classify';
 import { messageIdFor } from '../smtp/message-id';
 import { abandon, claim, idempotencyKey, markFailed } from '../sends';
+import { addressHash } from '../suppressions/address';
+import { isSuppressed } from '../suppressions/store';
+import type { UnsubscribeSettings } from '../suppressions/links';
 import { buildMessage, type OutgoingMessage } from './message';
 import type { RateLimiter } from './rate-limit';
 import { recordDelivery, type Delivery } from './record';
@@ -32,6 +35,10 @@ export interface SendDeps {
   sendSlots: Semaphore;
   /** Per-job rate limits, checked before the claim (rate-limit.ts). */
   rateLimiter: RateLimiter;
+  /** One-click unsubscribe links (UNSUBSCRIBE_*); unset: recurring emails go out without them. */
+  unsubscribe?: UnsubscribeSettings | undefined;
+  /** Signs the links' expiry; default the real clock. */
+  clock?: () => Date;
 }
 
 /** The key of a job's recipient in a window. */
@@ -46,7 +53,7 @@ export async function sendEmail(deps: SendDeps, input: SendInput): Promise<SendR
 }
 
 /** Outcomes in which this attempt did not talk to the SMTP server: their rate budget is given back. */
-const NOTHING_SENT = new Set<SendResult['outcome']>(['skipped_dedupe', 'fenced', 'ineligible']);
+const NOTHING_SENT = new Set<SendResult['outcome']>(['skipped_dedupe', 'fenced', 'ineligible', 'suppressed']);
 
 /**
  * Reserve rate budget BEFORE claiming: over a limit nothing is claimed and the workflow waits (durable timer)
@@ -102,15 +109,32 @@ async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResul
   // The recipient is read alongside the claim, not after it: two independent round trips in the time of one
   // while this send holds its SMTP slot. A duplicate wastes the read (grouped with others, so cheap); an
   // ineligible recipient gives its fresh claim back. The read's error is handled after the claim.
-  const loading = job.loadRecipient(deps.pool, input.recipientId).then(
-    (recipient) => ({ recipient }),
-    (error: unknown) => ({ error }),
-  );
+  const loading = loadAndCheck(deps, input);
   const claimed = await claimKey(deps, attempt);
   if (claimed) return claimed;
   const message = await prepare(deps, attempt, await loading);
   if (!('to' in message)) return message;
   return recordDelivery(deps, attempt, await deliver(deps, message));
+}
+
+type Loaded = { recipient: Recipient | null; suppressed: boolean } | { error: unknown };
+
+/**
+ * The recipient, and whether it is suppressed: its address for all mail (only the loader knows the address, so
+ * only the send can check it), or itself for this job (unsubscribed since its page was read). Both reads are
+ * grouped with those of concurrent sends (one statement each).
+ */
+function loadAndCheck(deps: SendDeps, input: SendInput): Promise<Loaded> {
+  const job = deps.jobs.get(input.jobName);
+  const check = async (): Promise<Loaded> => {
+    const recipient = await job.loadRecipient(deps.pool, input.recipientId);
+    if (!recipient) return { recipient, suppressed: false };
+    const hash = typeof recipient.email === 'string' && recipient.email !== '' ? addressHash(recipient.email) : null;
+    return { recipient, suppressed: await isSuppressed(deps.pool, { jobName: job.name, recipientId: input.recipientId, addressHash: hash }) };
+  };
+  // Never rejects: a failed read is handled after the claim (recorded on the row, retried), and a send that ends at
+  // its claim (a duplicate) never awaits this at all — a rejection here would go unhandled.
+  return check().catch((error: unknown) => ({ error }));
 }
 
 /** Step 1: claim the key. Undefined when this attempt owns it now; otherwise the result that ends the attempt. */
@@ -153,14 +177,17 @@ async function claimKey(deps: SendDeps, attempt: Attempt): Promise<SendResult | 
 }
 
 /**
- * Step 2: the message for the claimed key, or `ineligible` (the claim is given back). Bad data for this
- * recipient (address, template values) is permanent: recorded on the row, then thrown to the dead-letter branch.
+ * Step 2: the message for the claimed key, or `ineligible` / `suppressed` (the claim is given back: the key stays
+ * open, nothing was sent). Bad data for this recipient (address, template values) is permanent: recorded on the
+ * row, then thrown to the dead-letter branch.
  */
-async function prepare(
-  deps: SendDeps,
-  attempt: Attempt,
-  loaded: { recipient: Awaited<ReturnType<JobDefinition['loadRecipient']>> } | { error: unknown },
-): Promise<OutgoingMessage | SendResult> {
+async function prepare(deps: SendDeps, attempt: Attempt, loaded: Loaded): Promise<OutgoingMessage | SendResult> {
+  if (!('error' in loaded) && loaded.suppressed) {
+    // Unsubscribed or a suppressed address (hard bounce, operator): checked before the message is built, so a
+    // suppressed recipient with bad data is not dead-lettered either.
+    await abandon(deps.pool, attempt.key, attempt.claimAttempt);
+    return { outcome: 'suppressed', attempt: attempt.attemptNo };
+  }
   try {
     if ('error' in loaded) throw loaded.error;
     const message = buildMessage(deps, attempt, loaded.recipient);
@@ -182,8 +209,8 @@ async function prepare(
 async function deliver(deps: SendDeps, message: OutgoingMessage): Promise<Delivery> {
   try {
     const info = await deps.transport.sendMail(message);
-    return { info, outcome: classifySendInfo(info, message.to.address) };
+    return { info, address: message.to.address, outcome: classifySendInfo(info, message.to.address) };
   } catch (err) {
-    return { outcome: classifySendError(err) };
+    return { address: message.to.address, outcome: classifySendError(err) };
   }
 }

@@ -5,6 +5,7 @@ import { withTransaction } from '../db/transaction';
 import { RedriveError } from '../errors';
 import type { JobRegistry } from '../jobs';
 import { reopenDeadLetter } from '../sends/redrive';
+import { liftHardBounces } from '../suppressions/store';
 import { startReopenedRuns, type RedriveRun, type ReopenedKey } from './reopened-runs';
 
 export type { RedriveRun };
@@ -64,6 +65,7 @@ export interface RedriveResult {
  * retry path takes it) and the dead letter gets redriven_at. Then one batch run per job and window, for the
  * tick of the run that dead-lettered it, restricted to those recipients (it takes the job lock like any run).
  * Only `dead` keys are redriven: `unknown` ones may have been delivered and are never dead letters.
+ * A hard bounce's address suppression (learned from that job and recipient) is lifted with its dead letter.
  * Keys redriven earlier whose row is still `failed` (their redrive run did not get to them, e.g. skipped because
  * the lock was held) are included again; keys already sent are not — redriving twice sends nothing new.
  */
@@ -104,6 +106,9 @@ async function markRedriven(db: PoolClient, req: RedriveRequest) {
     req.jobs.get(r.job_name);
     await reopenDeadLetter(db, r.id, r.idempotency_key);
   }
+  // A redrive says "this mailbox works now": the hard-bounce suppression the dead letter's 5.1.1 recorded goes too,
+  // or the redrive run would skip the recipient as suppressed.
+  await liftHardBounces(db, fresh.map((r) => ({ jobName: r.job_name, recipientId: r.recipient_id })));
   const pending = rows.filter((r) => r.redriven_at === null ? r.state === 'dead' : r.state === 'failed');
   return {
     redriven: fresh.map((r) => r.id),

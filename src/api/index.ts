@@ -7,6 +7,7 @@ export type { ReopenedKey } from './reopened-runs';
 export { createJobRegistry, defaultJobs, type JobDefinition } from '../jobs';
 export { connectClient, temporalTarget } from '../temporal-connection';
 export * from './scheduled-emails';
-export { BackfillRangeError, NotFoundError, RedriveError, ScheduleEmailError, UnknownResolutionError } from '../errors';
+export * from './suppressions';
+export { BackfillRangeError, NotFoundError, RedriveError, ScheduleEmailError, SuppressionError, UnknownResolutionError, UnsubscribeTokenError } from '../errors';
 export { oneOffJob, type OneOffJobOptions } from '../jobs';
 export * from './deploy';

@@ -7,7 +7,7 @@ import type { Pool } from 'pg';
 import { ScheduleEmailError } from '../errors';
 import { createJobRegistry, type JobDefinition, type JobRegistry } from '../jobs';
 import { assertValidAddress } from '../smtp/address';
-import { templateVariables } from '../templates';
+import { BUILT_IN_VARIABLES, templateVariables } from '../templates';
 
 export interface ScheduleEmailRequest {
   to: string;
@@ -29,7 +29,7 @@ export async function scheduleEmail(pool: Pool, req: ScheduleEmailRequest, jobs:
     throw new ScheduleEmailError('--at is not a valid time: use ISO 8601, e.g. 2026-11-22T09:00:00Z');
   }
   const job = oneOffJobFor(jobs, req.template);
-  checkValues(req.values, templateVariables(jobs.template(job)).filter((v) => v !== 'window'), req.template);
+  checkValues(req.values, templateVariables(jobs.template(job)).filter((v) => !BUILT_IN_VARIABLES.includes(v)), req.template);
   const { rows } = await pool.query<{ id: string; due_at: Date }>(
     `INSERT INTO scheduled_emails (email, template, "values", due_at) VALUES ($1, $2, $3, $4) RETURNING id::text AS id, due_at`,
     [req.to, req.template, JSON.stringify(req.values), req.at],

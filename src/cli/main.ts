@@ -24,6 +24,7 @@ import { connectClient, temporalTarget } from '../temporal-connection';
 import { addEmailCommands, addRedriveCommand } from './operate';
 import { addDeployCommands } from './deploy';
 import { addRetentionCommands } from './retention';
+import { addSuppressionCommands } from './suppressions';
 import { addUnknownCommands } from './unknown';
 import { printRows, printJson } from './output';
 
@@ -32,7 +33,7 @@ Environment:
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE
                       where Temporal is (schedule, backfill); default localhost:7233, namespace default
   TASK_QUEUE          task queue the schedules start runs on (default sendonce)
-  DATABASE_URL        Postgres with the run history, dead letters and scheduled emails (runs, dead-letters, email)
+  DATABASE_URL        Postgres with the run history, dead letters, scheduled emails and suppressions
   SENDONCE_JOBS_MODULE  module exporting your jobs (default: the built-in demo job)
 See README.md for every variable the worker reads.`;
 
@@ -228,6 +229,7 @@ export function buildProgram(session: () => Session): Command {
   addUnknownCommands(program, session);
   addRetentionCommands(program, session);
   addDeployCommands(program, session);
+  addSuppressionCommands(program, session);
   return program;
 }
 

@@ -4,7 +4,10 @@
  * Prometheus counter is `sendonce_emails_<snake_case>` (metricOf). Workflow-safe: no I/O, no imports.
  */
 export const COUNT_NAMES = [
-  /** Recipients whose outcome this run decided (every other count except retries and rateLimitWaits adds up to it). */
+  /**
+   * Recipients whose outcome this run decided: sent + deduped + failed + ineligible + suppressed (retries and
+   * rateLimitWaits count events, not recipients).
+   */
   'processed',
   /** Accepted by the SMTP server in this run. */
   'sent',
@@ -18,6 +21,11 @@ export const COUNT_NAMES = [
   'unknown',
   /** No longer eligible when their turn came (deleted, opted out). */
   'ineligible',
+  /**
+   * Eligible, but skipped because they are suppressed: unsubscribed from this job, or their address is suppressed
+   * for all mail (unsubscribed from all, a hard bounce, an operator). Nothing was sent; the next window skips them too.
+   */
+  'suppressed',
   /** Send attempts after the first, among the sends this run decided with an outcome (not dead letters). */
   'retries',
   /** Times a send was refused rate-limit budget; it then waits (a durable timer; no retry attempt used). */

@@ -98,6 +98,12 @@ export interface RecipientPage {
   size: number;
   /** The page's keys already finished: before this run (deduped), or by an earlier attempt of this run. */
   finished: FinishedBefore;
+  /**
+   * Recipients of the page dropped because they unsubscribed from this job (src/suppressions/); suppressed
+   * addresses are found later, by the send (the address is known only to the job's loader). Absent in results
+   * recorded before this field existed (replayed histories): read it as 0.
+   */
+  suppressed?: number;
 }
 
 export interface FinishedBefore {

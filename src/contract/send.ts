@@ -20,6 +20,8 @@ export interface ChunkInput extends Omit<SendInput, 'recipientId'> {
  * `rate_limited`: over the job's rate limit, nothing claimed — wait `retryAfterMs`, then call again.
  * `rate_limiter_unavailable`: Redis for the rate limit is unreachable, nothing claimed — the run stops sending.
  * `fenced`: a newer lock holder exists for the job — this run stops sending.
+ * `ineligible` / `suppressed`: nothing was sent and the claim was given back (no longer eligible; unsubscribed or
+ * suppressed address, src/suppressions/).
  * `sent`, `unknown`, `dead` may also be what an EARLIER attempt of the same run did (a worker died before the
  * workflow heard of it): they count for this run. `skipped_dedupe` means finished before this run began.
  */
@@ -30,6 +32,7 @@ export type SendOutcome =
   | 'dead'
   | 'fenced'
   | 'ineligible'
+  | 'suppressed'
   | 'rate_limited'
   | 'rate_limiter_unavailable';
 

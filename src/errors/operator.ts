@@ -15,3 +15,9 @@ export class ScheduleEmailError extends SendonceError {}
 
 /** An `unknown` key cannot be resolved as asked (no such id, not unknown any more, no note). */
 export class UnknownResolutionError extends SendonceError {}
+
+/** An unsubscribe token is malformed, forged, altered, expired or signed with a key we no longer have. */
+export class UnsubscribeTokenError extends SendonceError {}
+
+/** A suppression cannot be added or removed as asked (no address or job recipient, unknown id). */
+export class SuppressionError extends SendonceError {}

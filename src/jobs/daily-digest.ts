@@ -2,11 +2,14 @@ import type { Pool } from 'pg';
 import { groupedLoader } from './grouped-loader';
 import type { JobDefinition, Recipient } from './types';
 
-/** The demo job: every 5 minutes, each opted-in user gets at most one digest per UTC day. */
+/**
+ * The demo job: every 5 minutes, each opted-in user gets at most one digest per UTC day, listing their items
+ * (digest_items, migration 0008; the template loops over them: src/templates/builtin/daily-digest/).
+ */
 export const dailyDigest: JobDefinition = {
   name: 'daily-digest',
   template: 'daily-digest',
-  variables: ['name'],
+  variables: ['name', 'items'],
   schedule: { every: '5m', catchupWindow: '5m', maxRunDuration: '1h' },
   window: { granularity: 'daily', timezone: 'UTC' },
   async recipientPage(db, { afterId, limit }) {
@@ -22,11 +25,17 @@ export const dailyDigest: JobDefinition = {
   loadRecipient: groupedLoader(loadRecipients),
 };
 
-/** The opted-in users among `ids`: one query for the recipients of many concurrent sends. */
+/** At most this many items per digest: an email, not an archive. */
+const MAX_ITEMS = 20;
+
+/** The opted-in users among `ids` with their latest items: one query for the recipients of many concurrent sends. */
 async function loadRecipients(db: Pool, ids: string[]): Promise<Recipient[]> {
-  const { rows } = await db.query<{ id: string; email: string; name: string }>(
-    'SELECT id::text AS id, email, name FROM users WHERE id = ANY($1::bigint[]) AND digest_opt_in',
-    [ids],
+  const { rows } = await db.query<{ id: string; email: string; name: string; items: Array<{ title: string }> }>(
+    `SELECT u.id::text AS id, u.email, u.name,
+            COALESCE((SELECT json_agg(json_build_object('title', i.title) ORDER BY i.id)
+                        FROM (SELECT id, title FROM digest_items WHERE user_id = u.id ORDER BY id DESC LIMIT $2) i), '[]') AS items
+       FROM users u WHERE u.id = ANY($1::bigint[]) AND u.digest_opt_in`,
+    [ids, MAX_ITEMS],
   );
-  return rows.map((row) => ({ id: row.id, email: row.email, displayName: row.name, values: { name: row.name } }));
+  return rows.map((row) => ({ id: row.id, email: row.email, displayName: row.name, values: { name: row.name, items: row.items } }));
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { UnknownJobError, ConfigError } from '../errors';
-import { getTemplate, validateTemplate, type EmailTemplate, templates as defaultTemplates } from '../templates';
+import { BUILT_IN_VARIABLES, getTemplate, validateTemplate, type EmailTemplate, templates as defaultTemplates } from '../templates';
 import { assertTimezone } from '../window';
 import { dailyDigest } from './daily-digest';
 import { oneOffJob } from './one-off';
@@ -42,7 +42,8 @@ export function createJobRegistry(
     try {
       assertTimezone(job.window.timezone);
       if (job.schedule.timezone) assertTimezone(job.schedule.timezone);
-      validateTemplate(getTemplate(job.template, templateRegistry), [...job.variables, 'window']);
+      // Compiles the template too: a syntax error, unknown filter or missing partial is refused here.
+      validateTemplate(getTemplate(job.template, templateRegistry), [...job.variables, ...BUILT_IN_VARIABLES]);
       problems.push(...rateLimitProblems(job), ...timeBudgetProblems(job), ...timezoneProblems(job), ...reservedNameProblems(job));
       if (job.kind === 'one-off' && job.window.granularity !== 'once') problems.push(`job '${job.name}': a one-off job needs the 'once' window`);
     } catch (err) {
@@ -65,6 +66,8 @@ export function createJobRegistry(
 /**
  * The registry a process runs with: the jobs (and templates) exported by SENDONCE_JOBS_MODULE when set —
  * so you can keep your jobs in your own module — else the built-in ones. Worker, schedule and CLI agree.
+ * A module's `templates` are objects ({ name, subject, text, html }), typically read from its own folder with
+ * loadTemplateDir() (README "Adding a job"); they are added to the built-in ones.
  */
 export function loadJobRegistry(jobsModule: string | undefined): JobRegistry {
   if (!jobsModule) return createJobRegistry();

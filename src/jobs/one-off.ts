@@ -8,7 +8,7 @@
  * first tick whose nominal time is at or after its due_at — whatever crashes, restarts or backfills happen.
  */
 import { idempotencyKeySql } from '../sends/key';
-import { templateVariables, type EmailTemplate } from '../templates';
+import { BUILT_IN_VARIABLES, templateVariables, type EmailTemplate } from '../templates';
 import { groupedLoader } from './grouped-loader';
 import type { JobDefinition } from './types';
 
@@ -28,7 +28,7 @@ export function oneOffJob(options: OneOffJobOptions): JobDefinition {
     kind: 'one-off',
     template,
     // Values come from each row; scheduleEmail() checks them against the template before the row is written.
-    variables: templateVariables(options.template).filter((v) => v !== 'window'),
+    variables: templateVariables(options.template).filter((v) => !BUILT_IN_VARIABLES.includes(v)),
     schedule: { every: options.every ?? '1m', catchupWindow: '5m', maxRunDuration: '1h' },
     window: { granularity: 'once', timezone: 'UTC' },
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),

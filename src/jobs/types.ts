@@ -1,5 +1,6 @@
 import type { Pool } from '../db/pool';
 import type { SendRetryOptions } from '../retry';
+import type { TemplateValues } from '../templates/render';
 import type { WindowSpec } from '../window';
 
 // A job's retry bounds and their defaults live with the rest of the retry rules (src/retry.ts).
@@ -13,8 +14,11 @@ export interface Recipient {
   displayName?: string;
   /** Extra recipients of the same message (rare; a rejection of only these does not fail the send). */
   cc?: string[];
-  /** Template values. `window` is added by sendonce. */
-  values: Record<string, string | number | null | undefined>;
+  /**
+   * Template values: strings and numbers, or lists and objects of them for loops (`{% for item in items %}`).
+   * `window` and `unsubscribeUrl` are added by sendonce.
+   */
+  values: TemplateValues;
 }
 
 export type RecipientIdOrder = 'bigint' | 'text' | 'uuid';
@@ -51,6 +55,13 @@ export interface RateLimit {
   sender?: string;
 }
 
+/**
+ * One-click unsubscribe for a job's emails (src/suppressions/): `job` (default for recurring jobs) — the recipient
+ * stops getting this job's emails; `address` — no more mail of any job to that address. `false` (the default for
+ * one-off jobs): no List-Unsubscribe header — only for transactional mail people asked for one by one.
+ */
+export type UnsubscribeOption = { scope: 'job' | 'address' } | false;
+
 export interface JobDefinition {
   /** [a-z0-9-]; names the schedule, workflow ids, lock key and rows. */
   name: string;
@@ -60,7 +71,10 @@ export interface JobDefinition {
    */
   kind?: 'recurring' | 'one-off';
   template: string;
-  /** Template variables the recipients provide (checked against the template at start-up); `window` is always there. */
+  /**
+   * Template variables the recipients provide (checked against the template at start-up); `window` and
+   * `unsubscribeUrl` (empty when the job or the deployment has no unsubscribe link) are always there.
+   */
   variables: readonly string[];
   schedule: {
     /** Interval like '5m' (epoch-aligned, immune to DST) — the default. */
@@ -82,6 +96,8 @@ export interface JobDefinition {
   window: WindowSpec;
   retry?: Partial<SendRetryOptions>;
   unknownPolicy?: UnknownPolicy;
+  /** One-click unsubscribe: default `{ scope: 'job' }` for recurring jobs, `false` for one-off jobs. */
+  unsubscribe?: UnsubscribeOption;
   /** Recipients fetched per page (keyset pagination). */
   pageSize?: number;
   /** Recipients per send activity (default 25; 1 = one activity per recipient). Retries are always per recipient. */
@@ -107,3 +123,10 @@ export interface JobDefinition {
   loadRecipient(db: Pool, id: string): Promise<Recipient | null>;
 }
 
+
+/** The job's unsubscribe scope, or false when its emails carry no unsubscribe link. */
+export function unsubscribeScopeOf(job: Pick<JobDefinition, 'kind' | 'unsubscribe'>): 'job' | 'address' | false {
+  if (job.unsubscribe === false) return false;
+  if (job.unsubscribe) return job.unsubscribe.scope;
+  return job.kind === 'one-off' ? false : 'job';
+}

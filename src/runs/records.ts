@@ -53,8 +53,8 @@ export async function recordLockTaken(pool: Pool, runId: string, lock: { token: 
 
 /**
  * What a run's claims left in email_sends — the counts of a run that ended without saying so itself (the rows
- * a run last claimed carry its run id). An open claim may have reached the server: counted unknown. Deduped
- * keys leave no trace, so they are not counted.
+ * a run last claimed carry its run id). An open claim may have reached the server: counted unknown. Deduped and
+ * suppressed recipients leave no trace, so they are not counted.
  */
 export async function countsFromSends(pool: Pool, runId: string): Promise<RunCounts> {
   const { rows } = await pool.query<{ state: string; n: number }>(

@@ -41,6 +41,11 @@ export interface SmtpFailure {
   errorCode?: string;
   /** Human-readable summary, addresses scrubbed; safe to log and store. */
   message: string;
+  /**
+   * With `permanent`: the mailbox does not exist (a hard bounce, see isHardBounce) — the address is suppressed for
+   * later windows, not just dead-lettered for this one.
+   */
+  hardBounce?: true;
 }
 
 export interface SmtpSent {
@@ -106,7 +111,28 @@ function failure(kind: SmtpFailureKind, e: NodemailerErrorFields, code: number |
     ...(response !== undefined ? { response: safeText(response) } : {}),
     ...(errorCode !== undefined ? { errorCode } : {}),
     message: safeText(str(e.message) ?? 'unknown SMTP error'),
+    ...(kind === 'permanent' && isHardBounce(code, response) ? { hardBounce: true as const } : {}),
   };
+}
+
+/** An enhanced status code (RFC 3463) in a reply: `550 5.1.1 …` → [5, 1, 1]. */
+const ENHANCED = /(?:^|\s)([245])\.(\d{1,3})\.(\d{1,3})(?=\s|$|[:;,.])/;
+/** Wording of "no such mailbox" from servers that send no enhanced code (Postfix, Exim, Sendmail, Exchange). */
+const NO_SUCH_USER = /\b(user unknown|unknown user|no such (user|mailbox|recipient)|mailbox (does not|doesn't) exist|recipient (address )?unknown|invalid recipient|address does not exist)\b/i;
+
+/**
+ * Does this permanent refusal mean the mailbox does not exist? Then mailing it again tomorrow only hurts the
+ * sender's reputation. With an enhanced status code, only X.1.1 (bad destination mailbox) and X.1.10 (recipient
+ * has a null MX, RFC 7505) count: policy refusals (5.7.x: spam, DMARC, blocked), full mailboxes (5.2.2) and
+ * everything else stay dead letters of one key, retried in the next window. Without one, a 550/551/553 whose text
+ * says "user unknown" (or the like) counts.
+ */
+export function isHardBounce(code: number | undefined, response: string | undefined): boolean {
+  if (code === undefined || code < 500 || code >= 600) return false;
+  const text = response ?? '';
+  const enhanced = ENHANCED.exec(text);
+  if (enhanced) return enhanced[1] === '5' && enhanced[2] === '1' && (enhanced[3] === '1' || enhanced[3] === '10');
+  return (code === 550 || code === 551 || code === 553) && NO_SUCH_USER.test(text);
 }
 
 /** Maps a rejected `transporter.sendMail()` to what it means for the send. Never throws. */
@@ -174,6 +200,7 @@ export function classifySendInfo(info: SendInfoLike, primaryRecipient: string): 
       ...(response !== undefined ? { response: safeText(response) } : {}),
       errorCode: 'EENVELOPE',
       message: `primary recipient refused${code !== undefined ? ` (${code})` : ''}`,
+      ...(isHardBounce(code, response) ? { hardBounce: true as const } : {}),
     };
   }
   return { kind: 'sent', partialRejections: rejected.length };

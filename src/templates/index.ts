@@ -1,24 +1,20 @@
+import path from 'node:path';
 import { TemplateError } from '../errors';
+import { loadTemplateDir } from './files';
 import type { EmailTemplate } from './render';
 
 export * from './render';
+export { loadTemplateDir } from './files';
 
-/** All templates by name. Add yours here. */
-export const templates: Readonly<Record<string, EmailTemplate>> = {
-  'daily-digest': {
-    name: 'daily-digest',
-    subject: 'Your daily digest for {{window}}',
-    text: 'Hi {{name}},\n\nhere is your digest for {{window}}.\n\n— sendonce demo\n',
-    html: '<p>Hi {{name}},</p><p>here is your digest for <b>{{window}}</b>.</p><p>— sendonce demo</p>',
-  },
-  // For one-off emails (src/jobs/one-off.ts): subject and body come from the scheduled row's values.
-  notice: {
-    name: 'notice',
-    subject: '{{subject}}',
-    text: '{{body}}\n',
-    html: '<p>{{body}}</p>',
-  },
-};
+/** The built-in templates' folder (copied next to the compiled code by deploy/build.sh). */
+export const BUILT_IN_TEMPLATE_DIR = path.join(__dirname, 'builtin');
+
+/**
+ * All built-in templates by name, read from BUILT_IN_TEMPLATE_DIR: `daily-digest` (the demo job) and `notice`
+ * (one-off emails, src/jobs/one-off.ts: subject and body come from the scheduled row's values). Your own go in
+ * your jobs module's folder (`templateDir`, README "Adding a job").
+ */
+export const templates: Readonly<Record<string, EmailTemplate>> = loadTemplateDir(BUILT_IN_TEMPLATE_DIR);
 
 export function getTemplate(name: string, registry: Readonly<Record<string, EmailTemplate>> = templates): EmailTemplate {
   const template = registry[name];

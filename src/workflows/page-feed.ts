@@ -94,6 +94,8 @@ export class PageFeed {
     this.cursor = page.lastId;
     // Keys finished before (deduped) are counted here and never become a send: no activity, no SMTP slot.
     this.run.tally.alreadyFinished(page.finished);
+    // Unsubscribed from this job: counted here, never a send (suppressed addresses are found by the send itself).
+    this.run.tally.suppressedOnPage(page.suppressed ?? 0);
     const ids = page.toSend;
     for (let i = 0; i < ids.length; i += this.unitSize) this.units.push(ids.slice(i, i + this.unitSize));
     this.onPage();
@@ -106,7 +108,7 @@ async function nextPage(run: Run, cursor: string | null, limit: number): Promise
   if (recipientIds) {
     const start = cursor === null ? 0 : recipientIds.indexOf(cursor) + 1;
     const ids = recipientIds.slice(start, start + limit);
-    return { toSend: ids, lastId: ids[ids.length - 1] ?? null, size: ids.length, finished: { deduped: 0, sent: 0, dead: 0, unknown: 0 } };
+    return { toSend: ids, lastId: ids[ids.length - 1] ?? null, size: ids.length, finished: { deduped: 0, sent: 0, dead: 0, unknown: 0 }, suppressed: 0 };
   }
   return bookkeeping.fetchRecipientPage({ jobName: run.jobName, runId, afterId: cursor, limit, window, scheduledAt });
 }

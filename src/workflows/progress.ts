@@ -61,6 +61,6 @@ export function updateDetails(run: Run, outcome?: RunOutcome): void {
   const status = outcome ? `**${outcome}**` : run.waitingForRateLimit > 0 ? `**waiting for rate-limit budget** (${run.waitingForRateLimit})` : '**sending**';
   setCurrentDetails(
     `${status} · window ${run.carried.window} · processed ${c.processed} · sent ${c.sent} · deduped ${c.deduped} · ` +
-      `dead ${c.dead} · unknown ${c.unknown}`,
+      `dead ${c.dead} · unknown ${c.unknown} · suppressed ${c.suppressed ?? 0}`,
   );
 }

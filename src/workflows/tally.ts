@@ -6,7 +6,7 @@
 import type { FinishedBefore, RunCounts, SendOutcome, SendState } from '../contract';
 
 /** The send outcomes that decide a recipient (the others are signals to the run: fenced, rate limits). */
-export type FinalSendOutcome = Extract<SendOutcome, 'sent' | 'skipped_dedupe' | 'unknown' | 'dead' | 'ineligible'>;
+export type FinalSendOutcome = Extract<SendOutcome, 'sent' | 'skipped_dedupe' | 'unknown' | 'dead' | 'ineligible' | 'suppressed'>;
 
 export class RunTally {
   constructor(readonly counts: RunCounts) {}
@@ -35,7 +35,21 @@ export class RunTally {
       case 'ineligible':
         c.ineligible++;
         return;
+      case 'suppressed':
+        this.addSuppressed(1);
+        return;
     }
+  }
+
+  /** Recipients of a page dropped as unsubscribed from this job (no send was scheduled for them). */
+  suppressedOnPage(n: number): void {
+    this.counts.processed += n;
+    this.addSuppressed(n);
+  }
+
+  /** Counts carried from a run that started before `suppressed` existed have no such key: start it at 0. */
+  private addSuppressed(n: number): void {
+    this.counts.suppressed = (this.counts.suppressed ?? 0) + n;
   }
 
   /** The failure branch recorded the key's final state: dead, or unknown when the server may have the message. */

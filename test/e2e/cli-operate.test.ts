@@ -82,10 +82,11 @@ test('redrive: a dead recipient whose server now accepts gets exactly one messag
   assert.deepEqual([listedRun?.processed, listedRun?.sent], [1, 1], '`runs` shows the redrive run with its counts');
 });
 
-test('schedule create refuses an unknown template or a missing variable: one line, exit 1, no schedule', async () => {
+test('schedule create refuses an unknown template, a template that does not compile, or a missing variable: one line, exit 1, no schedule', async () => {
   const cases: Array<[string, string, RegExp]> = [
     ['bad-template-jobs.ts', 'promo', /^sendonce: invalid job definitions: +- job 'promo': unknown template 'promo-v2' \(known: daily-digest, notice\)\n$/],
-    ['missing-variable-jobs.ts', 'coupon', /^sendonce: invalid job definitions: +- job 'coupon': template 'coupon' uses \{\{code\}\} but the job provides only: name, window\n$/],
+    ['bad-syntax-jobs.ts', 'broken', /^sendonce: invalid job definitions: +- job 'broken': template 'broken' \(text\): tag \{% for item in items %\} not closed, line:1, col:1\n$/],
+    ['missing-variable-jobs.ts', 'coupon', /^sendonce: invalid job definitions: +- job 'coupon': template 'coupon' uses \{\{code\}\} but the job provides only: name, items, window, unsubscribeUrl\n$/],
   ];
   for (const [fixture, job, expected] of cases) {
     const prefix = uniqueName('bad');

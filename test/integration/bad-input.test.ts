@@ -100,7 +100,8 @@ function badInputJob(): JobDefinition {
     variables: ['name', 'subject', 'body'],
     async recipientPage(db, { afterId, limit }) {
       const { rows } = await db.query<{ id: string }>(
-        'SELECT id::text AS id FROM bad_recipients WHERE ($1::bigint IS NULL OR id > $1::bigint) ORDER BY bad_recipients.id LIMIT $2',
+        // ORDER BY the bigint column, not the text alias `id` ('19' < '2' as text: the page-order check refuses it).
+        'SELECT id::text AS id FROM bad_recipients WHERE ($1::bigint IS NULL OR bad_recipients.id > $1::bigint) ORDER BY bad_recipients.id LIMIT $2',
         [afterId, limit],
       );
       return rows.map((r) => r.id);
@@ -178,7 +179,7 @@ const registryRejects = (job: Partial<JobDefinition>, message: RegExp) => async 
 };
 
 const CONFIG_CASES: ConfigCase[] = [
-  { what: 'a template using a variable the job does not provide', check: registryRejects({ variables: [] }, /uses \{\{name\}\} but the job provides only: window/) },
+  { what: 'a template using a variable the job does not provide', check: registryRejects({ variables: [] }, /uses \{\{items\}\}, \{\{name\}\} but the job provides only: window, unsubscribeUrl/) },
   { what: 'an unknown template', check: registryRejects({ template: 'no-such-template' }, /unknown template 'no-such-template'/) },
   { what: 'an unknown timezone', check: registryRejects({ window: { granularity: 'daily', timezone: 'Mars/Olympus' } }, /unknown timezone 'Mars\/Olympus'/) },
   { what: 'a job name with spaces and capitals', check: registryRejects({ name: 'Daily Digest!' }, /name must match/) },

@@ -11,6 +11,7 @@ import { createJobRegistry, type JobDefinition, type SendRetryOptions } from '..
 import { createLogger, type Logger } from '../../src/logger';
 import { createJobLock, createLockRedisClient, type LockBackend } from '../../src/lock';
 import { createMailTransport, type MailTransport } from '../../src/smtp/transport';
+import type { UnsubscribeSettings } from '../../src/suppressions';
 import { templates as defaultTemplates, type EmailTemplate } from '../../src/templates';
 import { dailyDigest } from '../../src/jobs/daily-digest';
 import { createWorker, type SendonceWorker } from '../../src/worker';
@@ -61,8 +62,10 @@ export interface HarnessOptions {
   logger?: Logger;
   /** The lock's Redis (e.g. a private redis-server a test stops); default: the shared one. */
   redisUrl?: string;
-  /** The activities' clock (rate-limit buckets); default the real one. */
+  /** The activities' clock (rate-limit buckets, unsubscribe link expiry); default the real one. */
   clock?: () => Date;
+  /** One-click unsubscribe links on recurring emails (UNSUBSCRIBE_* of a real worker); default none. */
+  unsubscribe?: UnsubscribeSettings;
 }
 
 export interface Harness {
@@ -122,6 +125,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     rateLimitRedis: redis,
     redisKeyPrefix: keyPrefix,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.unsubscribe ? { unsubscribe: options.unsubscribe } : {}),
   };
   let worker: SendonceWorker | undefined;
   let running: Promise<void> | undefined;

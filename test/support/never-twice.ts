@@ -109,11 +109,11 @@ export function rowOf(rows: Map<string, SendRow>, recipientId: string): SendRow 
   return row;
 }
 
-/** processed = sent + skippedDedupe + failed + ineligible, and failed = deadLettered + unknown. */
+/** processed = sent + deduped + failed + ineligible + suppressed, and failed = dead + unknown. */
 export function assertCountsAddUp(summary: RunSummary, recipients: number): void {
   const s = summary.counts;
   assert.equal(s.processed, recipients, `processed ${JSON.stringify(s)}`);
-  assert.equal(s.sent + s.deduped + s.failed + s.ineligible, s.processed, `counts add up: ${JSON.stringify(s)}`);
+  assert.equal(s.sent + s.deduped + s.failed + s.ineligible + s.suppressed, s.processed, `counts add up: ${JSON.stringify(s)}`);
   assert.equal(s.dead + s.unknown, s.failed, `failed = dead-lettered + unknown: ${JSON.stringify(s)}`);
 }
 

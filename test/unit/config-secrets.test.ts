@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, redactConfig } from '../../src/config';
+import { loadConfig, redactConfig, unsubscribeKeys, unsubscribeSettings } from '../../src/config';
 import { createLogger } from '../../src/logger';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-secrets-'));
@@ -103,4 +103,27 @@ test('the logger censors password, key and body fields even if a caller passes t
   logger.info({ password: SMTP_PASSWORD, smtp: { password: SMTP_PASSWORD, auth: { pass: SMTP_PASSWORD } }, PAYLOAD_ENCRYPTION_KEY: PAYLOAD_KEY, text: 'Hi Alice', html: '<b>x</b>' }, 'oops');
   const line = out.join('');
   for (const secret of [SMTP_PASSWORD, PAYLOAD_KEY, 'Hi Alice', '<b>x</b>']) assert.ok(!line.includes(secret), `log line leaks ${secret}`);
+});
+
+// Issue 15: one-click unsubscribe settings — file secrets, rotation, https, and never printed.
+test('UNSUBSCRIBE_*: secrets from files (rotation list too), https only off loopback, a URL needs a secret, never printed', () => {
+  const current = 'unsub-current-S3cret-0123456789-0123456789';
+  const old = 'unsub-old-S3cret-0123456789-0123456789-xyz';
+  const base = { DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h' };
+  const c = loadConfig({
+    ...base,
+    UNSUBSCRIBE_URL: 'https://mail.example.com/unsubscribe',
+    UNSUBSCRIBE_SECRET_FILE: secretFile('unsub', `${current}\n`),
+    UNSUBSCRIBE_PREVIOUS_SECRETS_FILE: secretFile('unsub-old', ` ${old} ,\n`),
+    UNSUBSCRIBE_PORT: '8089',
+  });
+  assert.deepEqual(unsubscribeKeys(c), { current, previous: [old] });
+  assert.deepEqual(unsubscribeSettings(c), { url: 'https://mail.example.com/unsubscribe', keys: { current, previous: [old] }, tokenTtlMs: 60 * 24 * 3600_000 });
+  const printed = JSON.stringify(redactConfig(c));
+  assert.ok(!printed.includes(current) && !printed.includes(old), printed);
+  assert.equal(unsubscribeSettings(loadConfig(base)), undefined, 'off unless configured');
+  assert.equal(loadConfig({ ...base, UNSUBSCRIBE_URL: 'http://127.0.0.1:8089/unsubscribe', UNSUBSCRIBE_SECRET: current }).UNSUBSCRIBE_URL, 'http://127.0.0.1:8089/unsubscribe');
+  assert.throws(() => loadConfig({ ...base, UNSUBSCRIBE_URL: 'http://mail.example.com/unsubscribe', UNSUBSCRIBE_SECRET: current }), /UNSUBSCRIBE_URL .*must be an https:\/\/ URL/);
+  assert.throws(() => loadConfig({ ...base, UNSUBSCRIBE_URL: 'https://mail.example.com/unsubscribe' }), /UNSUBSCRIBE_SECRET: required with UNSUBSCRIBE_URL or UNSUBSCRIBE_PORT/);
+  assert.throws(() => loadConfig({ ...base, UNSUBSCRIBE_SECRET: 'short-S3cret' }), (err: Error) => /UNSUBSCRIBE_SECRET: must be at least 32/.test(err.message) && !err.message.includes('short-S3cret'));
 });

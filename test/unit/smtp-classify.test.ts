@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifySendError, classifySendInfo, scrubAddresses, type SmtpFailureKind } from '../../src/smtp/classify';
+import { classifySendError, classifySendInfo, isHardBounce, scrubAddresses, type SmtpFailureKind } from '../../src/smtp/classify';
 import { messageIdFor } from '../../src/smtp/message-id';
 
 function nmError(message: string, fields: Record<string, unknown>): Error {
@@ -66,6 +66,7 @@ test('classifySendError keeps errorCode and scrubs addresses from message and re
     errorCode: 'EENVELOPE',
     response: '550 5.1.1 <redacted> unknown',
     message: "Can't send mail - all recipients were rejected: 550 5.1.1 <redacted> unknown",
+    hardBounce: true, // 5.1.1: the mailbox does not exist (issue 15)
   });
 });
 
@@ -104,7 +105,32 @@ test('classifySendInfo: primary refused (case-insensitive) → permanent with it
     response: '550 5.1.1 <redacted> unknown',
     errorCode: 'EENVELOPE',
     message: 'primary recipient refused (550)',
+    hardBounce: true,
   });
+});
+
+// Issue 15: which permanent refusals mean "this mailbox does not exist" (the address is then suppressed).
+const BOUNCES: Array<[number | undefined, string, boolean]> = [
+  [550, '550 5.1.1 <a@x.test>: Recipient address rejected: User unknown in virtual mailbox table', true],
+  [550, '550 5.1.1 The email account that you tried to reach does not exist.', true],
+  [553, '553 5.1.10 Recipient address has null MX', true],
+  [550, '550 User unknown', true],
+  [550, 'Requested action not taken: mailbox unavailable (no such user)', true],
+  [551, '551 no such mailbox here', true],
+  [550, '550 5.7.1 Message rejected: spam', false],
+  [550, '550 5.7.26 Unauthenticated email is not accepted (DMARC), user unknown to us', false],
+  [552, '552 5.2.2 Mailbox full', false],
+  [554, '554 5.0.0 Transaction failed', false],
+  [550, '550 Administrative prohibition', false],
+  [450, '450 4.1.1 User unknown (try later)', false],
+  [undefined, 'user unknown', false],
+];
+
+test('isHardBounce: X.1.1 and X.1.10, or a 550/551/553 saying "user unknown" without an enhanced code; never 5.7.x or 4xx', () => {
+  for (const [code, response, expected] of BOUNCES) {
+    assert.equal(isHardBounce(code, response), expected, `${code} ${response}`);
+  }
+  assert.equal(classifySendError(nmError('550 5.7.1 no', { code: 'EENVELOPE', responseCode: 550, response: '550 5.7.1 no' })).hardBounce, undefined);
 });
 
 test('messageIdFor is stable, 32 hex chars, and does not reveal the key', () => {

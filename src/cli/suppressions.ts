@@ -1,0 +1,54 @@
+/** `sendonce suppressions list|add|remove`: who is not mailed any more, and why (a thin shell over src/api/suppressions.ts). */
+import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { addSuppression, listSuppressions, removeSuppressions, SuppressionError } from '../api';
+import type { Session } from './main';
+import { printJson, printRows } from './output';
+
+function parseId(value: string, previous: number[] = []): number[] {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a suppression id (a positive whole number, from \`sendonce suppressions list\`)`);
+  return [...previous, Number(value)];
+}
+
+export function addSuppressionCommands(program: Command, session: () => Session): void {
+  const suppressions = program
+    .command('suppressions')
+    .description('recipients and addresses that are not mailed any more: unsubscribed, hard-bounced, or added by hand');
+  suppressions
+    .command('list')
+    .option('--job <name>', 'only this job (per-job opt-outs, and address suppressions learned from it)')
+    .addOption(new Option('--reason <reason>', 'only this reason').choices(['unsubscribe', 'hard_bounce', 'operator']))
+    .option('--json', 'print JSON')
+    .action(async (opts: { job?: string; reason?: string; json?: boolean }) => {
+      const s = session();
+      if (opts.job) s.job(opts.job);
+      const rows = await listSuppressions(s.db(), { job: opts.job, reason: opts.reason });
+      if (opts.json) return printJson(rows);
+      // An unsubscribe link carries only the address's hash: show its start when the address is not known.
+      const shown = rows.map((r) => ({ ...r, address: r.address ?? (r.addressHash ? `sha256:${r.addressHash.slice(0, 12)}…` : '-') }));
+      printRows(shown, ['id', 'scope', 'address', 'jobName', 'recipientId', 'reason', 'createdAt']);
+    });
+  suppressions
+    .command('add')
+    .description('stop mail to an address (every job), or to one recipient of one job')
+    .option('--address <address>', 'no mail of any job to this address')
+    .option('--job <name>', 'with --recipient: no more mail of this job to that recipient')
+    .option('--recipient <id>', "the job's recipient id")
+    .option('--note <text>', 'why (kept with the entry)')
+    .action(async (opts: { address?: string; job?: string; recipient?: string; note?: string }) => {
+      const s = session();
+      if (Boolean(opts.address) === Boolean(opts.job)) throw new SuppressionError('give --address, or --job with --recipient (not both)');
+      const result = opts.address
+        ? await addSuppression(s.db(), { address: opts.address, note: opts.note })
+        : await addSuppression(s.db(), { job: opts.job!, recipientId: opts.recipient ?? '', note: opts.note, jobs: s.jobs });
+      console.log(result.added ? 'suppressed' : 'already suppressed: nothing changed');
+    });
+  suppressions
+    .command('remove')
+    .description('mail them again from the next window on')
+    .addArgument(new Argument('<ids...>', 'suppression ids (see `suppressions list`)').argParser(parseId))
+    .action(async (ids: number[]) => {
+      const s = session();
+      const { removed } = await removeSuppressions(s.db(), ids);
+      console.log(`removed: ${removed.join(', ')}`);
+    });
+}
