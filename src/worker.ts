@@ -25,6 +25,8 @@ import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdo
 import { createJobLock, createLockRedisClient } from './lock';
 import { createMailTransport } from './smtp/transport';
 import { connectWorker, temporalTarget } from './temporal-connection';
+import { checkSearchAttributes } from './visibility';
+import { bundleWorkflows } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -82,7 +84,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    // Bundled here rather than by Worker.create: the SDK's bundler logs webpack's whole report as one INFO line.
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows({ warnings: false })),
     activities: createActivities(options.activities),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
     // Heartbeats reach the server at most once a second (the SDK's default is 80 % of the heartbeat timeout, 48 s
@@ -200,7 +203,11 @@ async function main(): Promise<void> {
   handleTerminationSignals(logger, {
     graceful: () => (worker ? worker.shutdown() : process.exit(0)),
   });
-  const reaper = startRunReaper(resources.activities, new Client({ connection, namespace: target.namespace }), config.REAPER_INTERVAL_MS);
+  const client = new Client({ connection, namespace: target.namespace });
+  if (!(await checkSearchAttributes(client, target.namespace))) {
+    logger.warn({ namespace: target.namespace }, 'search_attributes_not_checked_no_permission_to_list_them');
+  }
+  const reaper = startRunReaper(resources.activities, client, config.REAPER_INTERVAL_MS);
   worker = await createWorker({
     connection,
     namespace: target.namespace,
