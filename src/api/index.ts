@@ -9,3 +9,4 @@ export { connectClient, temporalTarget } from '../temporal-connection';
 export * from './scheduled-emails';
 export { BackfillRangeError, NotFoundError, RedriveError, ScheduleEmailError, UnknownResolutionError } from '../errors';
 export { oneOffJob, type OneOffJobOptions } from '../jobs';
+export * from './locks';

@@ -15,3 +15,6 @@ export class ScheduleEmailError extends SendonceError {}
 
 /** An `unknown` key cannot be resolved as asked (no such id, not unknown any more, no note). */
 export class UnknownResolutionError extends SendonceError {}
+
+/** A lock command cannot be done as asked (not confirmed, no terminal to ask in). */
+export class LockCommandError extends SendonceError {}
