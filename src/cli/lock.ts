@@ -28,9 +28,6 @@ export function describeLock(s: LockStatus): string[] {
 }
 
 async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) {
-    throw new LockCommandError('lock break asks for confirmation: run it in a terminal, or add --yes');
-  }
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^(y|yes)$/i.test((await rl.question(`${question} [y/N] `)).trim());
@@ -61,6 +58,7 @@ export function addLockCommands(program: Command, session: () => Session): void 
     .action(async (opts: { job: string; yes?: boolean }) => {
       const s = session();
       s.job(opts.job);
+      if (!opts.yes && !process.stdin.isTTY) throw new LockCommandError('lock break asks for confirmation: run it in a terminal, or add --yes');
       const deps = s.lockDeps();
       const before = await lockStatus(deps, opts.job);
       if (before.held) {

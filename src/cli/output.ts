@@ -24,11 +24,13 @@ export interface FitOptions {
   maxWidth: number;
   /** Columns that may be cut (with …) when the lines would be wider than maxWidth, first one first. */
   shrink: string[];
+  /** A cut column keeps at least this many characters (default 12), so it stays recognisable. */
+  minWidth?: number;
 }
 
 /**
  * Borderless columns two spaces apart (header, then rows), never wider than `maxWidth`: over it, the `shrink`
- * columns are cut down in turn (to no less than their header) with an ellipsis. Numbers align right.
+ * columns are cut down in turn (to no less than minWidth) with an ellipsis. Numbers align right.
  */
 export function fitRows(rows: Array<Record<string, string | number>>, options: FitOptions): string[] {
   if (rows.length === 0) return ['(none)'];
@@ -38,7 +40,8 @@ export function fitRows(rows: Array<Record<string, string | number>>, options: F
   const total = () => widths.reduce((a, b) => a + b, 0) + 2 * (columns.length - 1);
   for (const name of options.shrink) {
     const i = columns.indexOf(name);
-    if (i >= 0 && total() > options.maxWidth) widths[i] = Math.max(name.length, widths[i]! - (total() - options.maxWidth));
+    const floor = Math.min(widths[i] ?? 0, Math.max(name.length, options.minWidth ?? 12));
+    if (i >= 0 && total() > options.maxWidth) widths[i] = Math.max(floor, widths[i]! - (total() - options.maxWidth));
   }
   const numeric = columns.map((c) => rows.every((r) => typeof r[c] === 'number'));
   const fit = (text: string, i: number) => {

@@ -25,7 +25,7 @@ export const outcomeWithReason = (r: Pick<RunRow, 'outcome' | 'reason'>) => (r.r
 
 export function runsTable(rows: RunRow[]): Array<Record<string, string | number>> {
   return rows.map((r) => ({
-    started: r.startedAt.slice(0, 19).replace('T', ' '),
+    started: r.startedAt.slice(5, 19).replace('T', ' '), // MM-DD HH:MM:SS (UTC); --wide has the whole time
     job: r.jobName,
     window: r.window,
     outcome: outcomeWithReason(r),
@@ -56,6 +56,6 @@ export function addRunsCommand(program: Command, session: () => Session): void {
       const rows = await listRuns(s.db(), { job: opts.job, last: opts.last });
       if (opts.json) printJson(rows);
       else if (opts.wide) printRows(rows, WIDE_COLUMNS);
-      else printFitted(runsTable(rows), { maxWidth: RUNS_MAX_WIDTH, shrink: ['job', 'outcome', 'window'] });
+      else printFitted(runsTable(rows), { maxWidth: RUNS_MAX_WIDTH, shrink: ['job', 'window', 'outcome'] });
     });
 }
