@@ -32,7 +32,7 @@ test('runs: one line per run within 120 columns, outcome with its reason, even w
   for (const line of lines) assert.ok(line.length <= RUNS_MAX_WIDTH, `${line.length} columns: ${line}`);
   assert.match(lines[0]!, /^started\s+job\s+window\s+outcome\s+sent\s+deduped\s+dead\s+unknown\s+took$/);
   assert.match(lines[2]!, /skipped \(locked_no_expiry\)/);
-  assert.match(lines[3]!, /^11-30 16:32:47  a-very-long…  2026-10-25T02\+…  stopped \(rate_limiter_unavailable\)/);
+  assert.match(lines[3]!, /^11-30 16:32:47 {2}a-very-long… {2}2026-10-25T02\+… {2}stopped \(rate_limiter_unavailable\)/);
   assert.match(lines[3]!, /1h02m$/);
 });
 
