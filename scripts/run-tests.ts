@@ -77,8 +77,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err) => {
-    console.error(err);
+  (err: Error) => {
+    console.error(`[test] ${err.message}`); // one line: where, and what to do (devkit's errors say both)
     process.exit(1);
   },
 );

@@ -118,6 +118,8 @@ export function localDataDir(stateDir: string): { dataDir: string; blockedBy?: s
  */
 export function prepareInitdb(dataDir: string, password: string): { pwfile: string; cleanup(): void } {
   const user = postgresOsUser();
+  // Folders made here on the way (e.g. /var/lib/sendonce/<name>) must stay enterable; only the data dir is private.
+  fs.mkdirSync(path.dirname(dataDir), { recursive: true, mode: 0o755 });
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const folder = fs.mkdtempSync(path.join(path.dirname(dataDir), '.pwfile-'));
   const pwfile = path.join(folder, 'password');
