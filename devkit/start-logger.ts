@@ -6,8 +6,8 @@
 import pretty from 'pino-pretty';
 import { createLogger, type Logger } from '../src/logger';
 
-export function startLogger(level: string): Logger {
-  const format = process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json');
+export function startLogger(level: string, format = process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'), destination: NodeJS.WritableStream | number = 1): Logger {
   if (format !== 'pretty') return createLogger(level);
-  return createLogger(level, pretty({ sync: true, singleLine: true, colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service' }));
+  const colorize = destination === 1 && Boolean(process.stdout.isTTY);
+  return createLogger(level, pretty({ sync: true, singleLine: true, colorize, translateTime: 'HH:MM:ss', ignore: 'pid,hostname,service', destination }));
 }
