@@ -216,13 +216,22 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 
-/** Only to explain a skip: a failed look leaves the plain reason `locked`, never fails the run. */
+/**
+ * Only to explain a skip: a failed look leaves the plain reason `locked`, never fails the run. A run that has just
+ * taken the lock records its token a moment later (after its fence): an unknown holder is looked at once more.
+ */
 async function explainHeldLock(deps: Pick<ActivityDeps, 'lock' | 'pool'>, jobName: string) {
-  try {
+  const look = async () => {
     const holder = await deps.lock.peek(jobName);
     const run = holder ? await runHoldingToken(deps.pool, jobName, holder.token) : undefined;
     return { reason: skipReasonFor(holder, run), holderRunId: run?.runId, ttlMs: holder?.ttlMs };
+  };
+  try {
+    const first = await look();
+    if (first.reason !== 'locked_unknown_holder') return first;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return await look();
   } catch {
-    return { reason: 'locked' as const };
+    return { reason: 'locked' as const, holderRunId: undefined, ttlMs: undefined };
   }
 }
