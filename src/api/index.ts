@@ -11,3 +11,4 @@ export * from './suppressions';
 export { BackfillRangeError, NotFoundError, RedriveError, ScheduleEmailError, SuppressionError, UnknownResolutionError, UnsubscribeTokenError } from '../errors';
 export { oneOffJob, type OneOffJobOptions } from '../jobs';
 export * from './deploy';
+export * from './locks';

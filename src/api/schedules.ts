@@ -85,8 +85,44 @@ export function unpauseSchedule(client: Client, ref: ScheduleRef, note = 'unpaus
   return notFoundAsClearError(ref, () => handleFor(client, ref).unpause(note));
 }
 
-export function triggerSchedule(client: Client, ref: ScheduleRef, overlap: ScheduleOverlapPolicy = ScheduleOverlapPolicy.SKIP): Promise<void> {
-  return notFoundAsClearError(ref, () => handleFor(client, ref).trigger(overlap));
+/** What a trigger did: started a run, or was dropped by overlap SKIP because a run of the schedule is in progress. */
+export type TriggerResult =
+  | { outcome: 'started'; workflowId: string; firstExecutionRunId: string }
+  | { outcome: 'skipped'; runningWorkflowIds: string[] }
+  /** Neither was seen within the wait (a busy server): look with `schedule describe`. */
+  | { outcome: 'not_observed' };
+
+/**
+ * Trigger a run now and report what the schedule did with it. The server takes a trigger asynchronously and a
+ * dropped one leaves no trace but a counter, so this reads the schedule's counters before and after: an action
+ * taken is the run it started; a SkippedOverlap more means SKIP dropped it, and the running action is why.
+ * (A scheduled tick landing in the same second would be taken for it; the run named is then that tick's.)
+ */
+export function triggerSchedule(
+  client: Client,
+  ref: ScheduleRef,
+  overlap: ScheduleOverlapPolicy = ScheduleOverlapPolicy.SKIP,
+  waitMs = 30_000,
+): Promise<TriggerResult> {
+  return notFoundAsClearError(ref, async () => {
+    const handle = handleFor(client, ref);
+    const before = (await handle.describe()).info;
+    await handle.trigger(overlap);
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      const info = (await handle.describe()).info;
+      if (info.numActionsTaken > before.numActionsTaken) {
+        const { workflow } = info.recentActions[info.recentActions.length - 1]!.action;
+        return { outcome: 'started', workflowId: workflow.workflowId, firstExecutionRunId: workflow.firstExecutionRunId };
+      }
+      if (info.numActionsSkippedOverlap > before.numActionsSkippedOverlap) {
+        const running = info.runningActions.length > 0 ? info.runningActions : before.runningActions;
+        return { outcome: 'skipped', runningWorkflowIds: running.map((a) => a.workflow.workflowId) };
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { outcome: 'not_observed' };
+  });
 }
 
 export function deleteSchedule(client: Client, ref: ScheduleRef): Promise<void> {

@@ -2,68 +2,43 @@
  * The `sendonce` command line: a thin shell over src/api (commander parses; the API does the work).
  * Every failure ends with one line `sendonce: <what and what to do>` and exit code 1.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import {
-  backfill,
-  createOrUpdateSchedule,
-  deleteSchedule,
-  describeSchedule,
-  listDeadLetters,
-  listRuns,
-  listSchedules,
-  pauseSchedule,
-  triggerSchedule,
-  unpauseSchedule,
-} from '../api';
+import { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { listDeadLetters } from '../api';
 import { loadPartialConfig } from '../config';
-import { PRUNE_SCHEDULE_NAME, upsertPruneSchedule } from '../schedule';
 import { createPool } from '../db/pool';
+import { ConfigError } from '../errors';
 import { loadJobRegistry, type JobDefinition } from '../jobs';
+import { createJobLock, createLockRedisClient } from '../lock';
 import { connectClient, temporalTarget } from '../temporal-connection';
-import { addEmailCommands, addRedriveCommand } from './operate';
+import { LOCAL_STACK_HINT, useLocalStack } from './local-stack';
 import { addDeployCommands } from './deploy';
+import { addLockCommands } from './lock';
+import { addEmailCommands, addRedriveCommand } from './operate';
 import { addRetentionCommands } from './retention';
+import { addRunsCommand } from './runs';
+import { addScheduleCommands } from './schedule';
+import { addSetupCommands } from './setup';
 import { addSuppressionCommands } from './suppressions';
 import { addUnknownCommands } from './unknown';
-import { printRows, printJson } from './output';
+import { printJson, printRows } from './output';
 
 const ENVIRONMENT_HELP = `
 Environment:
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE
                       where Temporal is (schedule, backfill); default localhost:7233, namespace default
   TASK_QUEUE          task queue the schedules start runs on (default sendonce)
-  DATABASE_URL        Postgres with the run history, dead letters, scheduled emails and suppressions
+  DATABASE_URL        Postgres: run history, dead letters, scheduled emails, suppressions (runs, dead-letters, email, lock, prune)
+  REDIS_URL, LOCK_BACKEND, LOCK_KEY_PREFIX   where the job locks are (lock)
   SENDONCE_JOBS_MODULE  module exporting your jobs (default: the built-in demo job)
-See README.md for every variable the worker reads.`;
-
-const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
-  skip: ScheduleOverlapPolicy.SKIP,
-  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
-  'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
-  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
-  'terminate-other': ScheduleOverlapPolicy.TERMINATE_OTHER,
-  'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
-};
-
-function parseTime(value: string): Date {
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
-    throw new InvalidArgumentError(`'${value}' is not a time: use ISO 8601, e.g. 2026-11-22T00:00:00Z`);
-  }
-  return d;
-}
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive whole number`);
-  return n;
-}
+With none of DATABASE_URL, REDIS_URL, TEMPORAL_ADDRESS, TEMPORAL_PROFILE set, the local stack of \`npm start\` in
+this clone is used (.sendonce/stack.json). See README.md for every variable the worker reads.`;
 
 /** Lazily opened connections, closed once the command finishes. */
 export class Session {
   private client?: Promise<Client>;
   private pool?: ReturnType<typeof createPool>;
+  private redis?: ReturnType<typeof createLockRedisClient>;
   readonly jobs = loadJobRegistry(loadPartialConfig(['SENDONCE_JOBS_MODULE']).SENDONCE_JOBS_MODULE);
   constructor(readonly idPrefix: string) {}
   job(name: string): JobDefinition {
@@ -72,18 +47,43 @@ export class Session {
   temporal(): Promise<Client> {
     const target = temporalTarget();
     this.client ??= connectClient(target).catch((err: Error) => {
-      throw new Error(`cannot reach Temporal at ${String(target.connectionOptions.address ?? 'localhost:7233')}: ${err.message} (set TEMPORAL_ADDRESS)`);
+      throw new Error(`cannot reach Temporal at ${String(target.connectionOptions.address ?? 'localhost:7233')}: ${err.message} (TEMPORAL_ADDRESS: ${LOCAL_STACK_HINT})`);
     });
     return this.client;
   }
   db() {
-    this.pool ??= createPool(loadPartialConfig(['DATABASE_URL']).DATABASE_URL, 2);
+    this.pool ??= createPool(withHint(() => loadPartialConfig(['DATABASE_URL'])).DATABASE_URL, 2);
     return this.pool;
+  }
+  /** The job lock as the workers see it (LOCK_BACKEND, REDIS_URL, LOCK_KEY_PREFIX). */
+  lockDeps() {
+    const config = withHint(() => loadPartialConfig(['LOCK_BACKEND', 'REDIS_URL', 'LOCK_KEY_PREFIX']));
+    if (config.LOCK_BACKEND === 'redis' && !config.REDIS_URL) throw new ConfigError(`REDIS_URL is not set: ${LOCAL_STACK_HINT}, or set LOCK_BACKEND=postgres`);
+    if (config.LOCK_BACKEND === 'redis') this.redis ??= createLockRedisClient(config.REDIS_URL!);
+    const pool = this.db();
+    return { pool, lock: createJobLock(config.LOCK_BACKEND, { pool, redis: this.redis, keyPrefix: config.LOCK_KEY_PREFIX }) };
   }
   async close() {
     if (this.client) await this.client.then((c) => c.connection.close()).catch(() => undefined);
     if (this.pool) await this.pool.end().catch(() => undefined);
+    this.redis?.disconnect();
   }
+}
+
+/** A missing variable, with how the local stack would have provided it. */
+function withHint<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    const unset = err instanceof ConfigError ? [...err.message.matchAll(/- (\w+) \(not set\)/g)].map((m) => m[1]) : [];
+    if (unset.length > 0) throw new ConfigError(`${unset.join(', ')} ${unset.length > 1 ? 'are' : 'is'} not set: ${LOCAL_STACK_HINT}`);
+    throw err;
+  }
+}
+
+/** Set by commands that end with another program's exit code (`sendonce temporal …`). */
+class ExitWith {
+  constructor(readonly code: number) {}
 }
 
 export function buildProgram(session: () => Session): Command {
@@ -91,125 +91,13 @@ export function buildProgram(session: () => Session): Command {
     .description('Recurring email jobs on Temporal: never overlapping, never twice, never retrying forever.')
     .option('--id-prefix <prefix>', 'prefix of schedule and workflow ids', 'sendonce')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .showHelpAfterError('(run with --help for usage)');
-  const jobOption = () => new Option('--job <name>', 'job name (see src/jobs)').makeOptionMandatory();
-
-  const schedule = program.command('schedule').description('manage the Temporal Schedules of the jobs');
-  schedule
-    .command('create')
-    .alias('update')
-    .description('create or update the schedule of one job (or of every job)')
-    .option('--job <name>', 'only this job')
-    .option('--paused', 'create it paused')
-    .action(async (opts: { job?: string; paused?: boolean }) => {
-      const s = session();
-      const { TASK_QUEUE } = loadPartialConfig(['TASK_QUEUE']);
-      const jobs = opts.job ? [s.job(opts.job)] : s.jobs.all();
-      for (const job of jobs) {
-        await createOrUpdateSchedule(await s.temporal(), job, { taskQueue: TASK_QUEUE, idPrefix: s.idPrefix, paused: opts.paused });
-        console.log(`schedule ${s.idPrefix}-${job.name} is up to date`);
-      }
-      const { PRUNE_OLDER_THAN, PRUNE_EVERY } = loadPartialConfig(['PRUNE_OLDER_THAN', 'PRUNE_EVERY']);
-      if (PRUNE_OLDER_THAN && !opts.job) {
-        await upsertPruneSchedule(await s.temporal(), { taskQueue: TASK_QUEUE, idPrefix: s.idPrefix, paused: opts.paused, olderThan: PRUNE_OLDER_THAN, every: PRUNE_EVERY });
-        console.log(`schedule ${s.idPrefix}-${PRUNE_SCHEDULE_NAME} is up to date (prune older than ${PRUNE_OLDER_THAN} every ${PRUNE_EVERY})`);
-      }
-    });
-  schedule
-    .command('describe')
-    .description('next times, recent runs, skipped-overlap and missed-catch-up counts')
-    .addOption(jobOption())
-    .option('--json', 'print JSON')
-    .action(async (opts: { job: string; json?: boolean }) => {
-      const s = session();
-      const ref = { job: s.job(opts.job), idPrefix: s.idPrefix };
-      const d = await describeSchedule(await s.temporal(), ref);
-      if (opts.json) return printJson(d);
-      console.log(`${d.scheduleId}: ${d.paused ? `PAUSED (${d.note ?? 'no note'})` : 'active'}, ${d.spec}`);
-      console.log(`next:    ${d.nextActionTimes.join(', ') || '-'}`);
-      console.log(`running: ${d.runningWorkflowIds.join(', ') || '-'}`);
-      console.log(`taken ${d.numActionsTaken}, skipped (overlap) ${d.numActionsSkippedOverlap}, missed catch-up window ${d.numActionsMissedCatchupWindow}`);
-      printRows(d.recentRuns, ['scheduledAt', 'startedAt', 'workflowId']);
-    });
-  schedule
-    .command('list')
-    .description('schedules of this deployment')
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const s = session();
-      const rows = await listSchedules(await s.temporal(), s.idPrefix);
-      if (opts.json) printJson(rows);
-      else printRows(rows, ['scheduleId', 'paused', 'note']);
-    });
-  schedule
-    .command('pause')
-    .description('pause: no tick starts until unpaused (ticks meanwhile are dropped; backfill replays them)')
-    .addOption(jobOption())
-    .requiredOption('--note <text>', 'why (shown in the Temporal Web UI)')
-    .action(async (opts: { job: string; note: string }) => {
-      const s = session();
-      const ref = { job: s.job(opts.job), idPrefix: s.idPrefix };
-      await pauseSchedule(await s.temporal(), ref, opts.note);
-      console.log(`paused ${s.idPrefix}-${opts.job}`);
-    });
-  schedule
-    .command('unpause')
-    .addOption(jobOption())
-    .option('--note <text>', 'why')
-    .action(async (opts: { job: string; note?: string }) => {
-      const s = session();
-      const ref = { job: s.job(opts.job), idPrefix: s.idPrefix };
-      await unpauseSchedule(await s.temporal(), ref, opts.note);
-      console.log(`unpaused ${s.idPrefix}-${opts.job}`);
-    });
-  schedule
-    .command('trigger')
-    .description('start a run now (overlap SKIP unless asked otherwise)')
-    .addOption(jobOption())
-    .addOption(new Option('--overlap <policy>', 'overlap policy').choices(Object.keys(OVERLAP)).default('skip'))
-    .action(async (opts: { job: string; overlap: string }) => {
-      const s = session();
-      const ref = { job: s.job(opts.job), idPrefix: s.idPrefix };
-      await triggerSchedule(await s.temporal(), ref, OVERLAP[opts.overlap]);
-      console.log(`triggered ${s.idPrefix}-${opts.job} (overlap ${opts.overlap})`);
-    });
-  schedule
-    .command('delete')
-    .description('delete the schedule (runs already started are not affected)')
-    .addOption(jobOption())
-    .action(async (opts: { job: string }) => {
-      const s = session();
-      const ref = { job: s.job(opts.job), idPrefix: s.idPrefix };
-      await deleteSchedule(await s.temporal(), ref);
-      console.log(`deleted ${s.idPrefix}-${opts.job}`);
-    });
-
-  program
-    .command('backfill')
-    .description('replay the ticks in [--from, --to] one after another (BUFFER_ALL), each in its own window')
-    .addOption(jobOption())
-    .requiredOption('--from <time>', 'first tick (ISO 8601, inclusive)', parseTime)
-    .requiredOption('--to <time>', 'last tick (ISO 8601, inclusive, not in the future)', parseTime)
-    .action(async (opts: { job: string; from: Date; to: Date }) => {
-      const s = session();
-      const req = { job: s.job(opts.job), idPrefix: s.idPrefix, pool: s.db(), from: opts.from, to: opts.to };
-      await backfill(await s.temporal(), req);
-      console.log(`backfill of ${s.idPrefix}-${opts.job} from ${opts.from.toISOString()} to ${opts.to.toISOString()} requested`);
-    });
-
-  program
-    .command('runs')
-    .description('run history from Postgres (job_runs)')
-    .option('--job <name>', 'only this job')
-    .option('--last <n>', 'how many', parsePositiveInt, 20)
-    .option('--json', 'print JSON')
-    .action(async (opts: { job?: string; last: number; json?: boolean }) => {
-      const s = session();
-      if (opts.job) s.job(opts.job);
-      const rows = await listRuns(s.db(), { job: opts.job, last: opts.last });
-      if (opts.json) printJson(rows);
-      else printRows(rows, ['runId', 'jobName', 'scheduledAt', 'window', 'startedAt', 'durationMs', 'outcome', 'processed', 'sent', 'deduped', 'dead', 'unknown']);
-    });
+    // Before any subcommand is added, so each inherits them: commander throws instead of exiting, and prints
+    // nothing itself — runCli turns every error, argument errors included, into one `sendonce: …` line.
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
+    .enablePositionalOptions();
+  addScheduleCommands(program, session);
+  addRunsCommand(program, session);
 
   const deadLetters = program.command('dead-letters').description('sends that ended without delivery, with the reason');
   deadLetters
@@ -227,30 +115,38 @@ export function buildProgram(session: () => Session): Command {
   addRedriveCommand(deadLetters, session);
   addEmailCommands(program, session);
   addUnknownCommands(program, session);
+  addLockCommands(program, session);
+  addSuppressionCommands(program, session);
   addRetentionCommands(program, session);
   addDeployCommands(program, session);
-  addSuppressionCommands(program, session);
+  addSetupCommands(program, session, (code) => {
+    throw new ExitWith(code);
+  });
   return program;
 }
 
 export async function runCli(argv: string[]): Promise<number> {
   let current: Session | undefined;
-  const program = buildProgram(() => (current ??= new Session(program.opts<{ idPrefix: string }>().idPrefix)));
-  program.exitOverride();
   try {
+    useLocalStack();
+    const program = buildProgram(() => (current ??= new Session(program.opts<{ idPrefix: string }>().idPrefix)));
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
+    if (err instanceof ExitWith) return err.code;
     const e = err as Error & { code?: string; exitCode?: number };
-    if (e.code?.startsWith('commander.')) {
-      // commander already printed its message (and usage) to stderr; help and version exit 0.
-      return e.exitCode ?? 1;
-    }
-    process.stderr.write(`sendonce: ${e.message.split('\n').join(' ')}\n`);
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    process.stderr.write(`sendonce: ${oneLine(e)}\n`);
     return 1;
   } finally {
     await current?.close();
   }
+}
+
+/** Commander's messages start with `error: `; a command group without a command is help, asked for wrongly. */
+function oneLine(e: Error & { code?: string }): string {
+  if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return 'name a command (see `sendonce --help`)';
+  return e.message.replace(/^error: /, '').split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 }
 
 if (require.main === module) {

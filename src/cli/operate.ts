@@ -1,5 +1,6 @@
 /** `sendonce dead-letters redrive` and `sendonce email schedule`: thin shells over src/api. */
 import { Argument, InvalidArgumentError, type Command } from 'commander';
+import { parseTime } from './parse';
 import { redriveDeadLetters, scheduleEmail } from '../api';
 import { loadPartialConfig } from '../config';
 import type { Session } from './main';
@@ -33,14 +34,6 @@ export function addRedriveCommand(deadLetters: Command, session: () => Session):
         console.log(`run ${run.workflowId}: ${run.recipientIds.length} recipient(s) of ${run.jobName}, window ${run.window}${done}`);
       }
     });
-}
-
-function parseTime(value: string): Date {
-  const d = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(d.getTime())) {
-    throw new InvalidArgumentError(`'${value}' is not a time: use ISO 8601, e.g. 2026-11-22T09:00:00Z`);
-  }
-  return d;
 }
 
 function parseValues(value: string): Record<string, string | number> {

@@ -81,7 +81,15 @@ export interface RunSummary extends RunIdentity {
   jobName: string;
   outcome: RunOutcome;
   skipped: boolean;
-  reason?: 'locked' | 'lock_unavailable' | 'rate_limiter_unavailable' | 'time_budget' | 'recipient_page_out_of_order' | string;
+  reason?:
+    | 'locked'
+    | 'locked_no_expiry'
+    | 'locked_unknown_holder'
+    | 'lock_unavailable'
+    | 'rate_limiter_unavailable'
+    | 'time_budget'
+    | 'recipient_page_out_of_order'
+    | string;
   fence?: number;
   /** Continue-as-new segments this run used (1 = none). */
   segments: number;
@@ -121,4 +129,5 @@ export interface StartRunResult {
 
 export type LockAcquireResult =
   | { acquired: true; token: string; fence: number }
-  | { acquired: false; reason: 'locked' | 'lock_unavailable' };
+  /** locked_no_expiry / locked_unknown_holder: held in a way that needs a person (src/runs/lock-holder.ts). */
+  | { acquired: false; reason: 'locked' | 'locked_no_expiry' | 'locked_unknown_holder' | 'lock_unavailable' };

@@ -21,3 +21,6 @@ export class UnsubscribeTokenError extends SendonceError {}
 
 /** A suppression cannot be added or removed as asked (no address or job recipient, unknown id). */
 export class SuppressionError extends SendonceError {}
+
+/** A lock command cannot be done as asked (not confirmed, no terminal to ask in). */
+export class LockCommandError extends SendonceError {}

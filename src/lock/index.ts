@@ -28,4 +28,4 @@ export function createJobLock(backend: LockBackend, deps: JobLockDeps): JobLock 
 export { createPostgresJobLock } from './postgres-lease';
 export { createLockRedisClient, createRedisJobLock, isRedisConnectionError, whenReady, type RedisJobLockOptions } from './redis-lock';
 export { currentFence, isFenceCurrent, isPostgresConnectionError, takeFence } from './fence';
-export { LockUnavailableError, type JobLock, type LockBackend, type LockLease } from './types';
+export { LockUnavailableError, type JobLock, type LockBackend, type LockHolder, type LockLease } from './types';

@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import type { Pool } from '../db/pool';
 import { asLockUnavailable, fenceOrRelease } from './fence';
-import { assertTtl, type JobLock, type LockLease } from './types';
+import { assertTtl, type JobLock, type LockHolder, type LockLease } from './types';
 
 export function createPostgresJobLock(pool: Pool): JobLock {
   async function query(what: string, sql: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
@@ -64,5 +64,19 @@ export function createPostgresJobLock(pool: Pool): JobLock {
     },
 
     release,
+
+    async peek(jobName: string): Promise<LockHolder | null> {
+      // An expired lease is nobody's: the next acquire takes it over.
+      const rows = await query(
+        `inspect lease ${jobName}`,
+        `SELECT holder_token, ceil(extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
+           FROM job_leases WHERE job_name = $1 AND expires_at >= now()`,
+        [jobName],
+      );
+      const row = rows[0];
+      return row ? { token: String(row.holder_token), ttlMs: Number(row.ttl_ms) } : null;
+    },
+
+    describe: (jobName: string) => `Postgres lease row job_leases('${jobName}')`,
   };
 }

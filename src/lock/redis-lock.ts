@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Pool } from '../db/pool';
 import { fenceOrRelease } from './fence';
-import { assertTtl, LockUnavailableError, type JobLock, type LockLease } from './types';
+import { assertTtl, LockUnavailableError, type JobLock, type LockHolder, type LockLease } from './types';
 
 const EXTEND_LUA = fs.readFileSync(path.join(__dirname, 'lua', 'extend.lua'), 'utf8');
 const RELEASE_LUA = fs.readFileSync(path.join(__dirname, 'lua', 'release.lua'), 'utf8');
@@ -71,6 +71,17 @@ export function createRedisJobLock(redis: Redis, pool: Pool, opts: RedisJobLockO
     },
 
     release,
+
+    async peek(jobName: string): Promise<LockHolder | null> {
+      const key = lockKey(jobName);
+      // One round trip, one snapshot: GET and PTTL in a MULTI (PTTL -1 = no expiry, -2 = gone).
+      const replies = await call(`inspect ${key}`, () => redis.multi().get(key).pttl(key).exec());
+      const [[, token], [, pttl]] = replies as [[unknown, string | null], [unknown, number]];
+      if (token === null || pttl === -2) return null;
+      return { token, ttlMs: pttl === -1 ? null : pttl };
+    },
+
+    describe: (jobName: string) => `Redis key ${lockKey(jobName)}`,
   };
 }
 

@@ -17,6 +17,16 @@ export interface JobLock {
   extend(jobName: string, token: string, ttlMs: number): Promise<boolean>;
   /** Token-checked compare-and-delete: true if it was ours and is now released; never deletes another's lock. */
   release(jobName: string, token: string): Promise<boolean>;
+  /** Who holds it now, read-only (for `sendonce lock status` and a skipped run's reason); null when nobody does. */
+  peek(jobName: string): Promise<LockHolder | null>;
+  /** Where the lock lives, for people: the Redis key, or the job_leases row. */
+  describe(jobName: string): string;
+}
+
+export interface LockHolder {
+  token: string;
+  /** Time left; null when the lock has no expiry (set by hand, `SET … ` without PX): it never frees itself. */
+  ttlMs: number | null;
 }
 
 

@@ -14,6 +14,7 @@ import { PageFeed } from './page-feed';
 import { runLanes } from './pool';
 import { registerProgressQuery, updateDetails, type ProgressBoard } from './progress';
 import { Run } from './run';
+import { markRunEnded, markRunStarted } from './search-attributes';
 import { chunkSenders, sendChunk } from './send-chunk';
 import { sendOne } from './send-one';
 
@@ -25,6 +26,7 @@ export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
   const ending: Ending = { jobName: input.jobName, workflowId: workflowInfo().workflowId };
   let recorded = false;
   try {
+    if (input.continuation) markRunStarted(input.jobName, input.continuation.window);
     const carried = input.continuation ?? (await begin(input, board, ending));
     if (!('lock' in carried)) return carried; // skipped: the lock is held elsewhere or unavailable (recorded)
     const run = new Run(input.jobName, ending.workflowId, carried, workflowInfo().startTime);
@@ -69,6 +71,7 @@ async function begin(input: BatchInput, board: ProgressBoard, ending: Ending): P
   const started = await bookkeeping.startRun({ jobName: input.jobName, runId, workflowId: info.workflowId, scheduledAt });
   const identity = { runId, scheduledAt, window: started.window };
   ending.identity = identity;
+  markRunStarted(input.jobName, started.window);
   const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs });
   if (!lock.acquired) {
     board.outcome = 'skipped';
@@ -151,6 +154,7 @@ async function finish(run: Run, outcome: RunOutcome, reason?: string, error?: st
     segments: segment,
     counts,
   };
+  markRunEnded(outcome, reason, counts);
   await bookkeeping.finishRun({ summary, ...(error ? { error } : {}) });
   return summary;
 }
@@ -166,6 +170,7 @@ async function finishSkipped(jobName: string, identity: Pick<RunSummary, 'runId'
     segments: 1,
     counts: zeroCounts(),
   };
+  markRunEnded('skipped', reason, summary.counts);
   await bookkeeping.finishRun({ summary });
   return summary;
 }

@@ -12,6 +12,7 @@ import { zeroCounts, type RunIdentity, type RunOutcome, type RunSummary } from '
 import { failureReason } from '../errors';
 import { bookkeeping } from './activity-proxies';
 import type { Run } from './run';
+import { markRunEnded } from './search-attributes';
 
 /** What the workflow knows when it ends abnormally: the run (once the lock was taken) or only its identity. */
 export interface Ending {
@@ -26,6 +27,7 @@ export async function endAbnormally(ending: Ending, err: unknown): Promise<unkno
   const outcome: RunOutcome = isCancellation(err) ? 'cancelled' : 'failed';
   const error = describe(err);
   const reason = outcome === 'failed' ? failureReason(error.type) : undefined;
+  markRunEnded(outcome, reason, ending.run?.carried.counts ?? zeroCounts());
   await CancellationScope.nonCancellable(async () => {
     const { run } = ending;
     if (run) {

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { dataConverterFor } from '../../src/codec';
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { uniqueName } from '../../devkit/databases';
 import { startBatchRun, type BatchRunHandle } from '../../devkit/runs';
 import { seedUsers, userEmails } from '../../devkit/seed';
@@ -39,14 +40,27 @@ const anonymousWorkflowId = () => uniqueName('run');
  * History as text with every payload's bytes decoded (they come as bytes or base64), so a plaintext address
  * anywhere in it — inputs, results, failure details — would be found.
  */
+/**
+ * Search attributes are never encrypted (the server filters on them): the run sets job, window, outcome, reason and
+ * counts (src/workflows/search-attributes.ts; TemporalChangeVersion is patched()'s). historyText() lists only their names, so the payload checks below
+ * still see every payload; this is what the attributes may be.
+ */
+const ALLOWED_SEARCH_ATTRIBUTES = new Set([...SEARCH_ATTRIBUTES.map((k) => k.name), 'TemporalScheduledStartTime', 'TemporalScheduledById', 'TemporalChangeVersion', 'BuildIds']);
+
 async function historyText(h: WorkflowHandle): Promise<string> {
   const bytes = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'base64') : Buffer.from(v as Uint8Array));
   const decode = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(decode);
     if (node === null || typeof node !== 'object' || node instanceof Uint8Array) return node;
+    // patched()'s marker: the SDK writes the patch id in plaintext (core's own payload, not ours).
+    if ((node as { markerName?: string }).markerName === 'core_patch') return { markerName: 'core_patch' };
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(node)) {
-      if (k === 'payloads' && Array.isArray(v)) {
+      if (k === 'indexedFields' && v && typeof v === 'object') {
+        const names = Object.keys(v);
+        assert.deepEqual(names.filter((name) => !ALLOWED_SEARCH_ATTRIBUTES.has(name)), [], 'only the run\'s own search attributes');
+        out[k] = names;
+      } else if (k === 'payloads' && Array.isArray(v)) {
         out[k] = v.map((p: { metadata?: Record<string, unknown>; data?: unknown }) => ({
           metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([mk, mv]) => [mk, bytes(mv).toString('latin1')])),
           data: p.data === undefined ? '' : bytes(p.data).toString('latin1'),
@@ -153,7 +167,8 @@ test('PAYLOAD_ENCRYPTION_KEY: history payloads are ciphertext; a client with the
     assert.equal(summary.window, '2026-01-02');
     assert.equal(summary.counts.sent, addresses.length - 1);
     const payloads = await historyText(h);
-    assert.doesNotMatch(payloads, /recipientId|jobName|daily-digest|json\/plain/, 'no plaintext payload in history');
+    assert.doesNotMatch(payloads, /recipientId|jobName|daily-digest|json\/plain/, 'no plaintext payload in history (search attributes: names only)');
+    assert.match(payloads, /"indexedFields":\[[^\]]*"SendonceOutcome"/, 'sanity: the run\'s search attributes are in the history');
     assert.match(payloads, /binary\/encrypted/);
     assert.ok(!payloads.includes(`@${DOMAIN}`));
     assert.ok(!encryptedWorker.output().includes(key), 'the key is never printed');

@@ -13,6 +13,7 @@ import { createActivities } from '../../src/activities';
 import { claim, type ClaimRequest } from '../../src/sends';
 import { createLogger } from '../../src/logger';
 import type { LockBackend } from '../../src/lock';
+import { recordRunStart } from '../../src/runs/records';
 import { upsertSchedule } from '../../src/schedule';
 import type { RunSummary } from '../../src/contract';
 import { freePort } from '../../devkit/services/ports';
@@ -137,6 +138,8 @@ for (const backend of ['redis', 'postgres'] as const) {
         assert.equal(await lockExists(h, backend, job.name), false, 'the lock is gone after a completed run');
 
         const activities = createActivities(h.deps);
+        // Two runs as they exist when they reach the lock: with their job_runs rows (the winner records its token there).
+        for (const runId of ['a', 'b']) await recordRunStart(h.db.pool, { runId, workflowId: runId, jobName: job.name, scheduledAt: new Date(), window: 'w' });
         const results = await Promise.all(['a', 'b'].map((runId) => activities.acquireLock({ jobName: job.name, runId, ttlMs: 30_000 })));
         const winners = results.filter((r) => r.acquired);
         assert.equal(winners.length, 1, JSON.stringify(results));
