@@ -19,7 +19,8 @@ import { createPool } from '../src/db/pool';
 import { scheduleIdFor, upsertSchedule } from '../src/schedule';
 import { connectClient, connectWorker, temporalTarget } from '../src/temporal-connection';
 import { registerSearchAttributes } from '../src/visibility';
-import { createWorker, installRuntimeLogger, openResources, startRunReaper } from '../src/worker';
+import { joinDeployment } from '../src/deploy';
+import { createWorker, installRuntimeLogger, openResources, startRunReaper, versioningFrom, workflowBundleCode } from '../src/worker';
 import type { JobDefinition } from '../src/jobs';
 import type { RunSummary } from '../src/contract';
 import { createDatabase } from './databases';
@@ -140,6 +141,9 @@ async function main(): Promise<void> {
     const env = process.env;
     const urls = await startLocalServices(env, stops, say);
     configureUnsubscribe(env, say);
+    // One worker, replaced at every restart: its version becomes current as it starts, even after a code change
+    // (a production release waits for `sendonce deploy promote` instead; README "Safe deploys").
+    env.DEPLOY_PROMOTE ??= 'always';
     const config = loadConfig(env);
     const logger = startLogger(config.LOG_LEVEL);
     installRuntimeLogger(logger);
@@ -159,9 +163,15 @@ async function main(): Promise<void> {
     stops.push('stack file', () => removeLocalStack());
 
     const nativeConnection = await connectWorker(target);
-    const worker = await createWorker({ connection: nativeConnection, namespace: target.namespace, taskQueue: config.TASK_QUEUE, activities: resources.activities });
+    const workflowBundle = await workflowBundleCode(config.WORKFLOW_BUNDLE_PATH);
+    const versioning = versioningFrom(config, workflowBundle.code);
+    const worker = await createWorker({
+      connection: nativeConnection, namespace: target.namespace, taskQueue: config.TASK_QUEUE, activities: resources.activities,
+      workflowBundle, ...(versioning ? { versioning } : {}),
+    });
     const running = worker.run();
     stops.push('worker', async () => { worker.shutdown(); await running; await nativeConnection.close(); });
+    if (versioning) await joinDeployment(client, versioning, logger);
     const reaper = startRunReaper(resources.activities, client, config.REAPER_INTERVAL_MS);
     if (reaper) stops.push('reaper', () => reaper.stop());
 

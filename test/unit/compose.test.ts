@@ -85,6 +85,8 @@ test('the worker is built from the Dockerfile in this repository, two replicas, 
 
 test('every third-party image is pinned to a version (no latest, no bare major)', () => {
   const built = new Set(Object.values(services).filter((s) => s.build && s.image).map((s) => s.image));
+  // worker-next runs the next release of our own image (`docker build -t sendonce-worker:next .`).
+  built.add('sendonce-worker:next');
   for (const [name, s] of Object.entries(services)) {
     if (s.build || built.has(s.image)) continue;
     assert.ok(s.image, `${name} has an image`);
@@ -150,4 +152,15 @@ test('Prometheus and Grafana get their configuration from deploy/, and Grafana r
   const grafana = services.grafana!;
   assert.ok(grafana.volumes!.includes('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro'));
   assert.ok(grafana.volumes!.some((v) => v.startsWith('./deploy/grafana/dashboards:')));
+});
+
+test('a versioned deploy: workers join one deployment, and worker-next (profile release) is the next version beside them', () => {
+  const worker = envOf('worker');
+  assert.equal(worker.WORKER_VERSIONING, 'true');
+  assert.equal(worker.DEPLOYMENT_NAME, 'sendonce');
+  assert.equal(worker.DEPLOY_PROMOTE, 'if-none', 'a later version waits for `deploy promote`');
+  const next = services['worker-next']!;
+  assert.deepEqual(next.profiles, ['release'], 'started only for a release');
+  assert.deepEqual(envOf('worker-next'), worker, 'the same environment: same task queue, same deployment');
+  assert.notEqual(next.image, services.worker!.image, 'another image: the next version');
 });

@@ -11,6 +11,7 @@ export const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'ut
 
 export interface Service {
   image?: string;
+  profiles?: string[];
   build?: string | { context?: string; dockerfile?: string };
   ports?: string[];
   environment?: Record<string, string>;
