@@ -1,0 +1,67 @@
+/**
+ * The benchmark's settings, read once from the environment (the variables are listed at the top of main.ts),
+ * and its log line. Quick mode (BENCH_QUICK=1) shrinks every size so a development run takes a few minutes.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const QUICK = Boolean(process.env.BENCH_QUICK);
+
+const num = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}: expected a number ≥ 0, got "${raw}"`);
+  return n;
+};
+
+export const SMALL = num('BENCH_SMALL', QUICK ? 1_000 : 10_000);
+export const LARGE = num('BENCH_LARGE', QUICK ? 3_000 : 100_000);
+export const REPS = num('BENCH_REPS', QUICK ? 1 : 3);
+export const LIMIT_CONCURRENCY = QUICK ? [5, 20] : [5, 10, 20, 50];
+export const PEER_CONCURRENCY = QUICK ? [10, 50] : [10, 20, 50];
+export const LARGE_DEADLINE_MS = num('BENCH_LARGE_DEADLINE_MS', QUICK ? 180_000 : 20 * 60_000);
+export const SMALL_DEADLINE_MS = QUICK ? 120_000 : 10 * 60_000;
+export const SKIP_LARGE = Boolean(process.env.BENCH_SKIP_LARGE);
+
+export const OUT =
+  process.env.BENCH_OUT ?? (QUICK ? path.join(os.tmpdir(), 'sendonce-BENCHMARKS.quick.md') : path.join(ROOT, 'BENCHMARKS.md'));
+
+const t0 = Date.now();
+export const elapsedS = () => (Date.now() - t0) / 1000;
+export const log = (m: string) => process.stdout.write(`[bench +${elapsedS().toFixed(0)}s] ${m}\n`);
+
+export interface Variant {
+  name: string;
+  /** Worker environment on top of the main sendonce configuration. */
+  env: Record<string, string>;
+}
+
+/**
+ * Alternatives measured at the small size (REPS runs each, on one fresh worker like the main tick), each a change
+ * to the main configuration (worker environment only; BENCH_CHUNK_SIZE / BENCH_MAX_IN_FLIGHT / BENCH_PAGE_SIZE
+ * set the bench job's options).
+ */
+const DEFAULT_VARIANTS: Variant[] = [
+  { name: 'SMTP_MAX_CONNECTIONS 5 (the deployment default)', env: { SMTP_MAX_CONNECTIONS: '5' } },
+  { name: 'SMTP_MAX_CONNECTIONS 10', env: { SMTP_MAX_CONNECTIONS: '10' } },
+  { name: 'chunkSize 1 (one activity per recipient)', env: { BENCH_CHUNK_SIZE: '1' } },
+  { name: 'chunkSize 25', env: { BENCH_CHUNK_SIZE: '25' } },
+  { name: 'chunkSize 50', env: { BENCH_CHUNK_SIZE: '50' } },
+  { name: 'maxInFlight 200, pageSize 500', env: { BENCH_MAX_IN_FLIGHT: '200', BENCH_PAGE_SIZE: '500' } },
+];
+
+/** BENCH_VARIANTS=0: none; BENCH_VARIANTS="name:K=V,K=V;name2:K=V": these instead of the default list. */
+function parseVariants(spec: string | undefined): Variant[] {
+  if (spec === '0') return [];
+  if (!spec) return QUICK ? [] : DEFAULT_VARIANTS;
+  return spec.split(';').filter(Boolean).map((part) => {
+    const [name, kvs = ''] = part.split(':');
+    const env = Object.fromEntries(kvs.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    if (!name || Object.keys(env).some((k) => !k)) throw new Error(`BENCH_VARIANTS: cannot read "${part}" (expected name:K=V,K=V)`);
+    return { name, env };
+  });
+}
+
+export const VARIANTS = parseVariants(process.env.BENCH_VARIANTS);
