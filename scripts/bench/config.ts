@@ -24,6 +24,12 @@ export const PEER_CONCURRENCY = QUICK ? [10, 50] : [10, 20, 50];
 export const LARGE_DEADLINE_MS = num('BENCH_LARGE_DEADLINE_MS', QUICK ? 180_000 : 20 * 60_000);
 export const SMALL_DEADLINE_MS = QUICK ? 120_000 : 10 * 60_000;
 export const SKIP_LARGE = Boolean(process.env.BENCH_SKIP_LARGE);
+export const BASELINES = process.env.BENCH_BASELINES !== '0';
+
+/** Steady-state ticks (the 2nd and 3rd of a window) after each size's sending ticks; BENCH_STEADY=0 skips them. */
+export const STEADY_TICKS = process.env.BENCH_STEADY === '0' ? 0 : 2;
+/** A steady tick is mostly page round trips: minutes would mean something is badly wrong. */
+export const STEADY_DEADLINE_MS = 5 * 60_000;
 
 export const OUT =
   process.env.BENCH_OUT ?? (QUICK ? path.join(os.tmpdir(), 'sendonce-BENCHMARKS.quick.md') : path.join(ROOT, 'BENCHMARKS.md'));

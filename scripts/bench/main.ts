@@ -2,13 +2,16 @@
  * `npm run bench`: in one run, on this machine, against one counting SMTP sink —
  *   1. limit:    the naive pipeline (claim → SMTP → mark, no orchestrator) at several concurrencies;
  *   2. peer:     the same work driven by BullMQ on the same Redis;
- *   3. sendonce: real schedule ticks (trigger → batch workflow → activities → sink), small and large.
+ *   3. sendonce: real schedule ticks (trigger → batch workflow → activities → sink), small and large, each
+ *                followed by two steady-state ticks of the same window (nothing new to send);
  * Then writes BENCHMARKS.md (report-writer.ts). Starts its own Postgres, Redis and Temporal dev server on free
  * loopback ports and stops everything it started, also on failure and Ctrl-C.
  *
  *   BENCH_QUICK=1        1,000 / 3,000 recipients, 1 repetition, report to a temp file (development)
  *   BENCH_SMALL / BENCH_LARGE / BENCH_REPS   override the sizes and repetitions
  *   BENCH_SKIP_LARGE=1   no large tick
+ *   BENCH_BASELINES=0    no limit / peer (development); sendonce then gets BENCH_SMTP_CONNECTIONS (default 50)
+ *   BENCH_STEADY=0       no steady-state ticks (default: the 2nd and 3rd tick of the window after each main size)
  *   BENCH_VARIANTS=0     no sendonce variants; "name:K=V,K=V;…" other ones (worker env; default list in config.ts)
  *   BENCH_WORKER_NODE_ARGS  extra node flags for the sendonce worker (e.g. --cpu-prof --cpu-prof-dir=DIR)
  *   BENCH_OUT            where to write the report (default BENCHMARKS.md; quick: a temp file)
@@ -23,11 +26,38 @@ import { readReport, write, type Report } from './report-writer';
 import { TickDriver } from './sendonce';
 import { seedUsers, startStack, stops } from './services';
 import { startSinkProcess } from './sink';
-import { elapsedS, LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, PEER_CONCURRENCY, QUICK, REPS, SKIP_LARGE, SMALL, SMALL_DEADLINE_MS, VARIANTS } from './config';
+import { BASELINES, elapsedS, LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, PEER_CONCURRENCY, QUICK, REPS, SKIP_LARGE, SMALL, SMALL_DEADLINE_MS, STEADY_DEADLINE_MS, STEADY_TICKS, VARIANTS } from './config';
 import type { BenchDb, Ctx } from './context';
 import { sweep } from './loads';
-import { sendonceGroup } from './ticks';
+import { sendonceGroup, type TickSize } from './ticks';
 import { commitState, machine, versions } from './machine';
+
+/**
+ * limit and peer, and the main sendonce configuration they decide: as many SMTP connections as the fastest naive
+ * pipeline used. BENCH_BASELINES=0 (development) skips both and gives sendonce BENCH_SMTP_CONNECTIONS (default 50).
+ */
+async function baselines(ctx: Ctx, db: (name: string, users: number) => Promise<BenchDb>): Promise<{ groups: Group[]; sweeps: Group[]; mainEnv: Record<string, string> }> {
+  if (!BASELINES) return { groups: [], sweeps: [], mainEnv: { SMTP_MAX_CONNECTIONS: process.env.BENCH_SMTP_CONNECTIONS ?? '50' } };
+  const naiveDb = await db('bench_naive', SMALL);
+  const peerDb = await db('bench_peer', SMALL);
+  log('--- limit: naive pipeline');
+  const limit = await sweep(ctx, 'limit', naiveDb, LIMIT_CONCURRENCY);
+  log('--- peer: BullMQ');
+  const peer = await sweep(ctx, 'peer', peerDb, PEER_CONCURRENCY);
+  const bestC = (runs: RunRecord[]) => runs[0]!.variant.replace('c=', '');
+  return {
+    groups: [
+      { title: `limit (naive, ${bestC(limit.best)} lanes)`, scenario: 'limit', runs: limit.best },
+      { title: `peer (BullMQ, concurrency ${bestC(peer.best)})`, scenario: 'peer', runs: peer.best },
+    ],
+    sweeps: [
+      ...limit.sweep.map((r) => ({ title: `limit ${r.variant}`, scenario: 'limit' as const, runs: [r] })),
+      ...peer.sweep.map((r) => ({ title: `peer ${r.variant}`, scenario: 'peer' as const, runs: [r] })),
+    ],
+    // The job's own options are sendonce's defaults (src/activities/settings.ts).
+    mainEnv: { SMTP_MAX_CONNECTIONS: bestC(limit.best) },
+  };
+}
 
 async function main(): Promise<void> {
   const startedAt = new Date();
@@ -51,23 +81,15 @@ async function main(): Promise<void> {
     await seedUsers(url, users);
     return { name, url };
   };
-  const naiveDb = await db('bench_naive', SMALL);
-  const peerDb = await db('bench_peer', SMALL);
   const sendonceDb = await db('bench_sendonce', Math.max(SMALL, LARGE));
   const driver = await TickDriver.connect(stack.temporal.address);
   stops.push('tick driver', () => driver.close());
 
-  log('--- limit: naive pipeline');
-  const limit = await sweep(ctx, 'limit', naiveDb, LIMIT_CONCURRENCY);
-  log('--- peer: BullMQ');
-  const peer = await sweep(ctx, 'peer', peerDb, PEER_CONCURRENCY);
+  const { groups: baselineGroups, sweeps, mainEnv } = await baselines(ctx, db);
   log('--- sendonce');
-  const sizes = [{ recipients: SMALL, reps: REPS, deadlineMs: SMALL_DEADLINE_MS }];
-  if (!SKIP_LARGE) sizes.push({ recipients: LARGE, reps: 1, deadlineMs: LARGE_DEADLINE_MS });
-  // sendonce gets as many SMTP connections as the fastest naive pipeline used; the job's own options are
-  // sendonce's defaults (src/activities/settings.ts).
-  const smtpConnections = limit.best[0]!.variant.replace('c=', '');
-  const mainEnv = { SMTP_MAX_CONNECTIONS: smtpConnections };
+  const steady = { steady: STEADY_TICKS, steadyDeadlineMs: STEADY_DEADLINE_MS };
+  const sizes: TickSize[] = [{ recipients: SMALL, reps: REPS, deadlineMs: SMALL_DEADLINE_MS, ...steady }];
+  if (!SKIP_LARGE) sizes.push({ recipients: LARGE, reps: 1, deadlineMs: LARGE_DEADLINE_MS, ...steady });
   const def = await sendonceGroup(ctx, driver, sendonceDb, 'main', mainEnv, sizes);
   const variantGroups: Group[] = [];
   for (const [i, v] of VARIANTS.entries()) {
@@ -76,15 +98,9 @@ async function main(): Promise<void> {
     variantGroups.push({ title: `sendonce ${SMALL.toLocaleString('en-US')}, ${v.name}`, scenario: 'sendonce', runs: runs[0]!.runs });
   }
 
-  const bestC = (runs: RunRecord[]) => runs[0]!.variant.replace('c=', '');
   const groups: Group[] = [
-    { title: `limit (naive, ${bestC(limit.best)} lanes)`, scenario: 'limit', runs: limit.best },
-    { title: `peer (BullMQ, concurrency ${bestC(peer.best)})`, scenario: 'peer', runs: peer.best },
+    ...baselineGroups,
     ...def.map((d) => ({ title: `sendonce ${d.recipients.toLocaleString('en-US')}`, scenario: 'sendonce' as const, runs: d.runs })),
-  ];
-  const sweeps: Group[] = [
-    ...limit.sweep.map((r) => ({ title: `limit ${r.variant}`, scenario: 'limit' as const, runs: [r] })),
-    ...peer.sweep.map((r) => ({ title: `peer ${r.variant}`, scenario: 'peer' as const, runs: [r] })),
   ];
   const report: Report = {
     groups,
@@ -92,6 +108,7 @@ async function main(): Promise<void> {
     quick: QUICK,
     sweeps,
     variantGroups,
+    steady: def.map((d) => ({ recipients: d.recipients, runs: d.steadyRuns })),
     mainEnv,
     machine: machine(),
     versions: versions(),

@@ -1,6 +1,7 @@
 /** The report's "Targets" section: each target stated MET or MISSED from the measured numbers, with the gap. */
 import { groupStats, median, type Group } from './report';
 import type { Report } from './report-writer';
+import { steadyGroups, steadyTarget } from './report-steady';
 
 const n0 = (x: number) => x.toLocaleString('en-US');
 
@@ -81,7 +82,7 @@ function sendingTargets(report: Report): string[] {
 }
 
 export function targets(report: Report): string[] {
-  return [...sendingTargets(report)];
+  return [...sendingTargets(report), steadyTarget(steadyGroups(report.groups, report.steady ?? []), report.sizes)];
 }
 
 /** Where the time goes: the busiest processes during a group's ticks, as % of one core. */

@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, OUT, PEER_CONCURRENCY, QUICK, SMALL } from './config';
-import { cpuPerEmailTable, cpuTable, groupStats, table, type Group } from './report';
+import { cpuPerEmailTable, cpuTable, groupStats, table, type Group, type RunRecord } from './report';
 import { busiest, mainGroups, targets } from './report-targets';
+import { steadyGroups, steadyTable } from './report-steady';
 import { workerV8Flags } from './sendonce';
 
 export interface Report {
@@ -20,6 +21,8 @@ export interface Report {
   mainEnv?: Record<string, string>;
   sweeps: Group[];
   variantGroups: Group[];
+  /** Steady-state ticks (2nd, 3rd of a window) per main size. */
+  steady?: Array<{ recipients: number; runs: RunRecord[] }>;
   machine: string;
   versions: Record<string, string>;
   loadBefore: string;
@@ -59,7 +62,7 @@ i.e. lock, pages, sends, dead-letter branch, lock release and run summary includ
   Dockerfile run it) with sendonce's job defaults (chunkSize 100, maxInFlight 400, pageSize 1,000 read
   ahead, continue-as-new checked after 4,000 events, maxConcurrentActivityTaskExecutions 100) and
   ${report.mainEnv ? Object.entries(report.mainEnv).map(([k, v]) => `${k}=${v}`).join(', ') : 'SMTP_MAX_CONNECTIONS=5'}
-  (as many SMTP connections as the fastest naive pipeline used). Fresh worker process per size.
+  (${mainGroups(report).limit ? 'as many SMTP connections as the fastest naive pipeline used' : 'no baselines in this run (BENCH_BASELINES=0): BENCH_SMTP_CONNECTIONS'}). Fresh worker process per size.
 
 "Worker peak RSS" is the peak RSS of the process that sends: for the naive and BullMQ children the kernel's VmHWM
 (start-up included) and sampled VmRSS; for the sendonce worker VmRSS sampled every 200 ms during the ticks (a fresh
@@ -92,7 +95,25 @@ CPU milliseconds per email:
 ${cpuPerEmailTable([...report.groups, ...report.variantGroups])}
 
 (worker = the sending process; driver = this benchmark's own process, which also polls the schedule and reads counters;
-postgres = the postmaster and all its backends.)`;
+postgres = the postmaster and all its backends.)${steadySection(report)}`;
+}
+
+function steadySection(report: Report): string {
+  const groups = steadyGroups(report.groups, report.steady ?? []);
+  if (groups.length === 0) return '';
+  return `
+
+### Steady state: the next ticks of a window (nothing new to send)
+
+A deployment ticking every 5 minutes with daily windows finds nothing new in 287 of its 288 ticks a day. After each
+size's sending ticks, the same worker runs two more ticks of the **same window** without resetting anything: every key
+is already \`sent\`, so each must end completed with sent 0, deduped = recipients and no message at the sink (checked;
+the benchmark stops otherwise). Each page's finished keys are dropped in one statement before any send is scheduled
+(src/activities/pages.ts), so such a tick is one page activity per 1,000 recipients (pageSize). Statements and
+transactions counted as above, divided by the recipients; history events summed over the chain's runs; CPU in
+milliseconds per tick (mean), "all" = every measured process.
+
+${steadyTable(groups)}`;
 }
 
 function machineSection(report: Report): string {

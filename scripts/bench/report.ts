@@ -3,11 +3,19 @@ export interface RunRecord {
   scenario: 'limit' | 'peer' | 'sendonce';
   /** e.g. "c=20" or "default" / "tuned". */
   variant: string;
+  /** sendonce: the first tick of a window ('sending') or a later one with nothing new ('steady'); absent = sending. */
+  tick?: 'sending' | 'steady';
   recipients: number;
+  /** Messages counted at the sink. */
   sent: number;
+  /** sendonce: the run summary's deduped count and window. */
+  deduped?: number;
+  window?: string;
   wallMs: number;
   emailsPerSec: number;
   peakRssBytes: number;
+  /** Ticks on several workers: each one's peak (peakRssBytes is the largest). */
+  workerPeakRssBytes?: number[];
   pgStatements: number;
   pgTransactions: number;
   redisCommands: number;
