@@ -31,6 +31,28 @@ export const STEADY_TICKS = process.env.BENCH_STEADY === '0' ? 0 : 2;
 /** A steady tick is mostly page round trips: minutes would mean something is badly wrong. */
 export const STEADY_DEADLINE_MS = 5 * 60_000;
 
+/**
+ * Rows of history in the big-table section (issue 13.4). 10 million by default — what a deployment with
+ * 100,000 users keeps after ~100 days; 0 skips the section. Quick mode: 200,000.
+ */
+export const BIG_ROWS = num('BENCH_BIG_ROWS', QUICK ? 200_000 : 10_000_000);
+/** Claims measured per repetition and table; repetitions per table and concurrency. */
+export const CLAIM_KEYS = num('BENCH_CLAIM_KEYS', QUICK ? 2_000 : 10_000);
+export const CLAIM_REPS = num('BENCH_CLAIM_REPS', QUICK ? 3 : 5);
+/** The retention delete is stopped (and reported as stopped) after this long: BENCH_PRUNE_MAX_S, default 10 min. */
+export const PRUNE_MAX_MS = num('BENCH_PRUNE_MAX_S', 600) * 1000;
+/** Sends in flight in one worker: 5 is SMTP_MAX_CONNECTIONS' default, 50 the main configuration's pool. */
+export const CLAIM_CONCURRENCY = QUICK ? [5, 50] : [5, 20, 50];
+
+/** One tick of a million recipients (issue 13.5): only with BENCH_HUGE=1; BENCH_HUGE_SIZE to develop it smaller. */
+export const HUGE = Boolean(process.env.BENCH_HUGE) && process.env.BENCH_HUGE !== '0';
+export const HUGE_SIZE = num('BENCH_HUGE_SIZE', 1_000_000);
+/** A million at ≈ 1,400 emails/s is ≈ 12 minutes; the bench job's runs may take an hour (jobs.ts). */
+export const HUGE_DEADLINE_MS = num('BENCH_HUGE_DEADLINE_MS', 60 * 60_000);
+
+/** The large tick again on two worker processes (issue 13.6); BENCH_TWO_WORKERS=0 skips it. */
+export const TWO_WORKERS = process.env.BENCH_TWO_WORKERS !== '0';
+
 export const OUT =
   process.env.BENCH_OUT ?? (QUICK ? path.join(os.tmpdir(), 'sendonce-BENCHMARKS.quick.md') : path.join(ROOT, 'BENCHMARKS.md'));
 

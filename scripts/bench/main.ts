@@ -3,7 +3,10 @@
  *   1. limit:    the naive pipeline (claim → SMTP → mark, no orchestrator) at several concurrencies;
  *   2. peer:     the same work driven by BullMQ on the same Redis;
  *   3. sendonce: real schedule ticks (trigger → batch workflow → activities → sink), small and large, each
- *                followed by two steady-state ticks of the same window (nothing new to send);
+ *                followed by two steady-state ticks of the same window (nothing new to send); the large tick
+ *                again on two worker processes;
+ *   4. big tables: claims and the retention delete with a big email_sends (big-table.ts);
+ *   5. with BENCH_HUGE=1, one tick of a million recipients.
  * Then writes BENCHMARKS.md (report-writer.ts). Starts its own Postgres, Redis and Temporal dev server on free
  * loopback ports and stops everything it started, also on failure and Ctrl-C.
  *
@@ -12,6 +15,11 @@
  *   BENCH_SKIP_LARGE=1   no large tick
  *   BENCH_BASELINES=0    no limit / peer (development); sendonce then gets BENCH_SMTP_CONNECTIONS (default 50)
  *   BENCH_STEADY=0       no steady-state ticks (default: the 2nd and 3rd tick of the window after each main size)
+ *   BENCH_TWO_WORKERS=0  no large tick on two worker processes
+ *   BENCH_BIG_ROWS       rows of email_sends history for the big-table section (default 10,000,000; 0 skips it;
+ *                        quick: 200,000); BENCH_CLAIM_KEYS / BENCH_CLAIM_REPS: claims per round, rounds;
+ *                        BENCH_PRUNE_MAX_S: stop the retention delete after this long (default 600)
+ *   BENCH_HUGE=1         also one tick of BENCH_HUGE_SIZE recipients (default 1,000,000; BENCH_HUGE_DEADLINE_MS)
  *   BENCH_VARIANTS=0     no sendonce variants; "name:K=V,K=V;…" other ones (worker env; default list in config.ts)
  *   BENCH_WORKER_NODE_ARGS  extra node flags for the sendonce worker (e.g. --cpu-prof --cpu-prof-dir=DIR)
  *   BENCH_OUT            where to write the report (default BENCHMARKS.md; quick: a temp file)
@@ -26,11 +34,13 @@ import { readReport, write, type Report } from './report-writer';
 import { TickDriver } from './sendonce';
 import { seedUsers, startStack, stops } from './services';
 import { startSinkProcess } from './sink';
-import { BASELINES, elapsedS, LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, PEER_CONCURRENCY, QUICK, REPS, SKIP_LARGE, SMALL, SMALL_DEADLINE_MS, STEADY_DEADLINE_MS, STEADY_TICKS, VARIANTS } from './config';
+import { BASELINES, BIG_ROWS, elapsedS, HUGE, HUGE_DEADLINE_MS, HUGE_SIZE, TWO_WORKERS, LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, PEER_CONCURRENCY, QUICK, REPS, SKIP_LARGE, SMALL, SMALL_DEADLINE_MS, STEADY_DEADLINE_MS, STEADY_TICKS, VARIANTS } from './config';
 import type { BenchDb, Ctx } from './context';
 import { sweep } from './loads';
 import { sendonceGroup, type TickSize } from './ticks';
 import { commitState, machine, versions } from './machine';
+import { bigTableSection } from './big-table';
+import { hugeTick, twoWorkerTick } from './scale';
 
 /**
  * limit and peer, and the main sendonce configuration they decide: as many SMTP connections as the fastest naive
@@ -57,6 +67,25 @@ async function baselines(ctx: Ctx, db: (name: string, users: number) => Promise<
     // The job's own options are sendonce's defaults (src/activities/settings.ts).
     mainEnv: { SMTP_MAX_CONNECTIONS: bestC(limit.best) },
   };
+}
+
+/** After the main ticks: the large tick on two workers, the big-table section, and (BENCH_HUGE=1) the million. */
+async function scaleSections(ctx: Ctx, driver: TickDriver, db: (name: string, users: number) => Promise<BenchDb>, sendonceDb: BenchDb, mainEnv: Record<string, string>) {
+  const out: Pick<Report, 'twoWorkers' | 'bigTable' | 'huge'> = {};
+  if (TWO_WORKERS && !SKIP_LARGE) {
+    log(`--- sendonce ${LARGE} on two workers`);
+    out.twoWorkers = await twoWorkerTick(ctx, driver, sendonceDb, mainEnv, LARGE, LARGE_DEADLINE_MS);
+  }
+  if (BIG_ROWS > 0) {
+    log(`--- big table: ${BIG_ROWS.toLocaleString('en-US')} rows`);
+    out.bigTable = await bigTableSection(ctx.stack, BIG_ROWS);
+  }
+  if (HUGE) {
+    log(`--- sendonce ${HUGE_SIZE.toLocaleString('en-US')} (BENCH_HUGE)`);
+    const huge = await hugeTick(ctx, driver, await db('bench_huge', HUGE_SIZE), mainEnv, HUGE_SIZE, HUGE_DEADLINE_MS);
+    out.huge = { title: `sendonce ${HUGE_SIZE.toLocaleString('en-US')}`, scenario: 'sendonce', runs: huge.runs };
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -98,6 +127,8 @@ async function main(): Promise<void> {
     variantGroups.push({ title: `sendonce ${SMALL.toLocaleString('en-US')}, ${v.name}`, scenario: 'sendonce', runs: runs[0]!.runs });
   }
 
+  const scale = await scaleSections(ctx, driver, db, sendonceDb, mainEnv);
+
   const groups: Group[] = [
     ...baselineGroups,
     ...def.map((d) => ({ title: `sendonce ${d.recipients.toLocaleString('en-US')}`, scenario: 'sendonce' as const, runs: d.runs })),
@@ -109,6 +140,7 @@ async function main(): Promise<void> {
     sweeps,
     variantGroups,
     steady: def.map((d) => ({ recipients: d.recipients, runs: d.steadyRuns })),
+    ...scale,
     mainEnv,
     machine: machine(),
     versions: versions(),

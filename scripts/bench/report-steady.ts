@@ -27,13 +27,13 @@ function row(label: string, runs: RunRecord[], sendingWallMs: number): string {
   const cpu = ['worker', 'temporal', 'postgres'].map((n) => n0(mean((r) => cpuMs(r, n)))).join(' / ');
   return (
     `| ${n0(r0.recipients)} | ${label} | ${outcome} | ${s1(wall)} | ${r0.tick === 'steady' ? `${((wall / sendingWallMs) * 100).toFixed(1)} %` : '100 %'} | ` +
-    `${mean(perRecipient).toFixed(4)} (${mean((r) => r.pgTransactions / r.recipients).toFixed(4)}) | ${hist} | ${cpu} / **${n0(mean((r) => cpuMs(r)))}** |`
+    `${mean(perRecipient).toFixed(4)} | ${hist} | ${cpu} / **${n0(mean((r) => cpuMs(r)))}** |`
   );
 }
 
 export function steadyTable(groups: SteadyGroup[]): string {
   const head =
-    '| recipients | tick | outcome, sent / deduped | wall | wall ÷ sending tick | PG statements / recipient (transactions) | history events (all runs of the chain) | CPU ms per tick: worker / temporal / postgres / **all** |\n' +
+    '| recipients | tick | outcome, sent / deduped | wall | wall ÷ sending tick | PG statements / recipient | history events (all runs of the chain) | CPU ms per tick: worker / temporal / postgres / **all** |\n' +
     '|---:|---|---|---:|---:|---:|---|---:|';
   const rows = groups.flatMap((g) => {
     const sendingWall = median(g.sending.map((r) => r.wallMs));

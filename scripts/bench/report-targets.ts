@@ -1,21 +1,11 @@
 /** The report's "Targets" section: each target stated MET or MISSED from the measured numbers, with the gap. */
-import { groupStats, median, type Group } from './report';
+import { chainSummary, groupStats, median, pct, type Group } from './report';
 import type { Report } from './report-writer';
 import { steadyGroups, steadyTarget } from './report-steady';
+import { bigTableTarget } from './report-big-table';
+import { hugeTarget, twoWorkersTarget } from './report-scale';
 
 const n0 = (x: number) => x.toLocaleString('en-US');
-
-export function chainSummary(events: number[]): string {
-  if (events.length === 0) return 'no history';
-  const total = events.reduce((a, b) => a + b, 0);
-  return events.length === 1
-    ? `1 run of ${n0(total)} events`
-    : `${events.length} runs, ${Math.min(...events)}–${Math.max(...events)} events each, ${n0(total)} in total`;
-}
-
-export function pct(x: number): string {
-  return `${(x * 100).toFixed(0)} %`;
-}
 
 /** The main groups by their titles: limit, peer and the sendonce sizes. */
 export function mainGroups(report: Report) {
@@ -82,7 +72,14 @@ function sendingTargets(report: Report): string[] {
 }
 
 export function targets(report: Report): string[] {
-  return [...sendingTargets(report), steadyTarget(steadyGroups(report.groups, report.steady ?? []), report.sizes)];
+  const g = mainGroups(report);
+  return [
+    ...sendingTargets(report),
+    steadyTarget(steadyGroups(report.groups, report.steady ?? []), report.sizes),
+    bigTableTarget(report.bigTable),
+    hugeTarget(report.huge, g.small),
+    twoWorkersTarget(report.twoWorkers, g.large),
+  ];
 }
 
 /** Where the time goes: the busiest processes during a group's ticks, as % of one core. */

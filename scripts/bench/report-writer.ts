@@ -6,11 +6,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, OUT, PEER_CONCURRENCY, QUICK, SMALL } from './config';
+import { LARGE, LARGE_DEADLINE_MS, log, OUT, QUICK, SMALL } from './config';
 import { cpuPerEmailTable, cpuTable, groupStats, table, type Group, type RunRecord } from './report';
 import { busiest, mainGroups, targets } from './report-targets';
 import { steadyGroups, steadyTable } from './report-steady';
-import { workerV8Flags } from './sendonce';
+import { bigTableSection } from './report-big-table';
+import { hugeSection, twoWorkersSection } from './report-scale';
+import type { BigTableResult } from './big-table';
+import type { TwoWorkersResult } from './scale';
+import { method } from './report-method';
 
 export interface Report {
   groups: Group[];
@@ -23,6 +27,12 @@ export interface Report {
   variantGroups: Group[];
   /** Steady-state ticks (2nd, 3rd of a window) per main size. */
   steady?: Array<{ recipients: number; runs: RunRecord[] }>;
+  /** Claims and prune with a big email_sends (BENCH_BIG_ROWS > 0). */
+  bigTable?: BigTableResult;
+  /** The large tick on two worker processes. */
+  twoWorkers?: TwoWorkersResult;
+  /** One tick of BENCH_HUGE_SIZE recipients (BENCH_HUGE=1). */
+  huge?: Group;
   machine: string;
   versions: Record<string, string>;
   loadBefore: string;
@@ -42,34 +52,6 @@ export function readReport(file: string): Report {
 
 const n0 = (x: number) => x.toLocaleString('en-US');
 const cores = os.cpus().length;
-
-function method(report: Report): string {
-  return `Every scenario sends the same daily-digest message (same template, same \`email_sends\` rows and key shape
-\`email:{template}:{userId}:{window}\`) to the same **counting SMTP sink** (smtp-server, no parsing, its own process),
-against the same embedded Postgres (fsync and synchronous_commit off, as in the test cluster) and redis-server,
-everything on loopback. Emails/s = messages counted by the sink ÷ wall time (sendonce: trigger call → workflow result,
-i.e. lock, pages, sends, dead-letter branch, lock release and run summary included).
-
-- **limit** — naive pipeline, no orchestrator: page users, then per recipient INSERT claim → nodemailer (pooled, as
-  many connections as lanes) → UPDATE sent, with N lanes; the fastest N of ${LIMIT_CONCURRENCY.join('/')} is reported.
-- **peer** — the same claim→send→mark driven by BullMQ (one job per recipient, attempts 5 with backoff, completed
-  jobs removed) on the same Redis; producer (addBulk by pages of 1,000) and worker in one process; fastest worker
-  concurrency of ${PEER_CONCURRENCY.join('/')} is reported.
-- **sendonce** — one real tick per run: a schedule with a unique id, \`trigger(ScheduleOverlapPolicy.SKIP)\` →
-  \`batchWorkflow\` → send activities of \`chunkSize\` recipients (each with its own claim, SMTP call and outcome row)
-  → sink, with the Redis lock + fence, claims, dead-letter branch and run summary on, the worker being
-  \`src/worker.ts\` as a child process (node ${workerV8Flags().join(' ')}, as package.json's \`worker\` script and the
-  Dockerfile run it) with sendonce's job defaults (chunkSize 100, maxInFlight 400, pageSize 1,000 read
-  ahead, continue-as-new checked after 4,000 events, maxConcurrentActivityTaskExecutions 100) and
-  ${report.mainEnv ? Object.entries(report.mainEnv).map(([k, v]) => `${k}=${v}`).join(', ') : 'SMTP_MAX_CONNECTIONS=5'}
-  (${mainGroups(report).limit ? 'as many SMTP connections as the fastest naive pipeline used' : 'no baselines in this run (BENCH_BASELINES=0): BENCH_SMTP_CONNECTIONS'}). Fresh worker process per size.
-
-"Worker peak RSS" is the peak RSS of the process that sends: for the naive and BullMQ children the kernel's VmHWM
-(start-up included) and sampled VmRSS; for the sendonce worker VmRSS sampled every 200 ms during the ticks (a fresh
-worker per size; its start-up, which bundles the workflow code, happens before the first tick). Round trips: Postgres statements from pg_stat_statements (BEGIN/COMMIT included; in parentheses
-transactions from pg_stat_database), Redis commands from \`INFO stats\` total_commands_processed, both as deltas over
-the run, divided by the emails sent. History events: per workflow run of the continue-as-new chain (fetchHistory).`;
-}
 
 function results(report: Report): string {
   const { small, large } = report.sizes;
@@ -109,11 +91,24 @@ A deployment ticking every 5 minutes with daily windows finds nothing new in 287
 size's sending ticks, the same worker runs two more ticks of the **same window** without resetting anything: every key
 is already \`sent\`, so each must end completed with sent 0, deduped = recipients and no message at the sink (checked;
 the benchmark stops otherwise). Each page's finished keys are dropped in one statement before any send is scheduled
-(src/activities/pages.ts), so such a tick is one page activity per 1,000 recipients (pageSize). Statements and
-transactions counted as above, divided by the recipients; history events summed over the chain's runs; CPU in
-milliseconds per tick (mean), "all" = every measured process.
+(src/activities/pages.ts), and pages left with nothing to send are read on within the same activity (up to 20 pages
+or 2 s per call), so such a tick is one page activity per 20,000 recipients. Statements counted as above
+(pg_stat_statements), divided by the recipients — transactions are left out here: pg_stat_database hears of an idle
+backend's last transactions up to 10 s late, which for a sub-second tick counts the previous tick's; history events
+summed over the chain's runs; CPU in milliseconds per tick (mean), "all" = every measured process.
 
 ${steadyTable(groups)}`;
+}
+
+/** Big tables, two workers, the million: each only when measured in this run. */
+function scaleSections(report: Report): string {
+  const g = mainGroups(report);
+  const parts = [
+    report.bigTable && bigTableSection(report.bigTable),
+    report.twoWorkers && twoWorkersSection(report.twoWorkers, g.large),
+    report.huge && hugeSection(report.huge, g.small),
+  ].filter(Boolean);
+  return parts.length ? `\n${parts.join('\n\n')}\n` : '';
 }
 
 function machineSection(report: Report): string {
@@ -147,7 +142,7 @@ ${report.quick ? '\n**BENCH_QUICK run: development sizes, one repetition — not
 ${method(report)}
 
 ${results(report)}
-
+${scaleSections(report)}
 ## Targets
 
 ${targets(report).join('\n')}

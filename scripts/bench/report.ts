@@ -46,6 +46,18 @@ const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
 
+export function chainSummary(events: number[]): string {
+  if (events.length === 0) return 'no history';
+  const total = events.reduce((a, b) => a + b, 0);
+  return events.length === 1
+    ? `1 run of ${total.toLocaleString('en-US')} events`
+    : `${events.length} runs, ${Math.min(...events)}–${Math.max(...events)} events each, ${total.toLocaleString('en-US')} in total`;
+}
+
+export function pct(x: number): string {
+  return `${(x * 100).toFixed(0)} %`;
+}
+
 export function groupStats(g: Group) {
   const eps = g.runs.map((r) => r.emailsPerSec);
   const sent = g.runs.reduce((s, r) => s + r.sent, 0) || NaN;
