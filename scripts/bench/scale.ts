@@ -41,7 +41,7 @@ export async function twoWorkerTick(ctx: Ctx, driver: TickDriver, db: BenchDb, e
     }
     const sent = () => Promise.all(workers.map((w) => counter(w.metricsPort, 'sendonce_emails_sent')));
     const before = await sent();
-    const run = await measureTick(ctx, driver, workers.map((w) => w.child), db, taskQueue, { recipients, variant: 'two workers', deadlineMs, kind: 'sending' });
+    const run = await measureTick(ctx, driver, workers.map((w) => w.child), db, taskQueue, { recipients, variant: 'two-workers', deadlineMs, kind: 'sending' });
     const after = await sent();
     const sentByWorker = after.map((a, i) => a - before[i]!);
     log(`two workers: ${sentByWorker.join(' + ')} messages (sink ${run.sent})`);

@@ -7,6 +7,7 @@
  * runs 287 of them a day — so nothing is reset: every key is already sent, the run must send nothing and say
  * so (outcome completed, sent 0, deduped = recipients, no message at the sink).
  */
+import type { RunSummary } from '../../src/contract';
 import { CounterReader, cpuMeter, rssSampler, statusField, type Watched } from './measure';
 import type { RunRecord } from './report';
 import { TickDriver, startWorker, type WorkerChild } from './sendonce';
@@ -72,7 +73,7 @@ export async function measureTick(ctx: Ctx, driver: TickDriver, workers: WorkerC
 }
 
 /** A tick that did something else than its kind promises is a broken benchmark (or product), not a figure. */
-function checkOutcome(plan: TickPlan, s: Awaited<ReturnType<TickDriver['tick']>>['summary'], sinkCount: number): void {
+function checkOutcome(plan: TickPlan, s: RunSummary | undefined, sinkCount: number): void {
   const got = `outcome ${s?.outcome}, sent ${s?.counts.sent}, deduped ${s?.counts.deduped}, sink ${sinkCount}, window ${s?.window}`;
   const n = plan.recipients;
   if (plan.kind === 'sending' && (s?.outcome !== 'completed' || s.counts.sent !== n || sinkCount !== n)) {
