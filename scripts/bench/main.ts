@@ -22,6 +22,8 @@
  *   BENCH_HUGE=1         also one tick of BENCH_HUGE_SIZE recipients (default 1,000,000; BENCH_HUGE_DEADLINE_MS)
  *   BENCH_VARIANTS=0     no sendonce variants; "name:K=V,K=V;…" other ones (worker env; default list in config.ts)
  *   BENCH_WORKER_NODE_ARGS  extra node flags for the sendonce worker (e.g. --cpu-prof --cpu-prof-dir=DIR)
+ *   BENCH_LARGE_DEADLINE_MS when the large tick is stopped and reported unfinished (20 min; quick 3 min)
+ *   BENCH_DEBUG=1        the worker's RSS once a second during each tick, in the log
  *   BENCH_OUT            where to write the report (default BENCHMARKS.md; quick: a temp file)
  *   BENCH_REPORT_FROM    re-render the report from a run's raw results (JSON; its path is logged) without measuring
  */
@@ -34,7 +36,7 @@ import { readReport, write, type Report } from './report-writer';
 import { TickDriver } from './sendonce';
 import { seedUsers, startStack, stops } from './services';
 import { startSinkProcess } from './sink';
-import { BASELINES, BIG_ROWS, elapsedS, HUGE, HUGE_DEADLINE_MS, HUGE_SIZE, TWO_WORKERS, LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, PEER_CONCURRENCY, QUICK, REPS, SKIP_LARGE, SMALL, SMALL_DEADLINE_MS, STEADY_DEADLINE_MS, STEADY_TICKS, VARIANTS } from './config';
+import { BASELINES, BIG_ROWS, elapsedS, HUGE, HUGE_DEADLINE_MS, HUGE_SIZE, LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, PEER_CONCURRENCY, QUICK, REPS, SKIP_LARGE, SMALL, SMALL_DEADLINE_MS, STEADY_DEADLINE_MS, STEADY_TICKS, TWO_WORKERS, VARIANTS } from './config';
 import type { BenchDb, Ctx } from './context';
 import { sweep } from './loads';
 import { sendonceGroup, type TickSize } from './ticks';
