@@ -3,11 +3,19 @@ export interface RunRecord {
   scenario: 'limit' | 'peer' | 'sendonce';
   /** e.g. "c=20" or "default" / "tuned". */
   variant: string;
+  /** sendonce: the first tick of a window ('sending') or a later one with nothing new ('steady'); absent = sending. */
+  tick?: 'sending' | 'steady';
   recipients: number;
+  /** Messages counted at the sink. */
   sent: number;
+  /** sendonce: the run summary's deduped count and window. */
+  deduped?: number;
+  window?: string;
   wallMs: number;
   emailsPerSec: number;
   peakRssBytes: number;
+  /** Ticks on several workers: each one's peak (peakRssBytes is the largest). */
+  workerPeakRssBytes?: number[];
   pgStatements: number;
   pgTransactions: number;
   redisCommands: number;
@@ -37,6 +45,18 @@ const f0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+export function chainSummary(events: number[]): string {
+  if (events.length === 0) return 'no history';
+  const total = events.reduce((a, b) => a + b, 0);
+  return events.length === 1
+    ? `1 run of ${total.toLocaleString('en-US')} events`
+    : `${events.length} runs, ${Math.min(...events)}–${Math.max(...events)} events each, ${total.toLocaleString('en-US')} in total`;
+}
+
+export function pct(x: number): string {
+  return `${(x * 100).toFixed(0)} %`;
+}
 
 export function groupStats(g: Group) {
   const eps = g.runs.map((r) => r.emailsPerSec);

@@ -96,15 +96,18 @@ export interface RunSummary extends RunIdentity {
   counts: RunCounts;
 }
 
-/** One page of a job's recipients, as the run gets it from the fetchRecipientPage activity. */
+/**
+ * One page of a job's recipients, as the run gets it from the fetchRecipientPage activity — which reads on past
+ * pages with nothing left to send (src/activities/pages.ts), so one result may stand for several pages.
+ */
 export interface RecipientPage {
   /** The page's recipients still to send: keys already finished were dropped (one statement per page). */
   toSend: string[];
-  /** The last id the query returned (the next page starts after it); null for an empty page. */
+  /** The last id read (the next page starts after it); null when nothing was read. */
   lastId: string | null;
-  /** How many ids the query returned (fewer than asked for: the last page). */
+  /** How many ids the last query returned (fewer than asked for: nothing comes after it). */
   size: number;
-  /** The page's keys already finished: before this run (deduped), or by an earlier attempt of this run. */
+  /** The keys already finished, over every page read: before this run (deduped), or by an earlier attempt of this run. */
   finished: FinishedBefore;
   /**
    * Recipients of the page dropped because they unsubscribed from this job (src/suppressions/); suppressed

@@ -1,0 +1,66 @@
+/**
+ * Issue 13: a tick with nothing new to send is cheap. Pages whose keys are all finished are read on within one
+ * fetchRecipientPage call (src/activities/pages.ts), so a second tick of a window costs one page activity per
+ * SCAN_AHEAD_PAGES pages instead of one per page — and still sends what is open, counts everyone and moves the
+ * cursor past every page it read.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fetchRecipientPage, SCAN_AHEAD_PAGES } from '../../src/activities/pages';
+import { userEmails } from '../../devkit/seed';
+import { testJob } from '../support/harness';
+import { assertCountsAddUp, assertOneEach, harnessFor, runBatch, startBatch } from '../support/never-twice';
+
+test('a second tick of a window: one page activity for four pages, the one reopened key sent, everyone counted', async (t) => {
+  const job = testJob({ pageSize: 3 });
+  const h = await harnessFor(t, [job]);
+  const addresses = userEmails(10);
+  const ids = await h.seedUsers(addresses);
+  const first = await runBatch(h, job);
+  assert.equal(first.counts.sent, 10);
+
+  const steady = await startBatch(h, job);
+  const summary = await steady.result();
+  assert.equal(summary.outcome, 'completed');
+  assert.equal(summary.counts.sent, 0);
+  assert.equal(summary.counts.deduped, 10);
+  assertCountsAddUp(summary, 10);
+  assert.equal(await pageActivities(steady), 1, 'pages of 3, 3, 3 and 1 recipients read in one activity');
+
+  // A key in the second page reopened (its row gone): read on past page 1, stop at page 2 to send it.
+  await h.db.pool.query('DELETE FROM email_sends WHERE job_name = $1 AND recipient_id = $2', [job.name, ids[4]]);
+  const partial = await startBatch(h, job);
+  const after = await partial.result();
+  assert.equal(after.counts.sent, 1);
+  assert.equal(after.counts.deduped, 9);
+  assertCountsAddUp(after, 10);
+  assert.equal(await pageActivities(partial), 2, 'pages 1–2 (page 2 has the open key), then pages 3–4');
+  assertOneEach(h, addresses.filter((_, i) => i !== 4));
+  assert.equal(h.sink.messagesTo(addresses[4]!).length, 2, 'the reopened key was sent again, once');
+});
+
+test('reading on is bounded: SCAN_AHEAD_PAGES pages per call, the cursor at the last id read', async (t) => {
+  const job = testJob({ pageSize: 1 });
+  const h = await harnessFor(t, [job]);
+  const n = SCAN_AHEAD_PAGES + 5;
+  await h.seedUsers(userEmails(n));
+  const first = await runBatch(h, job);
+  assert.equal(first.counts.sent, n);
+  const req = { jobName: job.name, runId: 'another-run', limit: 1, window: first.window, scheduledAt: first.scheduledAt };
+
+  const one = await fetchRecipientPage(h.db.pool, job, { ...req, afterId: null }, { filterFinished: true });
+  assert.deepEqual(one.toSend, []);
+  assert.equal(one.size, 1, 'a full page: the run reads on');
+  assert.equal(one.finished.deduped, SCAN_AHEAD_PAGES);
+  const two = await fetchRecipientPage(h.db.pool, job, { ...req, afterId: one.lastId }, { filterFinished: true });
+  assert.equal(two.size, 0, 'the last page was empty: nothing after it');
+  assert.equal(two.finished.deduped, 5);
+  const { rows } = await h.db.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM users');
+  assert.equal(two.lastId, rows[0]!.id, 'the cursor is the last id read, not null, though the last page was empty');
+});
+
+/** fetchRecipientPage activities a run (one workflow run, no continue-as-new here) scheduled. */
+async function pageActivities(handle: Awaited<ReturnType<typeof startBatch>>): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchRecipientPage').length;
+}
