@@ -103,7 +103,7 @@ async function timePrune(pool: Pool, stack: Stack, seed: BigTableSeed): Promise<
         batchMs.push(t - last);
         last = t;
         deletedSoFar = deleted;
-        // A pathological prune (e.g. without migration 0008, ~10 s per batch at 10 million rows) must not take the
+        // A pathological prune (e.g. without migration 0010, ~10 s per batch at 10 million rows) must not take the
         // benchmark's whole evening: stop after PRUNE_MAX_MS and report what it did until then.
         if (t - t0 > PRUNE_MAX_MS) throw stop;
       },

@@ -4,7 +4,7 @@ import type { JobDefinition, Recipient } from './types';
 
 /**
  * The demo job: every 5 minutes, each opted-in user gets at most one digest per UTC day, listing their items
- * (digest_items, migration 0008; the template loops over them: src/templates/builtin/daily-digest/).
+ * (digest_items, migration 0009; the template loops over them: src/templates/builtin/daily-digest/).
  */
 export const dailyDigest: JobDefinition = {
   name: 'daily-digest',
