@@ -108,6 +108,9 @@ export interface WorkerEnvOptions {
   extra?: Record<string, string>;
 }
 
+/** The Worker Deployment of the workers of one task queue (workerEnv): tests and chaos worlds each have their own. */
+export const deploymentNameFor = (taskQueue: string): string => `sendonce-${taskQueue}`.replace(/[^A-Za-z0-9_-]/g, '-');
+
 /** The environment of one worker process on local services: what a container of it would be given. */
 export function workerEnv(o: WorkerEnvOptions): Record<string, string> {
   const optional = (name: string, value: string | number | undefined) => (value === undefined ? {} : { [name]: String(value) });
@@ -120,7 +123,7 @@ export function workerEnv(o: WorkerEnvOptions): Record<string, string> {
     TASK_QUEUE: o.taskQueue,
     // Versioned like production, but one deployment per task queue: tests and chaos repetitions share a dev server,
     // and promoting a version in one must not move another's runs.
-    DEPLOYMENT_NAME: `sendonce-${o.taskQueue}`.replace(/[^A-Za-z0-9_-]/g, '-'),
+    DEPLOYMENT_NAME: deploymentNameFor(o.taskQueue),
     SMTP_HOST: o.smtpHost ?? '127.0.0.1',
     SMTP_PORT: String(o.smtpPort),
     ...optional('SMTP_SOCKET_TIMEOUT_MS', o.smtpSocketTimeoutMs),

@@ -54,7 +54,18 @@ export const chaosScheduled: JobDefinition = {
   schedule: { every: '10m', catchupWindow: '1m', maxRunDuration: '10m' },
 };
 
-export const jobs: readonly JobDefinition[] = [chaosDigest, chaosDigestResend, chaosScheduled];
+/**
+ * For the deploy scenarios: pages of 25, so a run fetches several pages and version 2's extra activity per page
+ * changes its history (a run of version 1 cannot replay on version 2).
+ */
+export const chaosDeploy: JobDefinition = {
+  ...chaosDigest,
+  name: 'chaos-deploy',
+  template: 'chaos-deploy',
+  pageSize: 25,
+};
+
+export const jobs: readonly JobDefinition[] = [chaosDigest, chaosDigestResend, chaosScheduled, chaosDeploy];
 
 /**
  * Each job its own copy of the demo digest: jobs that send one template in daily windows would share keys, and

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeWorkflowBundle } from '../../src/workflow-bundle';
+import { ONE_MORE_ACTIVITY_PER_PAGE, writeVariantBundle } from '../../devkit/variant-bundle';
 import { startRestartablePostgres } from '../../devkit/services/postgres';
 import { freePort } from '../../devkit/services/ports';
 import { killChild } from '../../devkit/services/processes';
@@ -34,6 +35,8 @@ export interface ChaosServices {
   temporalAddress: string;
   /** Prebuilt workflow bundle the worker processes load (WORKFLOW_BUNDLE_PATH). */
   bundlePath: string;
+  /** "Version 2" for the deploy scenarios: the bundle with one more activity per page (devkit/variant-bundle.ts). */
+  variantBundlePath?: string;
   faults?: ServiceFaults;
 }
 
@@ -56,11 +59,12 @@ export async function startChaosStack(log: (line: string) => void): Promise<Chao
     stops.push('redis', () => redis.stop());
     stops.push('temporal', () => temporal.stop());
     // Started together; each one that did start is stopped again even when another one failed to.
-    const [pg, , , bundlePath] = await allStarted([
+    const [pg, , , bundlePath, variantBundlePath] = await allStarted([
       stops.started('postgres', startRestartablePostgres(path.join(tmp, 'pg'), pgPort)),
       redis.start(),
       temporal.start(),
       writeWorkflowBundle(path.join(tmp, 'workflow-bundle.js')),
+      writeVariantBundle(path.join(tmp, 'workflow-bundle-v2.js'), [ONE_MORE_ACTIVITY_PER_PAGE]),
     ]);
     log(`postgres 127.0.0.1:${pgPort} (pg_ctl, ${pg.dataDir}); redis 127.0.0.1:${redisPort}; temporal 127.0.0.1:${temporalPort} (${dbFilename})`);
     const faults: ServiceFaults = {
@@ -82,6 +86,7 @@ export async function startChaosStack(log: (line: string) => void): Promise<Chao
       redisUrl: `redis://127.0.0.1:${redisPort}`,
       temporalAddress: `127.0.0.1:${temporalPort}`,
       bundlePath,
+      variantBundlePath,
       faults,
       stop: () => stops.stopAll(),
     };

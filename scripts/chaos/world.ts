@@ -14,7 +14,7 @@ import { startBatchRun } from '../../devkit/runs';
 import { seedUsers, userEmails, type SeededUser } from '../../devkit/seed';
 import { startSmtpSink, type SmtpSink } from '../../devkit/smtp-sink';
 import { StopStack } from '../../devkit/stop-stack';
-import { startWorkerProcess, workerEnv, type WorkerProcess } from '../../devkit/worker-process';
+import { deploymentNameFor, startWorkerProcess, workerEnv, type WorkerProcess } from '../../devkit/worker-process';
 import { installClaimLog } from './claim-log';
 import { sleep, type ChaosServices } from './stack';
 
@@ -28,6 +28,8 @@ export interface World {
   sink: SmtpSink;
   client: Client;
   taskQueue: string;
+  /** The Worker Deployment its workers join (one per world: promoting a version touches no other world). */
+  deploymentName: string;
   keyPrefix: string;
   users: SeededUser[];
   workers: WorkerProcess[];
@@ -79,6 +81,7 @@ function buildWorld(parts: WorldParts): World {
   const world: World = {
     ...shared,
     taskQueue,
+    deploymentName: deploymentNameFor(taskQueue),
     keyPrefix,
     workers,
     notes: [],

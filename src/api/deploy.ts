@@ -33,8 +33,27 @@ export async function promoteVersion(client: Client, deploymentName: string, bui
   if (!d.versions.some((v) => v.buildId === target)) {
     throw new NotFoundError(`deployment '${deploymentName}' has no version '${target}' (versions: ${d.versions.map((v) => v.buildId).join(', ')}): its workers must have started`);
   }
-  const previous = await setCurrentVersion(client, deploymentName, target, 'sendonce deploy promote');
-  return { current: target, previous };
+  return { current: target, previous: await setCurrentWhenReady(client, deploymentName, target) };
+}
+
+/**
+ * The server refuses a current version that does not poll every task queue of the current one (its runs there would
+ * go unversioned). A worker that just started registers its queues one poller at a time, so wait a little before
+ * saying so.
+ */
+async function setCurrentWhenReady(client: Client, deploymentName: string, buildId: string, waitMs = 15_000): Promise<string | null> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await setCurrentVersion(client, deploymentName, buildId, 'sendonce deploy promote');
+    } catch (err) {
+      if (!/missing active task queues/.test((err as Error).message)) throw err;
+      if (Date.now() > deadline) {
+        throw new NotFoundError(`version '${buildId}' does not poll every task queue of the current version (${(err as Error).message.replace(/^\d+ \w+: /, '')}): are all its workers up?`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 /** Make the version that was current before (default: the newest draining or drained one) current again. */

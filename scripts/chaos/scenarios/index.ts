@@ -1,6 +1,7 @@
-/** The twelve scenarios of issue 6, in its order. */
+/** The twelve scenarios of issue 6, in its order, then issue 14's deploys. */
 import type { Scenario } from '../scenario';
 import { clockSkew } from './clock';
+import { deployMidRun, deployMidRunUnversioned } from './deploy';
 import { oneOfTwoKilled, pausedHolder, workerKilled } from './processes';
 import { duplicateTriggers } from './schedules';
 import { postgresRestarted, redisRestarted, temporalRestarted } from './services';
@@ -19,6 +20,8 @@ export const scenarios: readonly Scenario[] = [
   duplicateTriggers,
   clockSkew,
   temporalRestarted,
+  deployMidRun,
+  deployMidRunUnversioned,
 ];
 
 /** CHAOS_ONLY="worker-sigkill,7": names or ids; empty = all. */
