@@ -1,7 +1,9 @@
 /**
  * The failure branch: a send that ended non-retryable, or used up its attempts, becomes a dead letter with
- * the last error — unless its claim is still open, which means the last attempt may have reached the server:
- * that key is `unknown`, not dead (declaring it dead would invite a redrive that duplicates it).
+ * the last error — unless the server may have the message, which makes the key `unknown`, not dead (declaring
+ * it dead would invite a redrive that duplicates it): its claim is still open or its last reply was lost, or it
+ * is a resend-once copy (resends > 0) — an earlier attempt's outcome was ambiguous, so whatever happened to the
+ * resend, the first copy may have arrived (found by the soak, npm run soak).
  */
 import type { Pool } from 'pg';
 import { withTransaction } from '../db/transaction';
@@ -24,11 +26,12 @@ export interface DeadLetterRequest {
 
 export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<SendState> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ state: SendState; last_error_type: string | null }>(
-      'SELECT state, last_error_type FROM email_sends WHERE idempotency_key = $1 FOR UPDATE',
+    const { rows } = await client.query<{ state: SendState; last_error_type: string | null; resends: number }>(
+      'SELECT state, last_error_type, resends FROM email_sends WHERE idempotency_key = $1 FOR UPDATE',
       [req.key],
     );
     let state = rows[0]?.state;
+    const ambiguousBefore = (rows[0]?.resends ?? 0) > 0;
     if (state === undefined) {
       // Never claimed (e.g. every attempt failed before the claim): record it so the key is accounted for.
       await client.query(
@@ -39,7 +42,7 @@ export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Se
           req.errorType, req.message],
       );
       state = 'dead';
-    } else if (state === 'failed' && rows[0]?.last_error_type !== SmtpAmbiguousError.name) {
+    } else if (state === 'failed' && rows[0]?.last_error_type !== SmtpAmbiguousError.name && !ambiguousBefore) {
       await client.query(
         `UPDATE email_sends SET state = 'dead', reason = $2, last_error_type = COALESCE(last_error_type, $3),
                 lease_until = NULL, updated_at = now()
@@ -48,12 +51,14 @@ export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Se
       );
       state = 'dead';
     } else if (state === 'claimed' || state === 'failed') {
-      // An open claim, or a last attempt whose reply was lost: the server may have the message.
+      // An open claim, a last attempt whose reply was lost, or a failed resend of an ambiguous first attempt:
+      // the server may have the message.
+      const why = ambiguousBefore ? 'the resend of an ambiguous attempt failed (the first copy may have arrived): ' : 'attempts ended while the claim was open: ';
       await client.query(
         `UPDATE email_sends SET state = 'unknown', lease_until = NULL, last_error_type = $3,
-                reason = 'attempts ended while the claim was open: ' || $2, updated_at = now()
+                reason = $4 || $2, updated_at = now()
           WHERE idempotency_key = $1`,
-        [req.key, req.message, req.errorType],
+        [req.key, req.message, req.errorType, why],
       );
       state = 'unknown';
     }

@@ -199,6 +199,30 @@ test('ambiguous under resend-once: exactly two copies with the same Message-ID, 
   assert.deepEqual([row.state, row.attempts, row.resends, row.message_id], ['sent', 2, 1, copies[0]!.messageId]);
 });
 
+test('ambiguous under resend-once, then the resend fails for good: unknown (the first copy may be there), never dead', async (t) => {
+  // Found by the soak (npm run soak): the resend's permanent failure used to mark the key dead, with a dead letter
+  // a redrive would send again — although the server had stored the first copy.
+  const job = testJob({ unknownPolicy: 'resend-once' }, { maximumAttempts: 4 });
+  const h = await harnessFor(t, [job]);
+  const addresses = userEmails(3);
+  const ids = await h.seedUsers(addresses);
+  const lost = addresses[1]!;
+  let dropped = 0;
+  h.sink.onData((ctx) => (ctx.envelopeRcpt.includes(lost) && dropped++ === 0 ? 'store-then-drop' : 'accept'));
+  h.sink.rejectRcpt((a) => (a === lost && dropped > 0 ? { code: 550, message: '5.1.1 mailbox gone' } : undefined));
+
+  const summary = await runBatch(h, job);
+  assert.equal(summary.outcome, 'completed');
+  assert.equal(summary.counts.unknown, 1);
+  assert.equal(summary.counts.dead, 0);
+  assertCountsAddUp(summary, addresses.length);
+  assert.equal(h.sink.messagesTo(lost).length, 1, 'the stored first copy only');
+  const row = rowOf(await sendRows(h, job), ids[1]!);
+  assert.deepEqual([row.state, row.resends], ['unknown', 1]);
+  assert.match(row.reason ?? '', /ambiguous/);
+  assert.deepEqual(await deadLetters(h, job), [], 'no dead letter: a redrive would send a second copy');
+});
+
 test('bad data never crashes the run: invalid addresses become InvalidRecipientError dead letters', async (t) => {
   const job = testJob();
   const h = await harnessFor(t, [job]);
