@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { keepSoakSection } from '../soak/report';
 import { renderReport } from './report';
 import { closeActiveRepetition, runRepetition, type RepetitionResult } from './run';
 import { selectScenarios } from './scenarios';
@@ -67,7 +68,8 @@ async function main(): Promise<number> {
       loadAfter: os.loadavg(),
       baseSeed,
     });
-    fs.writeFileSync(reportPath, report);
+    // The soak's section (npm run soak) stays: this run rewrites only the scenarios' part.
+    fs.writeFileSync(reportPath, keepSoakSection(report, fs.existsSync(reportPath) ? fs.readFileSync(reportPath, 'utf8') : undefined));
     const failed = results.filter((r) => !r.passed);
     log(`${results.length - failed.length}/${results.length} repetitions passed; report in ${reportPath}`);
     return failed.length === 0 ? 0 : 1;

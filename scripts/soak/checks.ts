@@ -1,0 +1,85 @@
+/**
+ * The four invariants over the whole soak so far, per job (the chaos suite's checks, scripts/chaos/invariants.ts):
+ * no duplicates and bounded attempts over every key, no overlap over every claim, nothing lost over the windows a
+ * run completed (after the soak, over all of them). Plus: every run that ended has its ending recorded in
+ * job_runs — none left `running`.
+ */
+import { resolveRetry } from '../../src/retry';
+import { idempotencyKey } from '../../src/sends/key';
+import { addressHash } from '../../src/suppressions/address';
+import type { SinkMessage } from '../../devkit/smtp-sink';
+import { checkInvariants, type Figures } from '../chaos/invariants';
+import { jobs, soakOnce } from './jobs';
+import type { Ticker } from './ticker';
+import type { SoakWorld } from './world';
+
+export interface CheckResult {
+  figures: Record<string, Figures>;
+  violations: string[];
+  /** Keys accounted for by a suppression (no row: the address bounced hard and is suppressed). */
+  suppressedKeys: number;
+}
+
+/** `final`: the soak is over and settled — every key of every window must be accounted for. */
+export async function checkAll(world: SoakWorld, ticker: Ticker, final: boolean): Promise<CheckResult> {
+  const messages: readonly SinkMessage[] = world.sink.messages();
+  const suppressedHashes = await addressSuppressions(world);
+  const figures: Record<string, Figures> = {};
+  const violations: string[] = [];
+  let suppressedKeys = 0;
+  for (const job of jobs) {
+    const { expected, settled, addressOf } = keysOf(world, ticker, job.name, final);
+    const suppressed = new Set([...settled].filter((k) => suppressedHashes.has(addressHash(addressOf.get(k)!))));
+    const retry = resolveRetry(job);
+    const jobMessages = messages.filter((m) => /X-Sendonce-Key:[ \t]*email:([^:]+):/i.exec(m.rawHeaders)?.[1] === job.template);
+    const r = await checkInvariants(world.pool, { name: job.name, maximumAttempts: retry.maximumAttempts, resendOnce: job.unknownPolicy === 'resend-once' }, expected, jobMessages, { settled, suppressed });
+    figures[job.name] = r.figures;
+    violations.push(...r.violations.map((v) => `${job.name}: ${v}`));
+    suppressedKeys += [...suppressed].length;
+  }
+  violations.push(...(await runsLeftRunning(world, ticker, final)));
+  return { figures, violations, suppressedKeys };
+}
+
+function keysOf(world: SoakWorld, ticker: Ticker, jobName: string, final: boolean) {
+  const addressOf = new Map<string, string>();
+  const expected: string[] = [];
+  const settled = new Set<string>();
+  if (jobName === soakOnce.name) {
+    const { all, settled: done } = ticker.oneOffs();
+    const doneIds = new Set(done.map((r) => r.id));
+    for (const row of all) {
+      const key = idempotencyKey(soakOnce.template, row.id, 'once');
+      addressOf.set(key, row.email);
+      expected.push(key);
+      if (final || doneIds.has(row.id)) settled.add(key);
+    }
+    return { expected, settled, addressOf };
+  }
+  const job = jobs.find((j) => j.name === jobName)!;
+  const windows = ticker.windowsOf(jobName);
+  for (const window of windows.all) {
+    for (const u of world.users) {
+      const key = idempotencyKey(job.template, u.id, window);
+      addressOf.set(key, u.email);
+      expected.push(key);
+      if (final || windows.completed.has(window)) settled.add(key);
+    }
+  }
+  return { expected, settled, addressOf };
+}
+
+async function addressSuppressions(world: SoakWorld): Promise<Set<string>> {
+  const { rows } = await world.pool.query<{ h: string }>(`SELECT address_hash AS h FROM suppressions WHERE scope = 'address'`);
+  return new Set(rows.map((r) => r.h));
+}
+
+/** Runs that ended (a result came back) whose job_runs row still says running; at the end, any running row. */
+async function runsLeftRunning(world: SoakWorld, ticker: Ticker, final: boolean): Promise<string[]> {
+  const ended = ticker.runs.filter((r) => r.workflowId && r.outcome !== 'stuck').map((r) => r.workflowId);
+  const { rows } = await world.pool.query<{ workflow_id: string }>(
+    `SELECT workflow_id FROM job_runs WHERE outcome = 'running' AND ($2 OR workflow_id = ANY($1::text[]))`,
+    [ended, final],
+  );
+  return rows.map((r) => `run ${r.workflow_id} ended but job_runs still says running`);
+}

@@ -1,0 +1,172 @@
+/**
+ * The soak's section of RELIABILITY.md, between two markers so `npm run chaos` (which rewrites the rest of the
+ * file) keeps it, and `npm run soak` replaces only it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import type { Figures } from '../chaos/invariants';
+import type { CheckResult } from './checks';
+import { INFRA_KINDS, SMTP_KINDS, type Injection } from './nemesis';
+import type { RunRecord } from './ticker';
+
+const BEGIN = '<!-- soak:begin (written by npm run soak) -->';
+const END = '<!-- soak:end -->';
+
+/** `report` with the soak section of `previous` (the file as it was) appended, if it had one. */
+export function keepSoakSection(report: string, previous: string | undefined): string {
+  const section = previous ? extract(previous) : undefined;
+  return section ? `${report.trimEnd()}\n\n${section}\n` : report;
+}
+
+/** Write `section` into the file at `file`: in place of its soak section, or appended. */
+export function writeSoakSection(file: string, section: string): void {
+  const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Reliability under injected faults\n';
+  const block = `${BEGIN}\n${section.trim()}\n${END}`;
+  const old = extract(previous);
+  fs.writeFileSync(file, old ? previous.replace(old, block) : `${previous.trimEnd()}\n\n${block}\n`);
+}
+
+function extract(text: string): string | undefined {
+  const from = text.indexOf(BEGIN);
+  const to = text.indexOf(END);
+  return from >= 0 && to > from ? text.slice(from, to + END.length) : undefined;
+}
+
+export interface SoakReport {
+  command: string;
+  seed: number;
+  startedAt: Date;
+  finishedAt: Date;
+  /** When the nemesis stopped (settling follows). */
+  faultsStoppedAt: Date;
+  ticks: number;
+  ticksChecked: number;
+  workers: number;
+  users: number;
+  runs: RunRecord[];
+  injections: Injection[];
+  workerRestarts: number;
+  final: CheckResult;
+  emailsAtSink: number;
+  firstViolation?: { afterMinutes: number; afterFaults: number; afterTicks: number; text: string };
+  notes: string[];
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+export function renderSoakSection(r: SoakReport): string {
+  const minutes = (r.faultsStoppedAt.getTime() - r.startedAt.getTime()) / 60_000;
+  const total = (r.finishedAt.getTime() - r.startedAt.getTime()) / 60_000;
+  const violations = r.final.violations;
+  const sum = (f: (x: Figures) => number) => Object.values(r.final.figures).reduce((s, x) => s + f(x), 0);
+  const lines = [
+    '## Soak: randomized faults, together, for half an hour',
+    '',
+    violations.length === 0 && !r.firstViolation
+      ? `Every check after every tick, and the final one, held all four invariants.`
+      : `**The soak found ${violations.length} violation(s)** — ${r.firstViolation ? `the first after ${r.firstViolation.afterMinutes.toFixed(1)} min and ${r.firstViolation.afterFaults} faults (tick ${r.firstViolation.afterTicks}): ${r.firstViolation.text}` : 'in the final check'}.`,
+    '',
+    `- command: \`${r.command}\` (seed ${r.seed}: the same seed replays the same fault schedule; what each fault hits depends on timing)`,
+    `- commit: \`${git(['rev-parse', 'HEAD'])}\`${git(['status', '--porcelain', '--untracked-files=no', '--', 'src']) ? ' (src had uncommitted changes)' : ''}`,
+    `- date: ${r.startedAt.toISOString()}; faults for ${minutes.toFixed(1)} min, then settling; ${total.toFixed(1)} min in all`,
+    `- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    `- world: ${r.workers} worker processes (supervised), ${r.users} users, four jobs on one task queue — \`soak-digest\` (unknown → record), \`soak-resend\` (resend-once), \`soak-limited\` (rate limit, 30 per 3 s bucket), \`soak-once\` (one-off emails); scripts/soak/jobs.ts`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| ticks (one run per job each) | ${fmt(r.ticks)} |`,
+    `| invariant checks (after every tick, and the final one) | ${fmt(r.ticksChecked)} + 1 |`,
+    `| runs | ${fmt(r.runs.length)} (${byCount(r.runs.map((x) => x.kind))}) |`,
+    `| run endings | ${byCount(r.runs.map((x) => x.outcome + (x.reason ? ` (${x.reason})` : '')))} |`,
+    `| emails accepted by the SMTP sink | ${fmt(r.emailsAtSink)} |`,
+    `| keys expected (recipients × windows, one-off rows) | ${fmt(sum((f) => f.expected))} |`,
+    `| keys delivered / dead / unknown / suppressed (hard bounce, no row) | ${fmt(sum((f) => f.delivered))} / ${fmt(sum((f) => f.dead))} / ${fmt(sum((f) => f.unknown))} / ${fmt(r.final.suppressedKeys)} |`,
+    `| faults injected | ${fmt(r.injections.length)} (${r.injections.filter((i) => i.error).length} could not be completed, listed below) |`,
+    `| recoveries (fault over, service or process back) | ${fmt(r.injections.filter((i) => i.recovered).length)}; workers restarted by the supervisor: ${r.workerRestarts} |`,
+    `| **duplicates** (copies beyond the policy) | **${sum((f) => f.duplicates)}** (resend-once second copies, same Message-ID: ${sum((f) => f.resent)}) |`,
+    `| **silent losses** (keys left claimed/failed or without a row) | **${sum((f) => f.stuck)}** |`,
+    `| **stuck runs** (no result within the run timeout) / runs left \`running\` in job_runs | **${r.runs.filter((x) => x.outcome === 'stuck').length}** / **${violations.filter((v) => v.includes('still says running')).length}** |`,
+    `| **max attempts** of any key (bound 5, +1 under resend-once) | **${Math.max(0, ...Object.values(r.final.figures).map((f) => f.maxAttempts))}** |`,
+    `| **overlapping claims** (an older fence claiming after a newer one) | **${violations.filter((v) => v.includes('overlap:')).length}** |`,
+    '',
+    '### Faults by kind',
+    '',
+    '| kind | injected | hit a message | not completed | what it does |',
+    '|---|---|---|---|---|',
+    ...[...SMTP_KINDS, ...INFRA_KINDS].map((k) => {
+      const of = r.injections.filter((i) => i.kind === k);
+      const hit = (SMTP_KINDS as readonly string[]).includes(k) ? String(of.filter((i) => (i.hits ?? 0) > 0).length) : '—';
+      return `| ${k} | ${of.length} | ${hit} | ${of.filter((i) => i.error).length} | ${KIND_TEXT[k]} |`;
+    }),
+    '',
+    '### Faults together (two kinds active at the same moment)',
+    '',
+    pairTable(r.injections),
+    '',
+    ...(violations.length > 0 ? ['### Violations', '', ...violations.slice(0, 20).map((v) => `- ${v}`), ''] : []),
+    ...(r.injections.some((i) => i.error) ? ['### Faults that could not be completed', '', ...summarizeErrors(r.injections), ''] : []),
+    ...(r.notes.length > 0 ? ['### Notes', '', ...r.notes.slice(0, 30).map((n) => `- ${n}`), ''] : []),
+  ];
+  return lines.join('\n');
+}
+
+const KIND_TEXT: Record<string, string> = {
+  'smtp-421-storm': 'every RCPT answered 421 for 0.3–2.5 s',
+  'smtp-550': '550 5.1.1 for the bouncing mailboxes (a few users, a fifth of the one-off addresses) for 0.3–2.5 s',
+  'smtp-drop-after-data': 'for 0.3–2.5 s, 30% of messages stored and the connection cut before the reply',
+  'smtp-down': 'the SMTP server not listening for 0.3–2.5 s',
+  'worker-sigkill': 'a random worker SIGKILLed; the supervisor starts it again',
+  'worker-pause': 'a random worker SIGSTOPped for 2–15 s (the lock TTL is 10 s), then SIGCONT',
+  'postgres-restart': 'Postgres stopped in immediate mode, started 0.3–3 s later',
+  'redis-restart': 'redis-server SIGKILLed (no persistence: locks gone), started 0.3–3 s later',
+  'temporal-restart': 'the Temporal dev server SIGKILLed, started 0.3–3 s later on its SQLite file',
+  'duplicate-trigger': 'a second run of a tick in flight',
+  backfill: 'a run of a window a run already completed (must send nothing)',
+  'clock-skew': 'one more worker whose wall clock is 30 s–10 min off (libfaketime), for 5–20 s',
+  deploy: 'the other version started and promoted (Worker Versioning); the old one drains, then stops',
+};
+
+function byCount(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([v, n]) => `${v}: ${fmt(n)}`).join(', ');
+}
+
+/** Unordered pairs of distinct kinds whose active intervals overlapped, with how often. */
+export function pairCounts(injections: readonly Injection[]): Map<string, number> {
+  const sorted = [...injections].sort((a, b) => a.startedAt - b.startedAt);
+  const pairs = new Map<string, number>();
+  for (let i = 0; i < sorted.length; i++) {
+    const a = sorted[i]!;
+    const aEnd = a.endedAt ?? Infinity;
+    for (let j = i + 1; j < sorted.length && sorted[j]!.startedAt < aEnd; j++) {
+      const b = sorted[j]!;
+      if (b.kind === a.kind) continue;
+      const key = [a.kind, b.kind].sort().join(' + ');
+      pairs.set(key, (pairs.get(key) ?? 0) + 1);
+    }
+  }
+  return pairs;
+}
+
+function pairTable(injections: readonly Injection[]): string {
+  const pairs = [...pairCounts(injections)].sort((a, b) => b[1] - a[1]);
+  const total = pairs.reduce((s, [, n]) => s + n, 0);
+  if (pairs.length === 0) return 'none';
+  return [`${fmt(total)} overlaps of ${pairs.length} distinct pairs of kinds:`, '', '| pair | times |', '|---|---|', ...pairs.map(([k, n]) => `| ${k} | ${n} |`)].join('\n');
+}
+
+function summarizeErrors(injections: readonly Injection[]): string[] {
+  const counts = new Map<string, number>();
+  for (const i of injections) if (i.error) counts.set(`${i.kind}: ${i.error.slice(0, 160)}`, (counts.get(`${i.kind}: ${i.error.slice(0, 160)}`) ?? 0) + 1);
+  return [...counts].map(([e, n]) => `- ${n} × ${e}`);
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
