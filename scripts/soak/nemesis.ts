@@ -6,7 +6,7 @@
  *  - the infrastructure lane: a worker SIGKILLed (the supervisor starts it again) or SIGSTOPped for 2–15 s
  *    (past the 10 s lock TTL or not), Postgres stopped in immediate mode, redis-server killed (no persistence:
  *    the lock is gone), the Temporal dev server killed — each started again 0.3–3 s later —, a duplicate trigger
- *    of a tick in flight, a backfill of a completed window, a worker with a skewed clock (libfaketime), and a
+ *    of a tick in flight, a backfill of a completed window, a worker with a skewed clock (libfaketime) for 3–10 s, and a
  *    deploy of the other version (Worker Versioning); one time in four two of them at once.
  * Faults of the two lanes overlap freely: every pair of kinds active at the same moment is counted as a pair.
  *
@@ -106,7 +106,7 @@ export class Nemesis {
       injection.error = (err as Error).message.split('\n')[0];
     } finally {
       injection.endedAt = Date.now();
-      if ((SMTP_KINDS as readonly string[]).includes(kind)) injection.hits = (this.smtp.hits.get(kind) ?? 0) - hitsBefore;
+      if (kind !== 'smtp-down' && (SMTP_KINDS as readonly string[]).includes(kind)) injection.hits = (this.smtp.hits.get(kind) ?? 0) - hitsBefore;
     }
   }
 
@@ -173,7 +173,7 @@ export class Nemesis {
         return this.ticker.backfill();
       case 'clock-skew': {
         const skewS = (this.rng() < 0.5 ? -1 : 1) * this.duration(30, 600);
-        const ms = this.duration(5_000, 20_000);
+        const ms = this.duration(3_000, 10_000);
         // Only the wall clock: Temporal's core measures timeouts on the monotonic clock.
         const w = await world.workers.add(world.workers.currentBundle, {
           LD_PRELOAD: LIBFAKETIME!,

@@ -96,7 +96,7 @@ export function renderSoakSection(r: SoakReport): string {
     '|---|---|---|---|---|',
     ...[...SMTP_KINDS, ...INFRA_KINDS].map((k) => {
       const of = r.injections.filter((i) => i.kind === k);
-      const hit = (SMTP_KINDS as readonly string[]).includes(k) ? String(of.filter((i) => (i.hits ?? 0) > 0).length) : '—';
+      const hit = of.some((i) => i.hits !== undefined) ? String(of.filter((i) => (i.hits ?? 0) > 0).length) : '—';
       return `| ${k} | ${of.length} | ${hit} | ${of.filter((i) => i.error).length} | ${KIND_TEXT[k]} |`;
     }),
     '',
@@ -113,9 +113,9 @@ export function renderSoakSection(r: SoakReport): string {
 
 const KIND_TEXT: Record<string, string> = {
   'smtp-421-storm': 'every RCPT answered 421 for 0.3–2.5 s',
-  'smtp-550': '550 5.1.1 for the bouncing mailboxes (a few users, a fifth of the one-off addresses) for 0.3–2.5 s',
+  'smtp-550': '550 5.1.1 for the bouncing mailboxes (a tenth of the users, 30% of the one-off addresses) for 0.3–2.5 s',
   'smtp-drop-after-data': 'for 0.3–2.5 s, 30% of messages stored and the connection cut before the reply',
-  'smtp-down': 'the SMTP server not listening for 0.3–2.5 s',
+  'smtp-down': 'the SMTP server not listening for 0.3–2.5 s (refused connections are not seen by the sink: no hit count)',
   'worker-sigkill': 'a random worker SIGKILLed; the supervisor starts it again',
   'worker-pause': 'a random worker SIGSTOPped for 2–15 s (the lock TTL is 10 s), then SIGCONT',
   'postgres-restart': 'Postgres stopped in immediate mode, started 0.3–3 s later',
@@ -123,7 +123,7 @@ const KIND_TEXT: Record<string, string> = {
   'temporal-restart': 'the Temporal dev server SIGKILLed, started 0.3–3 s later on its SQLite file',
   'duplicate-trigger': 'a second run of a tick in flight',
   backfill: 'a run of a window a run already completed (must send nothing)',
-  'clock-skew': 'one more worker whose wall clock is 30 s–10 min off (libfaketime), for 5–20 s',
+  'clock-skew': 'one more worker whose wall clock is 30 s–10 min off (libfaketime), for 3–10 s',
   deploy: 'the other version started and promoted (Worker Versioning); the old one drains, then stops',
 };
 

@@ -134,9 +134,9 @@ export class Ticker {
   }
 
   private async scheduleOneOffs(dueBy: Date): Promise<void> {
-    const n = Math.floor(this.rng() * 4);
+    const n = Math.floor(this.rng() * 5);
     for (let i = 0; i < n; i++) {
-      const domain = this.rng() < 0.2 ? BOUNCING_ONE_OFF_DOMAIN : 'once.soak.test';
+      const domain = this.rng() < 0.3 ? BOUNCING_ONE_OFF_DOMAIN : 'once.soak.test';
       const email = `${uniqueName('r')}@${domain}`;
       const dueAt = new Date(dueBy.getTime() - Math.floor(this.rng() * 50_000));
       const row = await retrying(() => scheduleEmail(this.pool, { to: email, template: soakOnce.template, values: { subject: 'Soak', body: 'A one-off email.' }, at: dueAt }, this.registry));
