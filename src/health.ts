@@ -7,8 +7,8 @@
  * SMTP failures are retried and counted; neither should take the worker out of rotation or restart it.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
+import { listen } from './http-listen';
 
 export interface ReadinessChecks {
   /** The Temporal worker's state ('RUNNING', 'STOPPING', …), or 'INITIALIZED' before it exists. */
@@ -57,16 +57,5 @@ export async function startHealthServer(port: number, checks: ReadinessChecks, h
     }
     reply(404, { error: 'not found' });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(server, port, host);
 }

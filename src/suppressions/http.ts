@@ -10,8 +10,8 @@
  *                               and previews fetch URLs, people click buttons.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
+import { listen } from '../http-listen';
 import { UnsubscribeTokenError } from '../errors';
 import type { Logger } from '../logger';
 import { verifyUnsubscribeToken, type UnsubscribeKeys } from './token';
@@ -45,18 +45,7 @@ export async function startUnsubscribeServer(opts: UnsubscribeServerOptions): Pr
       if (!res.headersSent) reply(res, 500, page('Try again', '<p>Something went wrong; please try again later.</p>'));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(server, opts.port, opts.host ?? '0.0.0.0');
 }
 
 function reply(res: http.ServerResponse, status: number, html: string): void {
