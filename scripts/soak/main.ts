@@ -103,6 +103,7 @@ async function main(): Promise<number> {
       runs: ticker.runs,
       injections: nemesis.injections,
       workerRestarts: world.workers.restarts,
+      orphanedVersions: world.workers.orphanedVersions,
       final,
       emailsAtSink: world.sink.count,
       firstViolation,

@@ -47,6 +47,7 @@ export interface SoakReport {
   runs: RunRecord[];
   injections: Injection[];
   workerRestarts: number;
+  orphanedVersions: number;
   final: CheckResult;
   emailsAtSink: number;
   firstViolation?: { afterMinutes: number; afterFaults: number; afterTicks: number; text: string };
@@ -83,7 +84,7 @@ export function renderSoakSection(r: SoakReport): string {
     `| keys expected (recipients × windows, one-off rows) | ${fmt(sum((f) => f.expected))} |`,
     `| keys delivered / dead / unknown / suppressed (hard bounce, no row) | ${fmt(sum((f) => f.delivered))} / ${fmt(sum((f) => f.dead))} / ${fmt(sum((f) => f.unknown))} / ${fmt(r.final.suppressedKeys)} |`,
     `| faults injected | ${fmt(r.injections.length)} (${r.injections.filter((i) => i.error).length} could not be completed, listed below) |`,
-    `| recoveries (fault over, service or process back) | ${fmt(r.injections.filter((i) => i.recovered).length)}; workers restarted by the supervisor: ${r.workerRestarts} |`,
+    `| recoveries (fault over, service or process back) | ${fmt(r.injections.filter((i) => i.recovered).length)}; workers restarted by the supervisor: ${r.workerRestarts}; a version with open runs found without workers (one started again): ${r.orphanedVersions} |`,
     `| **duplicates** (copies beyond the policy) | **${sum((f) => f.duplicates)}** (resend-once second copies, same Message-ID: ${sum((f) => f.resent)}) |`,
     `| **silent losses** (keys left claimed/failed or without a row) | **${sum((f) => f.stuck)}** |`,
     `| **stuck runs** (no result within the run timeout) / runs left \`running\` in job_runs | **${r.runs.filter((x) => x.outcome === 'stuck').length}** / **${violations.filter((v) => v.includes('still says running')).length}** |`,

@@ -76,7 +76,7 @@ export async function createSoakWorld(services: ChaosStack, o: SoakWorldOptions)
       deploymentName: deploymentNameFor(taskQueue),
       client,
       start: (env) => startWorkerProcess({ ...baseEnv, ...env }),
-      note: (line) => notes.push(line),
+      note: (line) => void (notes.includes(line) || notes.push(line)),
     });
     stops.push('workers', () => workers.stopAll());
     await workers.fill();
