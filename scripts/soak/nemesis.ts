@@ -3,7 +3,7 @@
  * between, in two lanes that run side by side —
  *  - the SMTP lane: a 421 storm, 550 for bouncing mailboxes, DATA stored then the connection cut, the server
  *    down; each for 0.3–2.5 s, then the server behaves again;
- *  - the infrastructure lane: a worker SIGKILLed (the supervisor starts it again) or SIGSTOPped for 2–15 s
+ *  - the infrastructure lane: a worker SIGKILLed (the supervisor starts it again) or SIGSTOPped for 2–30 s
  *    (past the 10 s lock TTL or not), Postgres stopped in immediate mode, redis-server killed (no persistence:
  *    the lock is gone), the Temporal dev server killed — each started again 0.3–3 s later —, a duplicate trigger
  *    of a tick in flight, a backfill of a completed window, a worker with a skewed clock (libfaketime) for 3–10 s, and a
@@ -142,7 +142,9 @@ export class Nemesis {
       case 'worker-pause': {
         const w = world.workers.pick(this.rng);
         if (!w) return 'no running worker';
-        const ms = this.duration(2_000, 15_000);
+        // Half of them outlast the lock TTL (10 s) and the end of the run: the next tick's run holds the lock when the
+        // worker resumes with sends still queued — the zombie the fence is there for.
+        const ms = this.duration(2_000, 30_000);
         w.paused = true;
         w.proc.child.kill('SIGSTOP');
         await sleep(ms);

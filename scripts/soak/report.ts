@@ -118,7 +118,7 @@ const KIND_TEXT: Record<string, string> = {
   'smtp-drop-after-data': 'for 0.3–2.5 s, 30% of messages stored and the connection cut before the reply',
   'smtp-down': 'the SMTP server not listening for 0.3–2.5 s (refused connections are not seen by the sink: no hit count)',
   'worker-sigkill': 'a random worker SIGKILLed; the supervisor starts it again',
-  'worker-pause': 'a random worker SIGSTOPped for 2–15 s (the lock TTL is 10 s), then SIGCONT',
+  'worker-pause': 'a random worker SIGSTOPped for 2–30 s (the lock TTL is 10 s), then SIGCONT',
   'postgres-restart': 'Postgres stopped in immediate mode, started 0.3–3 s later',
   'redis-restart': 'redis-server SIGKILLed (no persistence: locks gone), started 0.3–3 s later',
   'temporal-restart': 'the Temporal dev server SIGKILLed, started 0.3–3 s later on its SQLite file',
