@@ -4,7 +4,8 @@
  *  - the SMTP lane: a 421 storm, 550 for bouncing mailboxes, DATA stored then the connection cut, the server
  *    down; each for 0.3–2.5 s, then the server behaves again;
  *  - the infrastructure lane: a worker SIGKILLed (the supervisor starts it again) or SIGSTOPped for 2–30 s
- *    (past the 10 s lock TTL or not), Postgres stopped in immediate mode, redis-server killed (no persistence:
+ *    (past the 10 s lock TTL or not), the whole pool frozen past the lock TTL while a second trigger takes the
+ *    lock (the zombie lock holder of chaos scenario 5), Postgres stopped in immediate mode, redis-server killed (no persistence:
  *    the lock is gone), the Temporal dev server killed — each started again 0.3–3 s later —, a duplicate trigger
  *    of a tick in flight, a backfill of a completed window, a worker with a skewed clock (libfaketime) for 3–10 s, and a
  *    deploy of the other version (Worker Versioning); one time in four two of them at once.
@@ -18,7 +19,7 @@ import { BOUNCY_DOMAIN, type SoakWorld } from './world';
 import { sleep } from '../chaos/stack';
 
 export const SMTP_KINDS = ['smtp-421-storm', 'smtp-550', 'smtp-drop-after-data', 'smtp-down'] as const;
-export const INFRA_KINDS = ['worker-sigkill', 'worker-pause', 'postgres-restart', 'redis-restart', 'temporal-restart', 'duplicate-trigger', 'backfill', 'clock-skew', 'deploy'] as const;
+export const INFRA_KINDS = ['worker-sigkill', 'worker-pause', 'zombie-holder', 'postgres-restart', 'redis-restart', 'temporal-restart', 'duplicate-trigger', 'backfill', 'clock-skew', 'deploy'] as const;
 export type FaultKind = (typeof SMTP_KINDS)[number] | (typeof INFRA_KINDS)[number];
 
 /** Relative frequency: the slow, heavy faults less often than the quick ones. */
@@ -29,6 +30,7 @@ const WEIGHT: Record<FaultKind, number> = {
   'smtp-down': 2,
   'worker-sigkill': 3,
   'worker-pause': 2,
+  'zombie-holder': 1,
   'postgres-restart': 1.5,
   'redis-restart': 1.5,
   'temporal-restart': 1,
@@ -152,6 +154,8 @@ export class Nemesis {
         w.paused = false;
         return `worker ${w.n} for ${ms} ms`;
       }
+      case 'zombie-holder':
+        return this.zombieHolder();
       case 'postgres-restart': {
         const ms = this.duration(300, 3_000);
         await faults.restartPostgres(ms);
@@ -188,6 +192,39 @@ export class Nemesis {
       }
       case 'deploy':
         return world.workers.deploy();
+    }
+  }
+
+  /**
+   * Chaos scenario 5 as a fault: the whole pool freezes (a host suspended, a long GC) past the lock TTL with a tick
+   * in flight, so its lock lapses; a second trigger of that tick takes the lock with a newer fence on the first
+   * worker to wake up, which is frozen again as soon as that run has claimed; then the others wake — zombies whose
+   * sends queued behind their SMTP slots were never claimed — and try to claim them with the old fence, which must
+   * refuse every one (the no-overlap check fails otherwise). Then everyone runs again.
+   */
+  private async zombieHolder(): Promise<string> {
+    const { world } = this;
+    const target = this.ticker.recurringTickInFlight();
+    const frozen = world.workers.alive().filter((w) => !w.paused);
+    if (!target || frozen.length < 2) return !target ? 'no tick in flight' : 'fewer than two running workers';
+    const newest = async () =>
+      (await world.pool.query<{ f: number | null }>('SELECT max(fence)::int AS f FROM chaos_claim_log WHERE job_name = $1', [target.job.name])).rows[0]?.f ?? 0;
+    const fenceBefore = await newest();
+    const signal = (ws: typeof frozen, sig: NodeJS.Signals) => ws.forEach((w) => ((w.paused = sig === 'SIGSTOP'), w.proc.child.kill(sig)));
+    signal(frozen, 'SIGSTOP');
+    try {
+      await sleep(12_000); // past the 10 s lock TTL
+      const second = this.ticker.duplicate(target);
+      const [first, ...zombies] = frozen;
+      signal([first!], 'SIGCONT');
+      const claimed = await until(async () => (await newest()) > fenceBefore, 30_000).then(() => true, () => false);
+      signal([first!], 'SIGSTOP');
+      signal(zombies, 'SIGCONT');
+      await sleep(3_000);
+      signal([first!], 'SIGCONT');
+      return `${target.job.name}: the newer holder ${claimed ? 'claimed' : 'did not claim within 30 s'} while the zombies were frozen; ${await second}`;
+    } finally {
+      signal(frozen, 'SIGCONT');
     }
   }
 
@@ -230,9 +267,9 @@ export class Nemesis {
   }
 }
 
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`not recovered within ${timeoutMs} ms`);
     await sleep(200);
   }

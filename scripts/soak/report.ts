@@ -119,6 +119,7 @@ const KIND_TEXT: Record<string, string> = {
   'smtp-down': 'the SMTP server not listening for 0.3–2.5 s (refused connections are not seen by the sink: no hit count)',
   'worker-sigkill': 'a random worker SIGKILLed; the supervisor starts it again',
   'worker-pause': 'a random worker SIGSTOPped for 2–30 s (the lock TTL is 10 s), then SIGCONT',
+  'zombie-holder': 'every worker frozen 12 s (lock TTL 10 s) with a tick in flight; a second trigger of it takes the lock on the first worker to wake, which freezes again once that run has claimed; then the others wake with unclaimed sends queued (chaos scenario 5)',
   'postgres-restart': 'Postgres stopped in immediate mode, started 0.3–3 s later',
   'redis-restart': 'redis-server SIGKILLed (no persistence: locks gone), started 0.3–3 s later',
   'temporal-restart': 'the Temporal dev server SIGKILLed, started 0.3–3 s later on its SQLite file',

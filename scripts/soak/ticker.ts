@@ -89,11 +89,16 @@ export class Ticker {
   }
 
   /** A second trigger of a tick in flight (a manual trigger, a retried API call): it must send nothing twice. */
-  async duplicate(): Promise<string> {
-    const target = this.inFlight[Math.floor(this.rng() * this.inFlight.length)];
+  async duplicate(target = this.inFlight[Math.floor(this.rng() * this.inFlight.length)]): Promise<string> {
     if (!target) return 'no tick in flight';
     const r = await this.run('duplicate', target.job, target.scheduledAt);
     return `${r.job} ${r.window}: ${r.outcome}${r.reason ? ` (${r.reason})` : ''}, sent ${r.sent}`;
+  }
+
+  /** A recurring job's tick in flight (its run is sending, or about to), chosen by the ticker's rng. */
+  recurringTickInFlight(): { job: JobDefinition; scheduledAt: string } | undefined {
+    const ticks = this.inFlight.filter((t) => t.job.kind !== 'one-off');
+    return ticks[Math.floor(this.rng() * ticks.length)];
   }
 
   /** Someone backfills a window a run already completed: everyone is accounted for, so nothing may be sent. */
