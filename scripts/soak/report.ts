@@ -62,7 +62,7 @@ export function renderSoakSection(r: SoakReport): string {
   const violations = r.final.violations;
   const sum = (f: (x: Figures) => number) => Object.values(r.final.figures).reduce((s, x) => s + f(x), 0);
   const lines = [
-    '## Soak: randomized faults, together, for half an hour',
+    `## Soak: randomized faults, alone and together, for ${Math.round(minutes)} minutes`,
     '',
     violations.length === 0 && !r.firstViolation
       ? `Every check after every tick, and the final one, held all four invariants.`
