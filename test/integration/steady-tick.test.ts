@@ -2,13 +2,14 @@
  * Issue 13: a tick with nothing new to send is cheap. Pages whose keys are all finished are read on within one
  * fetchRecipientPage call (src/activities/pages.ts), so a second tick of a window costs one page activity per
  * SCAN_AHEAD_PAGES pages instead of one per page — and still sends what is open, counts everyone and moves the
- * cursor past every page it read.
+ * cursor past every page it read. The filter is only a shortcut: with it off, concurrent runs still send each key
+ * once (the claim is the guarantee).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fetchRecipientPage, SCAN_AHEAD_PAGES } from '../../src/activities/pages';
 import { userEmails } from '../../devkit/seed';
-import { testJob } from '../support/harness';
+import { startHarness, testJob } from '../support/harness';
 import { assertCountsAddUp, assertOneEach, harnessFor, runBatch, startBatch } from '../support/never-twice';
 
 test('a second tick of a window: one page activity for four pages, the one reopened key sent, everyone counted', async (t) => {
@@ -64,3 +65,36 @@ async function pageActivities(handle: Awaited<ReturnType<typeof startBatch>>): P
   const history = await handle.fetchHistory();
   return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchRecipientPage').length;
 }
+
+test('with the finished-key filter off, two concurrent runs of one window (each holding its own lock) and a later one still send each key once', async (t) => {
+  const job = testJob({ chunkSize: 10 });
+  const a = await harnessFor(t, [job], { startWorker: false });
+  // A second worker on its own task queue and lock prefix, on the same database and SMTP server: two lock holders
+  // at once, as a lock lost to a Redis restart would leave; the claims (and their fences) must decide.
+  const b = await startHarness({ jobs: [job], db: a.db, sink: a.sink });
+  try {
+    for (const h of [a, b]) {
+      h.deps.filterFinishedKeys = false;
+      await h.startWorker();
+    }
+    const addresses = userEmails(120);
+    await a.seedUsers(addresses);
+    a.sink.onData(() => ({ delayMs: 5 })); // long enough for the two runs to overlap
+    const [one, two] = await Promise.all([runBatch(a, job), runBatch(b, job)]);
+    const later = await startBatch(a, job);
+    const summary = await later.result();
+
+    assertOneEach(a, addresses);
+    assert.equal(a.sink.count, addresses.length);
+    assert.equal(one.counts.sent + two.counts.sent, addresses.length, `sent ${one.counts.sent} + ${two.counts.sent}`);
+    assert.equal(summary.counts.sent, 0);
+    assert.equal(summary.counts.deduped, addresses.length);
+    assertCountsAddUp(summary, addresses.length);
+    // The filter really was off: the later run scheduled send activities for keys that were all finished.
+    const events = (await later.fetchHistory()).events ?? [];
+    const sends = events.filter((e) => /^send(Chunk|Email)$/.test(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''));
+    assert.ok(sends.length > 0, 'no send activity was scheduled: the filter was not bypassed');
+  } finally {
+    await b.close();
+  }
+});
