@@ -106,11 +106,33 @@ export function renderSoakSection(r: SoakReport): string {
     pairTable(r.injections),
     '',
     ...(violations.length > 0 ? ['### Violations', '', ...violations.slice(0, 20).map((v) => `- ${v}`), ''] : []),
+    ...BROKEN_GUARDS,
     ...(r.injections.some((i) => i.error) ? ['### Faults that could not be completed', '', ...summarizeErrors(r.injections), ''] : []),
     ...(r.notes.length > 0 ? ['### Notes', '', ...r.notes.slice(0, 30).map((n) => `- ${n}`), ''] : []),
   ];
   return lines.join('\n');
 }
+
+/** How soon the soak fails with a guard taken out (local mutations, never committed): measured, dated, static. */
+export const BROKEN_GUARDS = [
+  '### How soon it catches a broken guard',
+  '',
+  'Each guard taken out of `src/sends/claims.ts` by hand (never committed), then `SOAK_MINUTES=10 npm run soak` —',
+  'the soak stops at the first tick whose check fails (2026-11-30):',
+  '',
+  '| guard removed | seed | caught after | first violation |',
+  '|---|---|---|---|',
+  '| the insert-first claim (`ON CONFLICT (idempotency_key) DO NOTHING` made `DO UPDATE`) | 1717 | 0.6 min, 23 faults, tick 1 | `attempts: email:soak-digest:13:2031-01-01 used 6 (bound 5)`, then duplicates, e.g. `email:soak-limited:25:2031-01-01 accepted 3 times` |',
+  '| the fence check (the claim INSERT\'s fence condition and the slow path\'s `fenced` answer) | 1717 | 0.7 min, 31 faults, tick 1 | `overlap: 10 claim(s) with an older fence after a newer holder had claimed` |',
+  '| the fence check | 2024 | 0.8 min, 32 faults, tick 3 | `overlap: 1 claim(s) with an older fence …` |',
+  '',
+  'Both fence runs failed at their first `zombie-holder` fault. Before that fault kind existed, the same soak with',
+  'the fence removed ran 10 min (417 faults, seed 1717) and 14.7 min (652 faults) without noticing: a worker',
+  'paused on its own keeps its run\'s lock (the other worker renews it), and when the run ends its keys are all',
+  'finished — the fence only matters when a newer holder works the same window while the old one still has',
+  'unclaimed sends queued, which that fault (chaos scenario 5) arranges.',
+  '',
+];
 
 const KIND_TEXT: Record<string, string> = {
   'smtp-421-storm': 'every RCPT answered 421 for 0.3–2.5 s',
