@@ -16,29 +16,13 @@
 import fs from 'node:fs';
 import { BOUNCING_ONE_OFF_DOMAIN, type Ticker } from './ticker';
 import { BOUNCY_DOMAIN, type SoakWorld } from './world';
+import { until } from '../chaos/scenario';
 import { sleep } from '../chaos/stack';
+import { INFRA_KINDS, SMTP_KINDS, WEIGHT, type FaultKind } from './faults';
+import { zombieHolder } from './zombie';
 
-export const SMTP_KINDS = ['smtp-421-storm', 'smtp-550', 'smtp-drop-after-data', 'smtp-down'] as const;
-export const INFRA_KINDS = ['worker-sigkill', 'worker-pause', 'zombie-holder', 'postgres-restart', 'redis-restart', 'temporal-restart', 'duplicate-trigger', 'backfill', 'clock-skew', 'deploy'] as const;
-export type FaultKind = (typeof SMTP_KINDS)[number] | (typeof INFRA_KINDS)[number];
+export type { FaultKind } from './faults';
 
-/** Relative frequency: the slow, heavy faults less often than the quick ones. */
-const WEIGHT: Record<FaultKind, number> = {
-  'smtp-421-storm': 3,
-  'smtp-550': 2,
-  'smtp-drop-after-data': 3,
-  'smtp-down': 2,
-  'worker-sigkill': 3,
-  'worker-pause': 2,
-  'zombie-holder': 1,
-  'postgres-restart': 1.5,
-  'redis-restart': 1.5,
-  'temporal-restart': 1,
-  'duplicate-trigger': 2,
-  backfill: 1.5,
-  'clock-skew': 1,
-  deploy: 0.6,
-};
 
 export interface Injection {
   kind: FaultKind;
@@ -138,7 +122,7 @@ export class Nemesis {
         if (!w) return 'no running worker';
         w.proc.child.kill('SIGKILL');
         await w.proc.exited;
-        await until(() => world.workers.alive().filter((x) => !x.paused).length > 0, 60_000);
+        await until(() => world.workers.alive().filter((x) => !x.paused).length > 0, 'a running worker again', 60_000);
         return `worker ${w.n}`;
       }
       case 'worker-pause': {
@@ -155,7 +139,7 @@ export class Nemesis {
         return `worker ${w.n} for ${ms} ms`;
       }
       case 'zombie-holder':
-        return this.zombieHolder();
+        return zombieHolder(this.world, this.ticker);
       case 'postgres-restart': {
         const ms = this.duration(300, 3_000);
         await faults.restartPostgres(ms);
@@ -195,39 +179,6 @@ export class Nemesis {
     }
   }
 
-  /**
-   * Chaos scenario 5 as a fault: the whole pool freezes (a host suspended, a long GC) past the lock TTL with a tick
-   * in flight, so its lock lapses; a second trigger of that tick takes the lock with a newer fence on the first
-   * worker to wake up, which is frozen again as soon as that run has claimed; then the others wake — zombies whose
-   * sends queued behind their SMTP slots were never claimed — and try to claim them with the old fence, which must
-   * refuse every one (the no-overlap check fails otherwise). Then everyone runs again.
-   */
-  private async zombieHolder(): Promise<string> {
-    const { world } = this;
-    const target = this.ticker.recurringTickInFlight();
-    const frozen = world.workers.alive().filter((w) => !w.paused);
-    if (!target || frozen.length < 2) return !target ? 'no tick in flight' : 'fewer than two running workers';
-    const newest = async () =>
-      (await world.pool.query<{ f: number | null }>('SELECT max(fence)::int AS f FROM chaos_claim_log WHERE job_name = $1', [target.job.name])).rows[0]?.f ?? 0;
-    const fenceBefore = await newest();
-    const signal = (ws: typeof frozen, sig: NodeJS.Signals) => ws.forEach((w) => ((w.paused = sig === 'SIGSTOP'), w.proc.child.kill(sig)));
-    signal(frozen, 'SIGSTOP');
-    try {
-      await sleep(12_000); // past the 10 s lock TTL
-      const second = this.ticker.duplicate(target);
-      const [first, ...zombies] = frozen;
-      signal([first!], 'SIGCONT');
-      const claimed = await until(async () => (await newest()) > fenceBefore, 30_000).then(() => true, () => false);
-      signal([first!], 'SIGSTOP');
-      signal(zombies, 'SIGCONT');
-      await sleep(3_000);
-      signal([first!], 'SIGCONT');
-      return `${target.job.name}: the newer holder ${claimed ? 'claimed' : 'did not claim within 30 s'} while the zombies were frozen; ${await second}`;
-    } finally {
-      signal(frozen, 'SIGCONT');
-    }
-  }
-
   /** An SMTP misbehaviour for `ms` (the sink rules read these counters: two of a kind may overlap). */
   private async during(which: 'storm' | 'bounce' | 'drop', ms: number): Promise<string> {
     this.smtp[which]++;
@@ -264,13 +215,5 @@ export class Nemesis {
       }
       return { delayMs: 10 };
     });
-  }
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not recovered within ${timeoutMs} ms`);
-    await sleep(200);
   }
 }

@@ -7,7 +7,8 @@ import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import type { Figures } from '../chaos/invariants';
 import type { CheckResult } from './checks';
-import { INFRA_KINDS, SMTP_KINDS, type Injection } from './nemesis';
+import { INFRA_KINDS, KIND_TEXT, SMTP_KINDS } from './faults';
+import type { Injection } from './nemesis';
 import type { RunRecord } from './ticker';
 
 const BEGIN = '<!-- soak:begin (written by npm run soak) -->';
@@ -134,22 +135,6 @@ export const BROKEN_GUARDS = [
   '',
 ];
 
-const KIND_TEXT: Record<string, string> = {
-  'smtp-421-storm': 'every RCPT answered 421 for 0.3–2.5 s',
-  'smtp-550': '550 5.1.1 for the bouncing mailboxes (a tenth of the users, 30% of the one-off addresses) for 0.3–2.5 s',
-  'smtp-drop-after-data': 'for 0.3–2.5 s, 30% of messages stored and the connection cut before the reply',
-  'smtp-down': 'the SMTP server not listening for 0.3–2.5 s (refused connections are not seen by the sink: no hit count)',
-  'worker-sigkill': 'a random worker SIGKILLed; the supervisor starts it again',
-  'worker-pause': 'a random worker SIGSTOPped for 2–30 s (the lock TTL is 10 s), then SIGCONT',
-  'zombie-holder': 'every worker frozen 12 s (lock TTL 10 s) with a tick in flight; a second trigger of it takes the lock on the first worker to wake, which freezes again once that run has claimed; then the others wake with unclaimed sends queued (chaos scenario 5)',
-  'postgres-restart': 'Postgres stopped in immediate mode, started 0.3–3 s later',
-  'redis-restart': 'redis-server SIGKILLed (no persistence: locks gone), started 0.3–3 s later',
-  'temporal-restart': 'the Temporal dev server SIGKILLed, started 0.3–3 s later on its SQLite file',
-  'duplicate-trigger': 'a second run of a tick in flight',
-  backfill: 'a run of a window a run already completed (must send nothing)',
-  'clock-skew': 'one more worker whose wall clock is 30 s–10 min off (libfaketime), for 3–10 s',
-  deploy: 'the other version started and promoted (Worker Versioning); the old one drains, then stops',
-};
 
 function byCount(values: string[]): string {
   const counts = new Map<string, number>();
