@@ -155,10 +155,10 @@ export class WorkerPool {
   }
 
   /**
-   * A version is retired once deploy status has shown no open run on it for 10 s (one reading is not enough: a run
-   * the old version took just before the promotion can be missing from the count for a moment — seen once in the
-   * soak, the run then waited for a worker that was gone). And whatever the cause, a version with open runs and no
-   * worker gets one again, as an operator would start the old version's workers back.
+   * A version is retired once deploy status has shown no open run on it for 10 s (visibility can lag a run that
+   * started just before the promotion). And whatever the cause, a version with open runs and no worker gets one
+   * again, as an operator would start the old version's workers back. (The soak found `deploy status` counting 0
+   * open runs while runs were open — the search attribute's format — and runs waiting for retired workers.)
    */
   private async retireDrained(): Promise<void> {
     const status = await deployStatus(this.o.client, this.o.deploymentName);

@@ -18,7 +18,12 @@ export async function deployStatus(client: Client, deploymentName: string): Prom
   if (!d) throw new NotFoundError(`no worker deployment '${deploymentName}' yet: start a worker with WORKER_VERSIONING on (DEPLOYMENT_NAME=${deploymentName})`);
   const openRuns: Record<string, number> = {};
   for (const v of d.versions) {
-    const query = `TemporalWorkerDeploymentVersion = "${deploymentName}.${v.buildId}" AND ExecutionStatus = "Running"`;
+    // The search attribute joins deployment and build with ':' (the server here, 1.29); the version string the API
+    // shows, and older servers' attribute, with '.'. Counting with '.' alone found 0 open runs while runs were
+    // open — `status` then said an old version had drained too early (found by the soak, npm run soak).
+    const query =
+      `(TemporalWorkerDeploymentVersion = "${deploymentName}:${v.buildId}" OR TemporalWorkerDeploymentVersion = "${deploymentName}.${v.buildId}")` +
+      ' AND ExecutionStatus = "Running"';
     openRuns[v.buildId] = (await client.workflow.count(query)).count;
   }
   return { ...d, openRuns };

@@ -62,7 +62,7 @@ test('a run stays on the version that started it; promote, rollback and status, 
   assert.equal(await joinDeployment(h.client, v1, h.deps.logger), 'promoted', 'the first version of a deployment makes itself current');
   assert.equal((await status()).currentBuildId, 'v1');
 
-  h.sink.onData(() => ({ delayMs: 300, then: 'accept' })); // ~4 s: the run is still going when v2 arrives
+  h.sink.onData(() => ({ delayMs: 1_000, then: 'accept' })); // ~12 s: the run is still going when v2 arrives
   const slow = await startBatch(h, job);
   await eventually(async () => h.sink.count >= 2, 'the v1 run to be sending');
 
@@ -75,13 +75,17 @@ test('a run stays on the version that started it; promote, rollback and status, 
   const during = await status();
   assert.equal(during.currentBuildId, 'v2');
   assert.equal(during.versions.find((v) => v.buildId === 'v1')?.status, 'draining');
+  // The run in flight is counted on v1 (its workers must keep running): an early 0 here lets operators stop them.
+  await eventually(async () => (await status()).openRuns.v1 === 1, 'status to count the run in flight on v1');
+  assert.equal(during.openRuns.v2 ?? 0, 0);
 
   h.sink.onData(undefined);
+  assert.equal((await slow.result()).outcome, 'completed');
+  assert.deepEqual(await pinnedTo(h, slow.workflowId), { behavior: 'PINNED', buildId: 'v1' }, 'the run in flight finished on v1');
+  // The next tick (after the slow run let go of the job lock) goes to v2.
   const fresh = await startBatch(h, job, { scheduledAt: '2026-11-21T10:00:00Z' });
   assert.equal((await fresh.result()).outcome, 'completed');
   assert.deepEqual(await pinnedTo(h, fresh.workflowId), { behavior: 'PINNED', buildId: 'v2' }, 'new runs go to the current version');
-  assert.equal((await slow.result()).outcome, 'completed');
-  assert.deepEqual(await pinnedTo(h, slow.workflowId), { behavior: 'PINNED', buildId: 'v1' }, 'the run in flight finished on v1');
   await eventually(async () => (await status()).openRuns.v1 === 0, 'v1 has no open runs left (its workers may stop)');
 
   // The real Temporal CLI sees and steers the same deployment.
