@@ -23,7 +23,7 @@ export function keepSoakSection(report: string, previous: string | undefined): s
 /** Write `section` into the file at `file`: in place of its soak section, or appended. */
 export function writeSoakSection(file: string, section: string): void {
   const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Reliability under injected faults\n';
-  const block = `${BEGIN}\n${section.trim()}\n${END}`;
+  const block = `${BEGIN}\n${section.trim()}\n\n${END}`;
   const old = extract(previous);
   fs.writeFileSync(file, old ? previous.replace(old, block) : `${previous.trimEnd()}\n\n${block}\n`);
 }
@@ -109,7 +109,7 @@ export function renderSoakSection(r: SoakReport): string {
     ...(violations.length > 0 ? ['### Violations', '', ...violations.slice(0, 20).map((v) => `- ${v}`), ''] : []),
     ...BROKEN_GUARDS,
     ...(r.injections.some((i) => i.error) ? ['### Faults that could not be completed', '', ...summarizeErrors(r.injections), ''] : []),
-    ...(r.notes.length > 0 ? ['### Notes', '', ...r.notes.slice(0, 30).map((n) => `- ${n}`), ''] : []),
+    ...(r.notes.length > 0 ? ['### Notes', '', ...r.notes.slice(0, 30).map((n) => `- ${n.replace(/\s+/g, ' ').trim()}`), ''] : []),
   ];
   return lines.join('\n');
 }
