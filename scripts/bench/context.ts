@@ -1,7 +1,7 @@
 /** What every measurement needs: the services, the one SMTP sink, the counters and the processes whose CPU is measured. */
-import type { CounterReader, Watched } from './measure';
-import type { Stack } from './services';
-import type { SinkProcess } from './sink';
+import { CounterReader, type Watched } from './measure';
+import { startStack, stops, type Stack } from './services';
+import { startSinkProcess, type SinkProcess } from './sink';
 
 export interface Ctx {
   stack: Stack;
@@ -15,4 +15,21 @@ export interface Ctx {
 export interface BenchDb {
   name: string;
   url: string;
+}
+
+/** Start the services, the sink and the counters (each stopped by `stops`), and name the processes to watch. */
+export async function openContext(log: (line: string) => void): Promise<Ctx> {
+  const stack = await startStack(log);
+  const sink = await startSinkProcess();
+  stops.push('smtp sink', () => sink.stop());
+  const counters = await CounterReader.open(stack.pgAdminUrl, stack.redis.url);
+  stops.push('counters', () => counters.close());
+  const base: Record<string, Watched> = {
+    temporal: { pid: stack.temporal.process.pid!, tree: true },
+    postgres: { pid: stack.pgPid(), tree: true },
+    redis: { pid: stack.redis.process.pid!, tree: false },
+    sink: { pid: sink.pid, tree: false },
+    driver: { pid: process.pid, tree: false },
+  };
+  return { stack, sink, counters, base };
 }

@@ -30,14 +30,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CounterReader, loadAverage, type Watched } from './measure';
+import { loadAverage } from './measure';
 import type { Group, RunRecord } from './report';
 import { readReport, write, type Report } from './report-writer';
 import { TickDriver } from './sendonce';
-import { seedUsers, startStack, stops } from './services';
-import { startSinkProcess } from './sink';
+import { seedUsers, stops } from './services';
 import { BASELINES, BIG_ROWS, elapsedS, HUGE, HUGE_DEADLINE_MS, HUGE_SIZE, LARGE, LARGE_DEADLINE_MS, LIMIT_CONCURRENCY, log, PEER_CONCURRENCY, QUICK, REPS, SKIP_LARGE, SMALL, SMALL_DEADLINE_MS, STEADY_DEADLINE_MS, STEADY_TICKS, TWO_WORKERS, VARIANTS } from './config';
-import type { BenchDb, Ctx } from './context';
+import { openContext, type BenchDb, type Ctx } from './context';
 import { sweep } from './loads';
 import { sendonceGroup, type TickSize } from './ticks';
 import { commitState, machine, versions } from './machine';
@@ -94,19 +93,8 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadBefore = loadAverage();
   log(`BENCH ${QUICK ? 'QUICK ' : ''}sizes ${SMALL}/${LARGE}, ${REPS} repetition(s); load average ${loadBefore}`);
-  const stack = await startStack(log);
-  const sink = await startSinkProcess();
-  stops.push('smtp sink', () => sink.stop());
-  const counters = await CounterReader.open(stack.pgAdminUrl, stack.redis.url);
-  stops.push('counters', () => counters.close());
-  const base: Record<string, Watched> = {
-    temporal: { pid: stack.temporal.process.pid!, tree: true },
-    postgres: { pid: stack.pgPid(), tree: true },
-    redis: { pid: stack.redis.process.pid!, tree: false },
-    sink: { pid: sink.pid, tree: false },
-    driver: { pid: process.pid, tree: false },
-  };
-  const ctx: Ctx = { stack, sink, counters, base };
+  const ctx: Ctx = await openContext(log);
+  const { stack } = ctx;
   const db = async (name: string, users: number): Promise<BenchDb> => {
     const url = await stack.createDatabase(name);
     await seedUsers(url, users);

@@ -8,28 +8,17 @@
  */
 import pg from 'pg';
 import { log } from './config';
-import { CounterReader, type Watched } from './measure';
+import { openContext } from './context';
 import { TickDriver } from './sendonce';
-import { eligible, seedUsers, startStack, stops } from './services';
-import { startSinkProcess } from './sink';
+import { eligible, seedUsers, stops } from './services';
 import { benchWorker, measureTick } from './ticks';
 
 const sizes = (process.env.PROBE_SIZES ?? '10000,100000').split(',').map(Number);
 const reps = Number(process.env.PROBE_REPS ?? 2);
 
 async function main(): Promise<void> {
-  const stack = await startStack(log);
-  const sink = await startSinkProcess();
-  stops.push('smtp sink', () => sink.stop());
-  const counters = await CounterReader.open(stack.pgAdminUrl, stack.redis.url);
-  stops.push('counters', () => counters.close());
-  const base: Record<string, Watched> = {
-    temporal: { pid: stack.temporal.process.pid!, tree: true },
-    postgres: { pid: stack.pgPid(), tree: true },
-    sink: { pid: sink.pid, tree: false },
-    driver: { pid: process.pid, tree: false },
-  };
-  const ctx = { stack, sink, counters, base };
+  const ctx = await openContext(log);
+  const { stack } = ctx;
   const db = { name: 'bench_probe', url: await stack.createDatabase('bench_probe') };
   await seedUsers(db.url, Math.max(...sizes));
   // Today's daily window (UTC), as the tick below computes it: every user's key already sent.

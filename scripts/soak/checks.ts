@@ -8,7 +8,7 @@ import { resolveRetry } from '../../src/retry';
 import { idempotencyKey } from '../../src/sends/key';
 import { addressHash } from '../../src/suppressions/address';
 import type { SinkMessage } from '../../devkit/smtp-sink';
-import { checkInvariants, type Figures } from '../chaos/invariants';
+import { checkInvariants, keyOf, type Figures } from '../chaos/invariants';
 import { jobs, soakOnce } from './jobs';
 import type { Ticker } from './ticker';
 import type { SoakWorld } from './world';
@@ -22,7 +22,7 @@ export interface CheckResult {
 
 /** `final`: the soak is over and settled — every key of every window must be accounted for. */
 export async function checkAll(world: SoakWorld, ticker: Ticker, final: boolean): Promise<CheckResult> {
-  const messages: readonly SinkMessage[] = world.sink.messages();
+  const byTemplate = messagesByTemplate(world.sink.messages());
   const suppressedHashes = await addressSuppressions(world);
   const figures: Record<string, Figures> = {};
   const violations: string[] = [];
@@ -31,7 +31,7 @@ export async function checkAll(world: SoakWorld, ticker: Ticker, final: boolean)
     const { expected, settled, addressOf } = keysOf(world, ticker, job.name, final);
     const suppressed = new Set([...settled].filter((k) => suppressedHashes.has(addressHash(addressOf.get(k)!))));
     const retry = resolveRetry(job);
-    const jobMessages = messages.filter((m) => /X-Sendonce-Key:[ \t]*email:([^:]+):/i.exec(m.rawHeaders)?.[1] === job.template);
+    const jobMessages = byTemplate.get(job.template) ?? [];
     const r = await checkInvariants(world.pool, { name: job.name, maximumAttempts: retry.maximumAttempts, resendOnce: job.unknownPolicy === 'resend-once' }, expected, jobMessages, { settled, suppressed });
     figures[job.name] = r.figures;
     violations.push(...r.violations.map((v) => `${job.name}: ${v}`));
@@ -82,4 +82,16 @@ async function runsLeftRunning(world: SoakWorld, ticker: Ticker, final: boolean)
     [ended, final],
   );
   return rows.map((r) => `run ${r.workflow_id} ended but job_runs still says running`);
+}
+
+/** One pass over the sink's messages: each job's share, by the template in its key (`email:{template}:…`). */
+function messagesByTemplate(messages: readonly SinkMessage[]): Map<string, SinkMessage[]> {
+  const out = new Map<string, SinkMessage[]>();
+  for (const m of messages) {
+    const template = keyOf(m)?.split(':')[1] ?? '';
+    const list = out.get(template);
+    if (list) list.push(m);
+    else out.set(template, [m]);
+  }
+  return out;
 }

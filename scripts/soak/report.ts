@@ -168,7 +168,11 @@ function pairTable(injections: readonly Injection[]): string {
 
 function summarizeErrors(injections: readonly Injection[]): string[] {
   const counts = new Map<string, number>();
-  for (const i of injections) if (i.error) counts.set(`${i.kind}: ${i.error.slice(0, 160)}`, (counts.get(`${i.kind}: ${i.error.slice(0, 160)}`) ?? 0) + 1);
+  for (const i of injections) {
+    if (!i.error) continue;
+    const line = `${i.kind}: ${i.error.slice(0, 160)}`;
+    counts.set(line, (counts.get(line) ?? 0) + 1);
+  }
   return [...counts].map(([e, n]) => `- ${n} × ${e}`);
 }
 

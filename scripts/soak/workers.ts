@@ -41,6 +41,7 @@ export class WorkerPool {
   private readonly buildOf = new Map<string, string>();
   /** Versions found with open runs and no worker (each time, one worker of it started again). */
   orphanedVersions = 0;
+  private lastStatusAt = 0;
   /** Workers started again after they died (the supervisor's recoveries). */
   restarts = 0;
 
@@ -161,6 +162,9 @@ export class WorkerPool {
    * open runs while runs were open — the search attribute's format — and runs waiting for retired workers.)
    */
   private async retireDrained(): Promise<void> {
+    // Visibility queries, one per version: every second only while a version drains, else every 10 s (orphans).
+    if (this.draining.length === 0 && Date.now() - this.lastStatusAt < 10_000) return;
+    this.lastStatusAt = Date.now();
     const status = await deployStatus(this.o.client, this.o.deploymentName);
     for (const bundlePath of this.o.bundles) {
       const open = status.openRuns[this.buildIdOf(bundlePath)] ?? 0;

@@ -16,7 +16,7 @@ import { decodeVersioningBehavior } from '@temporalio/common';
 import { deployStatus, promoteVersion } from '../../../src/api';
 import { chaosDeploy } from '../jobs';
 import { pointIn, settle, until, type Scenario } from '../scenario';
-import { CHAOS_WINDOW } from '../world';
+import { CHAOS_WINDOW, type World } from '../world';
 
 async function pinnedBuild(client: Client, workflowId: string): Promise<string | undefined> {
   const info = (await client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.versioningInfo;
@@ -29,6 +29,16 @@ async function determinismFailures(client: Client, workflowId: string): Promise<
   return (history.events ?? []).filter((e) => /TMPRL1100|[Nn]ondeterminism/.test(e.workflowTaskFailedEventAttributes?.failure?.message ?? '')).length;
 }
 
+/** Version 1's worker, a slow run on it (~12 s: version 2 starts well before it ends), at a random message of it. */
+async function slowRunOnVersion1(world: World, rng: () => number, env: Record<string, string>) {
+  const v1 = await world.startWorker(env);
+  world.sink.onData(() => ({ delayMs: 300 }));
+  const handle = await world.startRun();
+  const at = pointIn(rng, world.users.length, 0.1, 0.3);
+  await until(() => world.sink.count >= at, `v1 to send ${at} messages`);
+  return { v1, handle, at };
+}
+
 export const deployMidRun: Scenario = {
   id: 13,
   name: 'deploy-mid-run',
@@ -37,12 +47,8 @@ export const deployMidRun: Scenario = {
   recipients: 200,
   async run(world, rng) {
     const client = world.client;
-    const v1 = await world.startWorker();
-    world.sink.onData(() => ({ delayMs: 300 })); // ~12 s a run: v2 starts well before it ends
-    const handle = await world.startRun();
-    const at = pointIn(rng, world.users.length, 0.1, 0.3);
-    await until(() => world.sink.count >= at, `v1 to send ${at} messages`);
-    const v2 = await world.startWorker({ WORKFLOW_BUNDLE_PATH: world.services.variantBundlePath! });
+    const { v1, handle, at } = await slowRunOnVersion1(world, rng, {});
+    await world.startWorker({ WORKFLOW_BUNDLE_PATH: world.services.variantBundlePath! });
     const v1Build = (await pinnedBuild(client, handle.workflowId))!;
     await until(async () => (await deployStatus(client, world.deploymentName)).versions.length === 2, 'v2 to join the deployment');
     const promoted = await promoteVersion(client, world.deploymentName);
@@ -61,7 +67,6 @@ export const deployMidRun: Scenario = {
       if (failed > 0) violations.push(`${h.workflowId}: ${failed} workflow task(s) failed on non-determinism`);
     }
     if (summary.outcome !== 'completed') violations.push(`the run in flight ended ${summary.outcome}, not completed`);
-    void v2;
     const outcome = await settle(world, [summary, nextSummary], [CHAOS_WINDOW]);
     return { ...outcome, violations: [...outcome.violations, ...violations] };
   },
@@ -76,11 +81,7 @@ export const deployMidRunUnversioned: Scenario = {
   async run(world, rng) {
     const client = world.client;
     const unversioned = { WORKER_VERSIONING: 'false' };
-    const v1 = await world.startWorker(unversioned);
-    world.sink.onData(() => ({ delayMs: 300 })); // ~12 s a run: v2 starts well before it ends
-    const handle = await world.startRun();
-    const at = pointIn(rng, world.users.length, 0.1, 0.3);
-    await until(() => world.sink.count >= at, `v1 to send ${at} messages`);
+    const { v1, handle, at } = await slowRunOnVersion1(world, rng, unversioned);
     await world.startWorker({ ...unversioned, WORKFLOW_BUNDLE_PATH: world.services.variantBundlePath! });
     await v1.stop();
     const stoppedAt = Date.now();
