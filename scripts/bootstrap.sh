@@ -66,7 +66,9 @@ if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 # --- 4. libfaketime, only for `npm run chaos` (BOOTSTRAP_FAKETIME=1): its clock-skew scenario -----------
-if [ "${BOOTSTRAP_FAKETIME:-}" = 1 ] && ! ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 >/dev/null 2>&1; then
+# Found when either place has it (an `ls` of both failed whenever one was missing, so apt-get ran every time).
+have_libfaketime() { for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do [ -e "$f" ] && return 0; done; return 1; }
+if [ "${BOOTSTRAP_FAKETIME:-}" = 1 ] && ! have_libfaketime; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing faketime (libfaketime) with apt-get for the clock-skew chaos scenario"
     apt-get update -qq >/dev/null
