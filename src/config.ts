@@ -7,8 +7,6 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import type { UnsubscribeKeys } from './suppressions/token';
-import type { UnsubscribeSettings } from './suppressions/links';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z
@@ -129,17 +127,25 @@ export const REQUIRED_CONFIG_KEYS: readonly string[] = CONFIG_KEYS.filter(
  * TASK_QUEUE), with the same rules, file variables and error format as loadConfig.
  */
 export function loadPartialConfig<K extends keyof Config>(keys: readonly K[], env: NodeJS.ProcessEnv = process.env): Pick<Config, K> {
+  const mask = Object.fromEntries(keys.map((k) => [k, true]));
+  return validate(schema.pick(mask as never) as z.ZodType<Pick<Config, K>>, env, () => []);
+}
+
+/**
+ * Parse `env` (file variables resolved, empty strings unset) with `shape`, then ask `crossChecks` about the parsed
+ * values; one ConfigError lists every problem of both.
+ */
+function validate<T>(shape: z.ZodType<T>, env: NodeJS.ProcessEnv, crossChecks: (config: T) => string[]): T {
   const problems: string[] = [];
   const resolved = resolveFileVariables(env, problems);
   const input = Object.fromEntries(Object.entries(resolved).filter(([, v]) => v !== undefined && v !== ''));
-  const mask = Object.fromEntries(keys.map((k) => [k, true]));
-  const result = (schema.pick(mask as never) as z.ZodType<Pick<Config, K>>).safeParse(input);
+  const result = shape.safeParse(input);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const name = issue.path.join('.');
       problems.push(`${name}${SECRET_KEYS.has(name) ? '' : describeValue(input[name])}: ${issue.message}`);
     }
-  }
+  } else problems.push(...crossChecks(result.data));
   if (problems.length > 0 || !result.success) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   return result.data;
 }
@@ -168,52 +174,22 @@ function resolveFileVariables(env: NodeJS.ProcessEnv, problems: string[]): NodeJ
 
 /** Parse and validate; throws one ConfigError listing every problem. Empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const problems: string[] = [];
-  const resolved = resolveFileVariables(env, problems);
-  const input = Object.fromEntries(Object.entries(resolved).filter(([, v]) => v !== undefined && v !== ''));
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const name = issue.path.join('.');
-      const shown = SECRET_KEYS.has(name) ? '' : describeValue(input[name]);
-      problems.push(`${name}${shown}: ${issue.message}`);
+  return validate(schema, env, (config) => {
+    const problems: string[] = [];
+    if (config.SMTP_SOCKET_TIMEOUT_MS >= config.SEND_ATTEMPT_TIMEOUT_MS) {
+      problems.push(
+        `SMTP_SOCKET_TIMEOUT_MS (${config.SMTP_SOCKET_TIMEOUT_MS}) must be below SEND_ATTEMPT_TIMEOUT_MS ` +
+          `(${config.SEND_ATTEMPT_TIMEOUT_MS}), or a hung SMTP server outlives the attempt`,
+      );
     }
-  }
-  if (result.success && result.data.SMTP_SOCKET_TIMEOUT_MS >= result.data.SEND_ATTEMPT_TIMEOUT_MS) {
-    problems.push(
-      `SMTP_SOCKET_TIMEOUT_MS (${result.data.SMTP_SOCKET_TIMEOUT_MS}) must be below SEND_ATTEMPT_TIMEOUT_MS ` +
-        `(${result.data.SEND_ATTEMPT_TIMEOUT_MS}), or a hung SMTP server outlives the attempt`,
-    );
-  }
-  if (result.success && result.data.LOCK_BACKEND === 'redis' && !result.data.REDIS_URL) {
-    problems.push('REDIS_URL: required when LOCK_BACKEND=redis (or set LOCK_BACKEND=postgres)');
-  }
-  if (result.success && (result.data.UNSUBSCRIBE_URL || result.data.UNSUBSCRIBE_PORT) && !result.data.UNSUBSCRIBE_SECRET) {
-    problems.push('UNSUBSCRIBE_SECRET: required with UNSUBSCRIBE_URL or UNSUBSCRIBE_PORT (it signs and checks the unsubscribe links)');
-  }
-  if (problems.length > 0 || !result.success) {
-    throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  }
-  return result.data;
-}
-
-/** The signing keys: the current secret, and earlier ones that still verify. Undefined when unsubscribe is off. */
-export function unsubscribeKeys(config: Pick<Config, 'UNSUBSCRIBE_SECRET' | 'UNSUBSCRIBE_PREVIOUS_SECRETS'>): UnsubscribeKeys | undefined {
-  if (!config.UNSUBSCRIBE_SECRET) return undefined;
-  const previous = (config.UNSUBSCRIBE_PREVIOUS_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  return { current: config.UNSUBSCRIBE_SECRET, previous };
-}
-
-/** What the send activity needs to put one-click unsubscribe on recurring emails; undefined when UNSUBSCRIBE_URL is unset. */
-export function unsubscribeSettings(config: Config): UnsubscribeSettings | undefined {
-  const keys = unsubscribeKeys(config);
-  if (!config.UNSUBSCRIBE_URL || !keys) return undefined;
-  return {
-    url: config.UNSUBSCRIBE_URL,
-    ...(config.UNSUBSCRIBE_MAILTO ? { mailto: config.UNSUBSCRIBE_MAILTO } : {}),
-    keys,
-    tokenTtlMs: config.UNSUBSCRIBE_TOKEN_TTL_DAYS * 24 * 3600_000,
-  };
+    if (config.LOCK_BACKEND === 'redis' && !config.REDIS_URL) {
+      problems.push('REDIS_URL: required when LOCK_BACKEND=redis (or set LOCK_BACKEND=postgres)');
+    }
+    if ((config.UNSUBSCRIBE_URL || config.UNSUBSCRIBE_PORT) && !config.UNSUBSCRIBE_SECRET) {
+      problems.push('UNSUBSCRIBE_SECRET: required with UNSUBSCRIBE_URL or UNSUBSCRIBE_PORT (it signs and checks the unsubscribe links)');
+    }
+    return problems;
+  });
 }
 
 function describeValue(value: unknown): string {

@@ -11,7 +11,8 @@ import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@tempor
 import { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { ActivityDeps } from './activities';
-import { loadConfig, redactConfig, unsubscribeSettings, type Config } from './config';
+import { loadConfig, redactConfig, type Config } from './config';
+import { unsubscribeSettings } from './suppressions/settings';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { loadJobRegistry, type JobRegistry } from './jobs';

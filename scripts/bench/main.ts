@@ -70,23 +70,48 @@ async function baselines(ctx: Ctx, db: (name: string, users: number) => Promise<
   };
 }
 
-/** After the main ticks: the large tick on two workers, the big-table section, and (BENCH_HUGE=1) the million. */
-async function scaleSections(ctx: Ctx, driver: TickDriver, db: (name: string, users: number) => Promise<BenchDb>, sendonceDb: BenchDb, mainEnv: Record<string, string>) {
-  const out: Pick<Report, 'twoWorkers' | 'bigTable' | 'huge'> = {};
+/**
+ * After the main ticks: the large tick on two workers, the big-table section, and (BENCH_HUGE=1) the million. Each
+ * section's result is saved as soon as it is measured (`save`), and a section that fails is reported as not
+ * measured (with its error) instead of losing the sections before it.
+ */
+async function scaleSections(
+  ctx: Ctx,
+  driver: TickDriver,
+  db: (name: string, users: number) => Promise<BenchDb>,
+  sendonceDb: BenchDb,
+  mainEnv: Record<string, string>,
+  report: Report,
+  save: () => void,
+): Promise<void> {
+  const section = async (name: string, measure: () => Promise<void>) => {
+    try {
+      await measure();
+    } catch (err) {
+      log(`${name} FAILED: ${(err as Error).stack ?? String(err)}`);
+      (report.notMeasured ??= []).push(`${name}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    save();
+  };
   if (TWO_WORKERS && !SKIP_LARGE) {
     log(`--- sendonce ${LARGE} on two workers`);
-    out.twoWorkers = await twoWorkerTick(ctx, driver, sendonceDb, mainEnv, LARGE, LARGE_DEADLINE_MS);
+    await section('two workers', async () => {
+      report.twoWorkers = await twoWorkerTick(ctx, driver, sendonceDb, mainEnv, LARGE, LARGE_DEADLINE_MS);
+    });
   }
   if (BIG_ROWS > 0) {
     log(`--- big table: ${BIG_ROWS.toLocaleString('en-US')} rows`);
-    out.bigTable = await bigTableSection(ctx.stack, BIG_ROWS);
+    await section('big table', async () => {
+      report.bigTable = await bigTableSection(ctx.stack, BIG_ROWS);
+    });
   }
   if (HUGE) {
     log(`--- sendonce ${HUGE_SIZE.toLocaleString('en-US')} (BENCH_HUGE)`);
-    const huge = await hugeTick(ctx, driver, await db('bench_huge', HUGE_SIZE), mainEnv, HUGE_SIZE, HUGE_DEADLINE_MS);
-    out.huge = { title: `sendonce ${HUGE_SIZE.toLocaleString('en-US')}`, scenario: 'sendonce', runs: huge.runs };
+    await section(`sendonce ${HUGE_SIZE.toLocaleString('en-US')}`, async () => {
+      const huge = await hugeTick(ctx, driver, await db('bench_huge', HUGE_SIZE), mainEnv, HUGE_SIZE, HUGE_DEADLINE_MS);
+      report.huge = { title: `sendonce ${HUGE_SIZE.toLocaleString('en-US')}`, scenario: 'sendonce', runs: huge.runs };
+    });
   }
-  return out;
 }
 
 async function main(): Promise<void> {
@@ -117,8 +142,6 @@ async function main(): Promise<void> {
     variantGroups.push({ title: `sendonce ${SMALL.toLocaleString('en-US')}, ${v.name}`, scenario: 'sendonce', runs: runs[0]!.runs });
   }
 
-  const scale = await scaleSections(ctx, driver, db, sendonceDb, mainEnv);
-
   const groups: Group[] = [
     ...baselineGroups,
     ...def.map((d) => ({ title: `sendonce ${d.recipients.toLocaleString('en-US')}`, scenario: 'sendonce' as const, runs: d.runs })),
@@ -130,7 +153,6 @@ async function main(): Promise<void> {
     sweeps,
     variantGroups,
     steady: def.map((d) => ({ recipients: d.recipients, runs: d.steadyRuns })),
-    ...scale,
     mainEnv,
     machine: machine(),
     versions: versions(),
@@ -140,10 +162,18 @@ async function main(): Promise<void> {
     durationS: elapsedS(),
     ...commitState(),
   };
-  const raw = path.join(os.tmpdir(), `sendonce-bench-${Date.now()}.json`);
-  fs.writeFileSync(raw, JSON.stringify(report, null, 2));
-  log(`raw results: ${raw} (re-render with BENCH_REPORT_FROM=${raw})`);
+  // Raw results so far, kept after every section: a late failure (or Ctrl-C) still leaves the earlier figures.
+  const raw = path.join(os.tmpdir(), `sendonce-bench-${startedAt.getTime()}.json`);
+  const save = () => {
+    report.loadAfter = loadAverage();
+    report.durationS = elapsedS();
+    fs.writeFileSync(raw, JSON.stringify(report, null, 2));
+  };
+  save();
+  log(`raw results: ${raw} (kept after every section; re-render with BENCH_REPORT_FROM=${raw})`);
+  await scaleSections(ctx, driver, db, sendonceDb, mainEnv, report, save);
   write(report);
+  if (report.notMeasured?.length) throw new Error(`report written, but not measured: ${report.notMeasured.join('; ')}`);
 }
 
 let exiting = false;

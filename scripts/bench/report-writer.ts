@@ -33,6 +33,8 @@ export interface Report {
   twoWorkers?: TwoWorkersResult;
   /** One tick of BENCH_HUGE_SIZE recipients (BENCH_HUGE=1). */
   huge?: Group;
+  /** Sections that failed in this run, each with its first error line (main.ts: scaleSections). */
+  notMeasured?: string[];
   machine: string;
   versions: Record<string, string>;
   loadBefore: string;
@@ -108,6 +110,9 @@ function scaleSections(report: Report): string {
     report.twoWorkers && twoWorkersSection(report.twoWorkers, g.large),
     report.huge && hugeSection(report.huge, g.small),
   ].filter(Boolean);
+  if (report.notMeasured?.length) {
+    parts.push(`## Not measured in this run\n\nThese sections failed; the figures above are unaffected:\n\n${report.notMeasured.map((m) => `- ${m}`).join('\n')}`);
+  }
   return parts.length ? `\n${parts.join('\n\n')}\n` : '';
 }
 

@@ -3,12 +3,11 @@
  * logger) so tests can build the same activities against real services with their own settings.
  * Workflows import only the *type* of what this returns.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
-import type { ChunkInput, ChunkItemResult, LockAcquireResult, RecipientPage, RunSummary, SendInput, SendResult, SendState, StartRunResult } from '../contract';
-import { LockUnavailableError } from '../errors';
+import type { ChunkInput, ChunkItemResult, RecipientPage, RunSummary, SendInput, SendResult, SendState, StartRunResult } from '../contract';
 import type { JobRegistry } from '../jobs';
 import type { Logger } from '../logger';
 import type { JobLock } from '../lock';
@@ -20,10 +19,9 @@ import { windowFor } from '../window';
 import { prune, type PruneResult } from '../retention';
 import { fetchRecipientPage, type PageRequest } from './pages';
 import { createRateLimiter } from './rate-limit';
-import { takeFence } from '../lock/fence';
-import { recordLockTaken, recordRunFinish, recordRunStart } from '../runs/records';
+import { recordRunFinish, recordRunStart } from '../runs/records';
 import { reapEndedRuns, type ReaperDeps } from '../runs/reaper';
-import { runHoldingToken, skipReasonFor } from '../runs/lock-holder';
+import { lockActivities } from './lock';
 import { keyFor, sendEmail } from './send';
 import { sendChunk } from './send-chunk';
 import { Semaphore } from './semaphore';
@@ -93,65 +91,7 @@ export function createActivities(deps: ActivityDeps) {
       return { window, settings: runSettings(job, { lockTtlMs: deps.lockTtlMs, attemptTimeoutMs: retryDefaults.attemptTimeoutMs }) };
     },
 
-    async acquireLock(input: { jobName: string; runId: string; ttlMs: number }): Promise<LockAcquireResult> {
-      try {
-        const lease = await deps.lock.acquire(input.jobName, input.ttlMs);
-        if (lease) {
-          await recordLockTaken(pool, input.runId, lease).catch(async (err: unknown) => {
-            await deps.lock.release(input.jobName, lease.token).catch(() => false); // the retry takes it again
-            throw err;
-          });
-          logger.info({ runId: input.runId, jobName: input.jobName, fence: lease.fence }, 'job_lock_acquired');
-          return { acquired: true, token: lease.token, fence: lease.fence };
-        }
-        // Who holds it: a lock that never expires, or that no run recorded, needs a person (the reason says so).
-        const look = await explainHeldLock(deps, input.jobName);
-        const reason = look.reason;
-        const log = { runId: input.runId, jobName: input.jobName, reason, holderRunId: look.holderRunId, lockTtlMs: look.ttlMs };
-        if (reason === 'locked') logger.info(log, 'job_skipped_locked');
-        else logger.warn({ ...log, fix: `sendonce lock status --job ${input.jobName}` }, 'job_skipped_locked');
-        metrics.lockSkipped(input.jobName, 'locked'); // one metric label for every "held elsewhere" (alerts match it)
-        return { acquired: false, reason };
-      } catch (err) {
-        if (!(err instanceof LockUnavailableError)) throw err;
-        logger.error({ runId: input.runId, jobName: input.jobName, err: err.message }, 'job_skipped_lock_unavailable');
-        metrics.lockSkipped(input.jobName, 'lock_unavailable');
-        if (deps.lockUnavailable === 'fail') {
-          throw ApplicationFailure.nonRetryable(`lock store unreachable: ${err.message}`, LockUnavailableError.name);
-        }
-        return { acquired: false, reason: 'lock_unavailable' };
-      }
-    },
-
-    /** Token-checked: false means the lock is no longer ours (expired and taken, or the store lost it). */
-    async renewLock(input: { jobName: string; token: string; ttlMs: number }): Promise<boolean> {
-      try {
-        return await deps.lock.extend(input.jobName, input.token, input.ttlMs);
-      } catch (err) {
-        if (err instanceof LockUnavailableError) return false;
-        throw err;
-      }
-    },
-
-    /**
-     * A run that ends abnormally takes the next fence: sends it handed out that are still running are refused at
-     * their next claim (the newest fence wins), so nothing more goes out on its behalf.
-     */
-    async fenceOff(input: { jobName: string; runId: string }): Promise<number> {
-      const fence = await takeFence(pool, input.jobName);
-      logger.info({ runId: input.runId, jobName: input.jobName, fence }, 'job_fenced_off');
-      return fence;
-    },
-
-    async releaseLock(input: { jobName: string; token: string }): Promise<boolean> {
-      try {
-        return await deps.lock.release(input.jobName, input.token);
-      } catch (err) {
-        // Unreachable store: the lock expires by its TTL; nothing else to do.
-        if (err instanceof LockUnavailableError) return false;
-        throw err;
-      }
-    },
+    ...lockActivities(deps, metrics),
 
     /** A page of recipients, checked for order, keys already finished dropped (pages.ts). */
     async fetchRecipientPage(input: PageRequest): Promise<RecipientPage> {
@@ -229,23 +169,3 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-
-/**
- * Only to explain a skip: a failed look leaves the plain reason `locked`, never fails the run. A run that has just
- * taken the lock records its token a moment later (after its fence): an unknown holder is looked at once more.
- */
-async function explainHeldLock(deps: Pick<ActivityDeps, 'lock' | 'pool'>, jobName: string) {
-  const look = async () => {
-    const holder = await deps.lock.peek(jobName);
-    const run = holder ? await runHoldingToken(deps.pool, jobName, holder.token) : undefined;
-    return { reason: skipReasonFor(holder, run), holderRunId: run?.runId, ttlMs: holder?.ttlMs };
-  };
-  try {
-    const first = await look();
-    if (first.reason !== 'locked_unknown_holder') return first;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    return await look();
-  } catch {
-    return { reason: 'locked' as const, holderRunId: undefined, ttlMs: undefined };
-  }
-}

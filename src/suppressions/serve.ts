@@ -5,7 +5,8 @@
  * be setting its endpoint up, and tests and one-off-only deployments need none.
  */
 import type { Pool } from 'pg';
-import { unsubscribeKeys, type Config } from '../config';
+import type { Config } from '../config';
+import { unsubscribeKeys } from './settings';
 import { unsubscribeScopeOf, type JobRegistry } from '../jobs';
 import type { Logger } from '../logger';
 import { startUnsubscribeServer, type UnsubscribeServer } from './http';

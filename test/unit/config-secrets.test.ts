@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, redactConfig, unsubscribeKeys, unsubscribeSettings } from '../../src/config';
+import { loadConfig, redactConfig } from '../../src/config';
+import { unsubscribeKeys, unsubscribeSettings } from '../../src/suppressions/settings';
 import { createLogger } from '../../src/logger';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-secrets-'));
