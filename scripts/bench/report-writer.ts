@@ -127,7 +127,7 @@ function machineSection(report: Report): string {
       : '') +
     `
 ${Object.entries(report.versions).map(([k, v]) => `- ${k}: ${v}`).join('\n')}
-- Command: \`${report.quick ? 'BENCH_QUICK=1 ' : ''}npm run bench\`
+- Command: \`${report.quick ? 'BENCH_QUICK=1 ' : ''}${report.huge ? 'BENCH_HUGE=1 ' : ''}npm run bench\`
 - Commit: ${report.commit}${report.dirtySrc ? ` (working tree with uncommitted changes in ${report.dirtySrc} file(s) under src/ by parallel work)` : ''}`;
 }
 
