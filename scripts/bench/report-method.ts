@@ -51,7 +51,7 @@ const KNOBS: Array<[string, string]> = [
   ['BENCH_HUGE=1, BENCH_HUGE_SIZE', 'one tick of BENCH_HUGE_SIZE recipients (default 1,000,000), only when asked'],
   ['BENCH_VARIANTS', '0 for no sendonce variants, or "name:K=V,K=V;…" instead of the default list'],
   ['BENCH_BASELINES=0', 'no limit / peer (development); sendonce then gets BENCH_SMTP_CONNECTIONS (default 50)'],
-  ['BENCH_LARGE_DEADLINE_MS, BENCH_HUGE_DEADLINE_MS', 'when a large (20 min) or huge (60 min) tick is stopped and reported unfinished'],
+  ['BENCH_LARGE_DEADLINE_MS, BENCH_HUGE_DEADLINE_MS', 'when a large (20 min) or huge (110 min) tick is stopped and reported unfinished'],
   ['BENCH_DEBUG=1', "the worker's RSS once a second during each tick, in the log"],
   ['BENCH_WORKER_NODE_ARGS', 'node flags for the sendonce worker instead of the deployed ones (e.g. --cpu-prof)'],
   ['BENCH_OUT, BENCH_REPORT_FROM', 'where the report goes; re-render a report from a run\'s raw JSON without measuring'],
