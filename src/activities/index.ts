@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type { Redis } from 'ioredis';
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
-import type { ChunkInput, ChunkItemResult, RecipientPage, RunSummary, SendInput, SendResult, SendState, StartRunResult } from '../contract';
+import type { ChunkInput, ChunkItemResult, DeadLetterOutcome, RecipientPage, RunSummary, SendInput, SendResult, StartRunResult } from '../contract';
 import type { JobRegistry } from '../jobs';
 import type { Logger } from '../logger';
 import type { JobLock } from '../lock';
@@ -111,7 +111,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** The failure branch: returns the key's final state ('dead', or 'unknown' if it may have been sent). */
-    async recordDeadLetter(input: SendInput & { errorType: string; message: string }): Promise<SendState> {
+    async recordDeadLetter(input: SendInput & { errorType: string; message: string }): Promise<DeadLetterOutcome> {
       const job = jobs.get(input.jobName);
       const key = keyFor(job, input.recipientId, input.window);
       const state = await recordDeadLetter(pool, {
@@ -126,6 +126,10 @@ export function createActivities(deps: ActivityDeps) {
         errorType: input.errorType,
         message: input.message,
       });
+      if (state === 'deduped') {
+        logger.info({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, errorType: input.errorType }, 'send_failed_key_owned_by_another_run');
+        return state;
+      }
       logger.warn({ runId: input.runId, jobName: job.name, recipientId: input.recipientId, errorType: input.errorType, state }, 'send_dead_lettered');
       metrics.deadLettered(job.name, state);
       return state;

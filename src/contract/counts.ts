@@ -11,7 +11,10 @@ export const COUNT_NAMES = [
   'processed',
   /** Accepted by the SMTP server in this run. */
   'sent',
-  /** Already finished for this window before this run (sent, dead or unknown) — not sent again. */
+  /**
+   * Already finished for this window before this run (sent, dead or unknown), or finished or being sent by another
+   * run of the window meanwhile — not sent again by this run, which leaves that key to the run that owns it.
+   */
   'deduped',
   /** Not delivered because of an error: dead + unknown + those a run-fatal error stopped. */
   'failed',

@@ -60,3 +60,9 @@ export type ChunkItemResult =
  * `dead`, or `unknown` when its last attempt may have reached the server.
  */
 export type SendState = 'claimed' | 'sent' | 'failed' | 'dead' | 'unknown';
+
+/**
+ * What the failure branch found for a key: the state it left the key in, or `deduped` when another run of the
+ * window owns the key (finished it, or is sending it right now) — that run accounts for it, this one leaves it be.
+ */
+export type DeadLetterOutcome = SendState | 'deduped';

@@ -4,11 +4,14 @@
  * it dead would invite a redrive that duplicates it): its claim is still open or its last reply was lost, or it
  * is a resend-once copy (resends > 0) — an earlier attempt's outcome was ambiguous, so whatever happened to the
  * resend, the first copy may have arrived (found by the soak, npm run soak).
+ * A key another run of the window owns — finished by it, or claimed by its live attempt — is left as it is and
+ * reported `deduped`: counting another run's `sent` as this run's made two summaries promise the same email
+ * (found by test/integration/steady-tick.test.ts, two lock holders at once).
  */
 import type { Pool } from 'pg';
 import { withTransaction } from '../db/transaction';
 import { SmtpAmbiguousError } from '../errors';
-import type { SendState } from '../contract';
+import type { DeadLetterOutcome, SendState } from '../contract';
 
 export interface DeadLetterRequest {
   key: string;
@@ -24,12 +27,14 @@ export interface DeadLetterRequest {
   message: string;
 }
 
-export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<SendState> {
+export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<DeadLetterOutcome> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ state: SendState; last_error_type: string | null; resends: number }>(
-      'SELECT state, last_error_type, resends FROM email_sends WHERE idempotency_key = $1 FOR UPDATE',
+    const { rows } = await client.query<{ state: SendState; last_error_type: string | null; resends: number; run_id: string; lease_live: boolean }>(
+      `SELECT state, last_error_type, resends, run_id, (lease_until IS NOT NULL AND lease_until >= now()) AS lease_live
+         FROM email_sends WHERE idempotency_key = $1 FOR UPDATE`,
       [req.key],
     );
+    if (rows[0] && ownedByAnotherRun(rows[0], req.runId)) return 'deduped';
     let state = rows[0]?.state;
     const ambiguousBefore = (rows[0]?.resends ?? 0) > 0;
     if (state === undefined) {
@@ -76,4 +81,14 @@ export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Se
     }
     return state;
   });
+}
+
+/**
+ * Another run's business: a key it finished (sent, dead, unknown), or one its attempt is sending now (a live
+ * claim). A failed key, or a claim whose lease expired (its attempt is gone), is still this branch's to close —
+ * else a key whose attempts all failed in a run that died before its dead letter would stay open for ever.
+ */
+function ownedByAnotherRun(row: { state: SendState; run_id: string; lease_live: boolean }, runId: string): boolean {
+  if (row.run_id === runId) return false;
+  return row.state === 'sent' || row.state === 'dead' || row.state === 'unknown' || (row.state === 'claimed' && row.lease_live);
 }

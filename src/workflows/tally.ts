@@ -3,7 +3,7 @@
  * counted first and taken back). The counts themselves live in the carried state, so they survive
  * continue-as-new; names and meanings are in src/contract/counts.ts.
  */
-import type { FinishedBefore, RunCounts, SendOutcome, SendState } from '../contract';
+import type { DeadLetterOutcome, FinishedBefore, RunCounts, SendOutcome } from '../contract';
 
 /** The send outcomes that decide a recipient (the others are signals to the run: fenced, rate limits). */
 export type FinalSendOutcome = Extract<SendOutcome, 'sent' | 'skipped_dedupe' | 'unknown' | 'dead' | 'ineligible' | 'suppressed'>;
@@ -52,10 +52,15 @@ export class RunTally {
     this.counts.suppressed = (this.counts.suppressed ?? 0) + n;
   }
 
-  /** The failure branch recorded the key's final state: dead, or unknown when the server may have the message. */
-  deadLettered(state: SendState): void {
+  /** The failure branch recorded the key's final state: dead, or unknown when the server may have the message (or another run owns it). */
+  deadLettered(state: DeadLetterOutcome): void {
     const c = this.counts;
     c.processed++;
+    if (state === 'deduped') {
+      // Another run of the window finished the key or is sending it: its summary counts it, this one dedupes.
+      c.deduped++;
+      return;
+    }
     if (state === 'sent') {
       // An attempt's SMTP accept was recorded although the activity failed afterwards: it was sent.
       c.sent++;
