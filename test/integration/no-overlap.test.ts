@@ -72,7 +72,9 @@ for (const backend of ['redis', 'postgres'] as const) {
       await withHarness({ jobs: [job], lockBackend: backend }, async (h, logs) => {
         const addresses = userEmails(24);
         await h.seedUsers(addresses);
-        h.sink.onData(() => ({ delayMs: 150 })); // ~2 s of sending: the second trigger lands mid-run
+        // ~5 s of sending, so the second trigger lands mid-run even on a loaded machine (with ~2 s, a CI run saw the
+        // second run start after the first had finished: both completed, no overlap to refuse).
+        h.sink.onData(() => ({ delayMs: 400 }));
         const schedule = await upsertSchedule(h.client, job, { taskQueue: h.taskQueue, idPrefix: uniqueName('overlap') });
         try {
           await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
