@@ -76,18 +76,19 @@ const INSERT_CLAIMS = `
 type Inserted = { attempts: number; resends: number } | null;
 
 async function insertClaims(db: Pool | PoolClient, reqs: ClaimRequest[]): Promise<Inserted[]> {
-  const col = <K extends keyof ClaimRequest>(k: K) => reqs.map((r) => r[k]);
+  // A key asked twice in one batch (two runs of a window, or two attempts, at once) goes in with its FIRST request
+  // only; the others get null and take the slow path (busy, fenced, duplicate). With both in the statement, the
+  // RETURNING row would not say whose request was inserted — a stale fence's request could be filtered out and
+  // the other's row mistaken for its own: it would send under another run's claim and both would count it.
+  const firstOfKey = new Map<string, ClaimRequest>();
+  for (const r of reqs) if (!firstOfKey.has(r.key)) firstOfKey.set(r.key, r);
+  const firsts = [...firstOfKey.values()];
+  const col = <K extends keyof ClaimRequest>(k: K) => firsts.map((r) => r[k]);
   const { rows } = await db.query<{ idempotency_key: string; attempts: number; resends: number }>(INSERT_CLAIMS, [
     col('key'), col('jobName'), col('template'), col('recipientId'), col('window'), col('fence'), col('runId'), col('messageId'), col('leaseMs'),
   ]);
   const byKey = new Map(rows.map((r) => [r.idempotency_key, { attempts: r.attempts, resends: r.resends }]));
-  // A key requested twice in one batch was inserted once: only its first request owns it, the other
-  // goes to the slow path and finds a live claim (busy).
-  return reqs.map((r) => {
-    const row = byKey.get(r.key) ?? null;
-    byKey.delete(r.key);
-    return row;
-  });
+  return reqs.map((r) => (firstOfKey.get(r.key) === r ? (byKey.get(r.key) ?? null) : null));
 }
 
 /** Per pool: the claim inserts of concurrent sends, grouped into one statement (see src/db/coalesce.ts). */

@@ -44,3 +44,37 @@ test('grouped claims: one owner per key even when a key is asked twice at once; 
   const { rows: resp } = await db.pool.query<{ last_smtp_response: string }>(`SELECT last_smtp_response FROM email_sends WHERE idempotency_key = 'k7'`);
   assert.equal(resp[0]!.last_smtp_response, '250 ok 7', 'each key keeps its own SMTP response');
 });
+
+test('grouped claims of one key by two runs: the claim goes to the run whose row it is, and never to a stale fence', async (t) => {
+  const db = await createTestDatabase('grouped_runs');
+  t.after(() => db.drop());
+  // Two runs of one window at once, as a lock lost to a Redis restart leaves them; the job's fence is the newer's.
+  await db.pool.query(`INSERT INTO job_fences (job_name, current_fence) VALUES ('grouped', 2)`);
+  // The first claim runs alone; the keys asked by both runs wait for it and go together in one statement, the
+  // stale run's request first.
+  const first = claim(db.pool, request('opener', 2));
+  const keys = Array.from({ length: 10 }, (_, i) => `both${i}`);
+  const stale = keys.map((k) => claim(db.pool, request(k, 1)));
+  const current = keys.map((k) => claim(db.pool, request(k, 2)));
+  assert.equal((await first).kind, 'claimed');
+  const [staleResults, currentResults] = [await Promise.all(stale), await Promise.all(current)];
+  assert.deepEqual(staleResults.map((r) => r.kind), keys.map(() => 'fenced'), 'the run with the stale fence owns nothing');
+  assert.deepEqual(currentResults.map((r) => r.kind), keys.map(() => 'claimed'));
+  const { rows } = await db.pool.query<{ run_id: string; n: string }>(
+    `SELECT run_id, count(*) AS n FROM email_sends WHERE idempotency_key LIKE 'both%' GROUP BY run_id`,
+  );
+  assert.deepEqual(rows.map((r) => [r.run_id, Number(r.n)]), [['run-2', 10]]);
+
+  // The same with two live fences (the newer lock not yet taken): each key is owned by exactly one run, and the
+  // owner is the run on the row — a claim result never points at another run's row.
+  await db.pool.query(`UPDATE job_fences SET current_fence = 1 WHERE job_name = 'grouped'`);
+  const again = claim(db.pool, request('opener2', 2));
+  const pairs = Array.from({ length: 10 }, (_, i) => `pair${i}`).map((k) => [claim(db.pool, request(k, 1)), claim(db.pool, request(k, 2))] as const);
+  await again;
+  for (const [i, [one, two]] of pairs.entries()) {
+    const [a, b] = [await one, await two];
+    assert.deepEqual([a.kind, b.kind].sort(), ['busy', 'claimed'], `pair${i}: one owner`);
+    const { rows: owner } = await db.pool.query<{ run_id: string }>(`SELECT run_id FROM email_sends WHERE idempotency_key = $1`, [`pair${i}`]);
+    assert.equal(owner[0]!.run_id, a.kind === 'claimed' ? 'run-1' : 'run-2', `pair${i}: the claimed result is the row's run`);
+  }
+});
