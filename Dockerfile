@@ -40,6 +40,7 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
 # being promoted, and a 384 MB old generation makes V8 collect before it grows: RSS stays flat (~460 MB) over any
 # number of recipients instead of a 470–650 MB sawtooth (BENCHMARKS.md, measured on Node 20). Same flags as
 # package.json's `worker` script. Raise --max-old-space-size (compose: NODE_OPTIONS) if your recipients are large.
+# The SDK's workflow thread gets V8's default young generation instead (src/workflow-thread-memory.ts).
 ENV NODE_OPTIONS="--max-semi-space-size=64 --max-old-space-size=384"
 # SIGTERM drains in-flight sends (SHUTDOWN_GRACE_MS); node runs as PID 1 and handles signals itself.
 # The `schedules` service runs the same image with `node dist/src/schedule.js`.

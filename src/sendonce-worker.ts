@@ -15,6 +15,7 @@ import { createActivities, type ActivityDeps } from './activities';
 import { chunkTaskQueue } from './contract';
 import { deploymentOptionsFor, type VersioningSettings } from './deploy/versioning';
 import { bundleWorkflows } from './workflow-bundle';
+import { capWorkflowThreadYoungGeneration } from './workflow-thread-memory';
 
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
@@ -87,12 +88,15 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Sendon
     // Both workers are the same version: the chunk queue is part of it, so a pinned run's chunks go to its version.
     ...(options.versioning ? { workerDeploymentOptions: deploymentOptionsFor(options.versioning) } : {}),
   } satisfies Partial<WorkerOptions>;
+  const workflowBundle = options.workflowBundle ?? (await bundleWorkflows({ warnings: false }));
+  // The main worker starts the workflow thread: only that thread gets V8's default young generation.
+  capWorkflowThreadYoungGeneration();
   const main = await Worker.create({
     ...common,
     taskQueue: options.taskQueue,
     // Bundled here rather than by Worker.create when none is given: the SDK's bundler logs webpack's whole report
     // as one INFO line.
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows({ warnings: false })),
+    workflowBundle,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
   });
   const chunks = await Worker.create({
