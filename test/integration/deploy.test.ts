@@ -62,7 +62,10 @@ test('a run stays on the version that started it; promote, rollback and status, 
   assert.equal(await joinDeployment(h.client, v1, h.deps.logger), 'promoted', 'the first version of a deployment makes itself current');
   assert.equal((await status()).currentBuildId, 'v1');
 
-  h.sink.onData(() => ({ delayMs: 1_000, then: 'accept' })); // ~12 s: the run is still going when v2 arrives
+  // ~36 s of sending: the run is still going when v2 arrives, and still open through the 30 s status may take to
+  // see it (a CI run on a loaded machine timed out waiting for status to count the run; at ~1 s per message it may
+  // have ended first)
+  h.sink.onData(() => ({ delayMs: 3_000, then: 'accept' }));
   const slow = await startBatch(h, job);
   await eventually(async () => h.sink.count >= 2, 'the v1 run to be sending');
 
