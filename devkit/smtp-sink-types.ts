@@ -26,6 +26,12 @@ export interface SinkMessage {
   envelopeRcpt: string[];
   /** Bytes of the DATA body as received. */
   size: number;
+  /** When the sink recorded it: before its reply went out (or, for 'store-then-drop', before the cut). */
+  receivedAt: Date;
+  /** The SMTP session (smtp-server's connection id) and the client's port: which connection delivered it. */
+  connection: string;
+  /** Recorded, then the connection cut before any reply ('store-then-drop'): the client cannot know it arrived. */
+  unanswered?: true;
 }
 
 /** What the onData rule sees. `message` is absent in counting mode (nothing is parsed). */

@@ -57,6 +57,8 @@ async function parse(raw: Buffer, size: number, session: SMTPServerSession): Pro
     headers: Object.fromEntries(parsed.headerLines.map((h) => [h.key, h.line.slice(h.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim()])),
     ...envelopeOf(session),
     size,
+    receivedAt: new Date(),
+    connection: `${session.id} from port ${session.remotePort}`,
   };
 }
 
@@ -106,7 +108,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     }
     if (decision === 'accept' || decision === 'store-then-drop') {
       count += 1;
-      if (message) accepted.push(message);
+      if (message) accepted.push({ ...message, receivedAt: new Date(), ...(decision === 'store-then-drop' ? { unanswered: true as const } : {}) });
     }
     return decision;
   };

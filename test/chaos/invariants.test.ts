@@ -19,7 +19,7 @@ test('no overlap: an older fence claiming after a newer holder claimed is report
 });
 
 function message(rawHeaders: string, envelopeRcpt = ['a@example.com']): SinkMessage {
-  return { messageId: '<m@x>', to: [], cc: [], subject: '', text: '', html: '', rawHeaders, headers: {}, mailFrom: 'f@x', envelopeRcpt, size: 1 };
+  return { messageId: '<m@x>', to: [], cc: [], subject: '', text: '', html: '', rawHeaders, headers: {}, mailFrom: 'f@x', envelopeRcpt, size: 1, receivedAt: at(0), connection: 'c1' };
 }
 
 test('headers: one RCPT, one To line, no Cc/Bcc line', () => {
