@@ -42,7 +42,7 @@ export interface InvariantResult {
   violations: string[];
 }
 
-interface SendRow {
+export interface SendRow {
   key: string;
   state: string;
   attempts: number;
@@ -68,30 +68,83 @@ export interface CheckOptions {
   suppressed?: ReadonlySet<string>;
 }
 
+/** The sink's record, read as it is at the moment of the call (`() => sink.messages()`). */
+export type SinkReader = () => readonly SinkMessage[];
+
+/** What Postgres holds for a job at one moment: its rows, its dead letters, its logged claims. */
+export interface JobRecords {
+  rows: SendRow[];
+  letters: Set<string>;
+  claims: ClaimEvent[] | undefined;
+}
+
+/**
+ * The sink read on both sides of the database reads. Sends may still be in flight while a check runs (a paused
+ * worker waking up, a zombie lock holder, a duplicate trigger): such a send can be accepted by the sink and
+ * recorded `sent` between the two reads of one check. Each question is asked of the read that makes it exact:
+ *  - `before` (sink read before the rows): each of these messages had its claim committed before SMTP, so its
+ *    row exists in what was read — "a message with no row" is judged on it;
+ *  - `after` (sink read after the rows): each row read `sent` was marked after the server's 250, which the sink
+ *    sends after recording the message — "recorded sent, no message", duplicates and headers are judged on it.
+ * One read before the rows made a straggler's key look lost (issue 28); one read after would make a new claim's
+ * message look rowless.
+ */
+export interface SinkReads {
+  before: readonly SinkMessage[];
+  after: readonly SinkMessage[];
+}
+
 export async function checkInvariants(
   pool: Pool,
   job: JobUnderTest,
   expectedKeys: readonly string[],
-  messages: readonly SinkMessage[],
+  sink: SinkReader,
   options: CheckOptions = {},
 ): Promise<InvariantResult> {
+  const { records, reads } = await readAround(sink, () => readJobRecords(pool, job.name));
+  return judgeInvariants(job, expectedKeys, records, reads, options);
+}
+
+/** Database reads between two reads of the sink, in the order SinkReads needs (the soak's check uses it too). */
+export async function readAround<T>(sink: SinkReader, readDatabase: () => Promise<T>): Promise<{ records: T; reads: SinkReads & { beforeAt: Date; afterAt: Date } }> {
+  const beforeAt = new Date();
+  const before = sink();
+  const records = await readDatabase();
+  const afterAt = new Date();
+  return { records, reads: { before, beforeAt, after: sink(), afterAt } };
+}
+
+export async function readJobRecords(pool: Pool, jobName: string): Promise<JobRecords> {
   const { rows } = await pool.query<SendRow>(
     `SELECT idempotency_key AS key, state, attempts, resends, message_id, COALESCE(reason, last_error_type) AS reason
        FROM email_sends WHERE job_name = $1`,
-    [job.name],
+    [jobName],
   );
   const { rows: letters } = await pool.query<{ key: string }>(
     'SELECT DISTINCT idempotency_key AS key FROM dead_letters WHERE job_name = $1',
-    [job.name],
+    [jobName],
   );
+  return { rows, letters: new Set(letters.map((l) => l.key)), claims: await claimEvents(pool, jobName) };
+}
+
+/** The four promises over one job's records and the sink's two reads around them (pure). */
+export function judgeInvariants(
+  job: JobUnderTest,
+  expectedKeys: readonly string[],
+  records: JobRecords,
+  sink: SinkReads,
+  options: CheckOptions = {},
+): InvariantResult {
+  const { rows } = records;
   const byKey = new Map(rows.map((r) => [r.key, r]));
   const expected = new Set(expectedKeys);
-  const copies = groupByKey(messages);
+  const copies = groupByKey(sink.after);
+  const copiesBefore = groupByKey(sink.before);
   const violations: string[] = [];
-  const dup = duplicateViolations(job, byKey, copies, expected);
-  const lost = lostViolations(byKey, expected, options.settled ?? expected, new Set(letters.map((l) => l.key)), copies, options.suppressed);
-  violations.push(...dup.violations, ...lost.violations, ...attemptViolations(job, rows), ...headerViolations(messages));
-  violations.push(...overlapViolations(await claimEvents(pool, job.name)));
+  const dup = duplicateViolations(job, byKey, copies, copiesBefore, expected);
+  const lost = lostViolations(byKey, expected, options.settled ?? expected, records.letters, copies, options.suppressed);
+  violations.push(...dup.violations, ...lost.violations, ...attemptViolations(job, rows), ...headerViolations(sink.after));
+  violations.push(...overlapViolations(records.claims));
   const count = (state: string) => rows.filter((r) => r.state === state && expected.has(r.key)).length;
   return {
     figures: {
@@ -117,7 +170,13 @@ function groupByKey(messages: readonly SinkMessage[]): Map<string, SinkMessage[]
   return out;
 }
 
-function duplicateViolations(job: JobUnderTest, rows: Map<string, SendRow>, copies: Map<string, SinkMessage[]>, expected: Set<string>) {
+function duplicateViolations(
+  job: JobUnderTest,
+  rows: Map<string, SendRow>,
+  copies: Map<string, SinkMessage[]>,
+  copiesBefore: Map<string, SinkMessage[]>,
+  expected: Set<string>,
+) {
   const violations: string[] = [];
   let duplicates = 0;
   let resent = 0;
@@ -125,7 +184,8 @@ function duplicateViolations(job: JobUnderTest, rows: Map<string, SendRow>, copi
     const row = rows.get(key);
     if (!expected.has(key)) violations.push(`message for a key outside the expected set: ${key}`);
     if (!row) {
-      violations.push(`message for a key with no email_sends row: ${key}`);
+      // Only a message the sink had before the rows were read proves a send without a claim (see SinkReads).
+      if (copiesBefore.has(key)) violations.push(`message for a key with no email_sends row: ${key}`);
       continue;
     }
     const allowed = 1 + (job.resendOnce ? Math.min(row.resends, 1) : 0);

@@ -72,7 +72,7 @@ export async function runRepetition(services: ChaosServices, scenario: Scenario,
 function check(world: World, scenario: Scenario, windows: readonly string[]) {
   const retry = resolveRetry(scenario.job);
   const job = { name: scenario.job.name, maximumAttempts: retry.maximumAttempts, resendOnce: scenario.job.unknownPolicy === 'resend-once' };
-  return checkInvariants(world.pool, job, world.expectedKeys(windows), world.sink.messages());
+  return checkInvariants(world.pool, job, world.expectedKeys(windows), () => world.sink.messages());
 }
 
 /** A failed repetition's worker output (JSON lines), for the post-mortem. */

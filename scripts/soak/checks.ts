@@ -8,7 +8,7 @@ import { resolveRetry } from '../../src/retry';
 import { idempotencyKey } from '../../src/sends/key';
 import { addressHash } from '../../src/suppressions/address';
 import type { SinkMessage } from '../../devkit/smtp-sink';
-import { checkInvariants, keyOf, type Figures } from '../chaos/invariants';
+import { judgeInvariants, keyOf, readAround, readJobRecords, type Figures, type JobRecords } from '../chaos/invariants';
 import { jobs, soakOnce } from './jobs';
 import type { Ticker } from './ticker';
 import type { SoakWorld } from './world';
@@ -18,30 +18,47 @@ export interface CheckResult {
   violations: string[];
   /** Keys accounted for by a suppression (no row: the address bounced hard and is suppressed). */
   suppressedKeys: number;
+  /** When the sink was read, before and after the database (the evidence of a failed check shows them). */
+  reads: { sinkBefore: Date; sinkAfter: Date; messagesBefore: number; messagesAfter: number };
 }
 
-/** `final`: the soak is over and settled — every key of every window must be accounted for. */
+/**
+ * `final`: the soak is over and settled — every key of every window must be accounted for. The sink is read
+ * before and after every database read (SinkReads in scripts/chaos/invariants.ts): runs, duplicate triggers and
+ * paused workers may still be sending while a check runs.
+ */
 export async function checkAll(world: SoakWorld, ticker: Ticker, final: boolean): Promise<CheckResult> {
-  const byTemplate = messagesByTemplate(world.sink.messages());
-  const suppressedHashes = await addressSuppressions(world);
+  const expectations = jobs.map((job) => ({ job, ...keysOf(world, ticker, job.name, final) }));
+  const { records: db, reads } = await readAround(() => world.sink.messages(), async () => {
+    const records = new Map<string, JobRecords>();
+    for (const job of jobs) records.set(job.name, await readJobRecords(world.pool, job.name));
+    return { records, suppressedHashes: await addressSuppressions(world), leftRunning: await runsLeftRunning(world, ticker, final) };
+  });
+  const { records, suppressedHashes, leftRunning } = db;
+  const before = messagesByTemplate(reads.before);
+  const after = messagesByTemplate(reads.after);
   const figures: Record<string, Figures> = {};
   const violations: string[] = [];
   let suppressedKeys = 0;
-  for (const job of jobs) {
-    const { expected, settled, addressOf } = keysOf(world, ticker, job.name, final);
+  for (const { job, expected, settled, addressOf } of expectations) {
     const suppressed = new Set([...settled].filter((k) => suppressedHashes.has(addressHash(addressOf.get(k)!))));
     const retry = resolveRetry(job);
-    const jobMessages = byTemplate.get(job.template) ?? [];
-    const r = await checkInvariants(world.pool, { name: job.name, maximumAttempts: retry.maximumAttempts, resendOnce: job.unknownPolicy === 'resend-once' }, expected, jobMessages, { settled, suppressed });
+    const sink = { before: before.get(job.template) ?? [], after: after.get(job.template) ?? [] };
+    const r = judgeInvariants({ name: job.name, maximumAttempts: retry.maximumAttempts, resendOnce: job.unknownPolicy === 'resend-once' }, expected, records.get(job.name)!, sink, { settled, suppressed });
     figures[job.name] = r.figures;
     violations.push(...r.violations.map((v) => `${job.name}: ${v}`));
-    suppressedKeys += [...suppressed].length;
+    suppressedKeys += suppressed.size;
   }
-  violations.push(...(await runsLeftRunning(world, ticker, final)));
-  return { figures, violations, suppressedKeys };
+  violations.push(...leftRunning);
+  return {
+    figures,
+    violations,
+    suppressedKeys,
+    reads: { sinkBefore: reads.beforeAt, sinkAfter: reads.afterAt, messagesBefore: reads.before.length, messagesAfter: reads.after.length },
+  };
 }
 
-function keysOf(world: SoakWorld, ticker: Ticker, jobName: string, final: boolean) {
+function keysOf(world: SoakWorld, ticker: Ticker, jobName: string, final: boolean): { expected: string[]; settled: Set<string>; addressOf: Map<string, string> } {
   const addressOf = new Map<string, string>();
   const expected: string[] = [];
   const settled = new Set<string>();
