@@ -2,7 +2,8 @@
  * Observation only, installed in a chaos repetition's own database (never in a migration): a trigger that
  * appends every claim — a row entering `claimed`, first claim or takeover — with its fence and the database
  * clock at that moment. The no-overlap invariant (invariants.ts) reads it: once a newer lock holder has
- * claimed anything, no claim may carry an older fence. The product never reads this table.
+ * claimed anything, no claim may carry an older fence. A second trigger keeps every version of every row
+ * (chaos_send_history): a failed soak's evidence tells a key's story from it. The product never reads either table.
  */
 import type { Pool } from 'pg';
 
@@ -26,7 +27,38 @@ const INSTALL = `
   END $$;
   DROP TRIGGER IF EXISTS chaos_claim_log ON email_sends;
   CREATE TRIGGER chaos_claim_log AFTER INSERT OR UPDATE ON email_sends
-    FOR EACH ROW EXECUTE FUNCTION chaos_log_claim();`;
+    FOR EACH ROW EXECUTE FUNCTION chaos_log_claim();
+
+  -- Every version of every row (for a failed soak's evidence: a key's story, step by step).
+  CREATE TABLE IF NOT EXISTS chaos_send_history (
+    id              bigserial   PRIMARY KEY,
+    op              text        NOT NULL,
+    idempotency_key text        NOT NULL,
+    job_name        text        NOT NULL,
+    state           text,
+    attempts        integer,
+    resends         integer,
+    fence           bigint,
+    run_id          text,
+    lease_until     timestamptz,
+    last_error_type text,
+    last_smtp_code  integer,
+    reason          text,
+    at              timestamptz NOT NULL DEFAULT clock_timestamp()
+  );
+  CREATE OR REPLACE FUNCTION chaos_log_send() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE r email_sends;
+  BEGIN
+    r := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    INSERT INTO chaos_send_history (op, idempotency_key, job_name, state, attempts, resends, fence, run_id, lease_until,
+                                    last_error_type, last_smtp_code, reason)
+    VALUES (TG_OP, r.idempotency_key, r.job_name, r.state, r.attempts, r.resends, r.fence, r.run_id, r.lease_until,
+            r.last_error_type, r.last_smtp_code, r.reason);
+    RETURN NULL;
+  END $$;
+  DROP TRIGGER IF EXISTS chaos_send_history ON email_sends;
+  CREATE TRIGGER chaos_send_history AFTER INSERT OR UPDATE OR DELETE ON email_sends
+    FOR EACH ROW EXECUTE FUNCTION chaos_log_send();`;
 
 export async function installClaimLog(pool: Pool): Promise<void> {
   await pool.query(INSTALL);
@@ -48,4 +80,10 @@ export async function claimEvents(pool: Pool, jobName: string): Promise<ClaimEve
     [jobName],
   );
   return rows.map((r) => ({ key: r.idempotency_key, fence: r.fence, runId: r.run_id, at: r.at }));
+}
+
+/** Every version of one row, oldest first (chaos_send_history). */
+export async function sendHistory(pool: Pool, key: string): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await pool.query('SELECT * FROM chaos_send_history WHERE idempotency_key = $1 ORDER BY at, id', [key]);
+  return rows as Array<Record<string, unknown>>;
 }

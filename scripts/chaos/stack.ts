@@ -42,6 +42,8 @@ export interface ChaosServices {
 
 export interface ChaosStack extends ChaosServices {
   faults: ServiceFaults;
+  /** At stop(), move Postgres' data directory (stopped cleanly) to `dest` instead of deleting it. */
+  keepDatabaseIn(dest: string): void;
   stop(): Promise<void>;
 }
 
@@ -49,7 +51,12 @@ export async function startChaosStack(log: (line: string) => void): Promise<Chao
   const stops = new StopStack({ onError: (_name, err) => log(`stop failed: ${err.message}`) });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-chaos-'));
   fs.chmodSync(tmp, 0o755); // the postgres user must reach its data directory inside
-  stops.push('temp dir', () => fs.rmSync(tmp, { recursive: true, force: true }));
+  let keepDatabaseIn: string | undefined;
+  // Pushed first, so it runs last: Postgres has stopped by then and its data directory is consistent.
+  stops.push('temp dir', () => {
+    if (keepDatabaseIn) moveDirectory(path.join(tmp, 'pg'), keepDatabaseIn);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
   try {
     const [pgPort, redisPort, temporalPort] = [await freePort(), await freePort(), await freePort()];
     const dbFilename = path.join(tmp, 'temporal.db');
@@ -88,6 +95,7 @@ export async function startChaosStack(log: (line: string) => void): Promise<Chao
       bundlePath,
       variantBundlePath,
       faults,
+      keepDatabaseIn: (dest) => void (keepDatabaseIn = dest),
       stop: () => stops.stopAll(),
     };
   } catch (err) {
@@ -112,6 +120,17 @@ function restartable(startProcess: () => Promise<RedisServerHandle | TemporalDev
       await current?.stop();
     },
   };
+}
+
+/** rename(2) keeps the files' owner (the `postgres` user, as root); across file systems, a copy has to do. */
+function moveDirectory(from: string, to: string): void {
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  try {
+    fs.renameSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    fs.cpSync(from, to, { recursive: true, preserveTimestamps: true });
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -28,6 +28,8 @@ export interface RunRecord {
   outcome: string;
   reason?: string;
   sent: number;
+  startedAt: Date;
+  endedAt: Date;
 }
 
 interface Timeline {
@@ -177,23 +179,25 @@ export class Ticker {
 
   private async startAndWait(kind: RunKind, job: JobDefinition, scheduledAt: string): Promise<RunRecord> {
     const window = job.kind === 'one-off' ? 'once' : scheduledAt.slice(0, 10);
+    const startedAt = new Date();
     const base = { kind, job: job.name, window, sent: 0 };
+    const ended = (r: Omit<RunRecord, 'startedAt' | 'endedAt'>): RunRecord => ({ ...r, startedAt, endedAt: new Date() });
     let handle;
     try {
       handle = await retrying(() => startBatchRun(this.client, { taskQueue: this.taskQueue, jobName: job.name, scheduledAt, workflowId: uniqueName(`${job.name}-${kind}`) }));
     } catch (err) {
-      return { ...base, workflowId: '', outcome: 'start-failed', reason: (err as Error).message };
+      return ended({ ...base, workflowId: '', outcome: 'start-failed', reason: (err as Error).message });
     }
     const deadline = Date.now() + RUN_TIMEOUT_MS;
     for (;;) {
       try {
         const summary = (await handle.result()) as RunSummary;
-        return { ...base, workflowId: handle.workflowId, outcome: summary.outcome, reason: summary.reason, sent: summary.counts.sent };
+        return ended({ ...base, workflowId: handle.workflowId, outcome: summary.outcome, reason: summary.reason, sent: summary.counts.sent });
       } catch (err) {
-        if (err instanceof WorkflowFailedError) return { ...base, workflowId: handle.workflowId, outcome: 'workflow-failed', reason: err.cause?.message ?? err.message };
+        if (err instanceof WorkflowFailedError) return ended({ ...base, workflowId: handle.workflowId, outcome: 'workflow-failed', reason: err.cause?.message ?? err.message });
         if (Date.now() > deadline) {
           await handle.terminate('soak: no result within the run timeout').catch(() => undefined);
-          return { ...base, workflowId: handle.workflowId, outcome: 'stuck', reason: `no result within ${RUN_TIMEOUT_MS / 1000} s; terminated` };
+          return ended({ ...base, workflowId: handle.workflowId, outcome: 'stuck', reason: `no result within ${RUN_TIMEOUT_MS / 1000} s; terminated` });
         }
         await sleep(500); // Temporal is down (the nemesis): the client reconnects
       }

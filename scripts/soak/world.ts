@@ -28,6 +28,8 @@ export interface SoakWorld {
   users: SeededUser[];
   workers: WorkerPool;
   notes: string[];
+  /** Do not drop the soak's database at close() (a failed soak keeps it as evidence). */
+  keepDatabase(): void;
   close(): Promise<void>;
 }
 
@@ -44,9 +46,10 @@ export async function createSoakWorld(services: ChaosStack, o: SoakWorldOptions)
     const dbName = uniqueName('soak');
     const databaseUrl = await createDatabase(services.adminUrl, dbName);
     const pool = createPool(databaseUrl, 5);
+    let keep = process.env.SOAK_KEEP_DB === '1';
     stops.push('database', async () => {
       await pool.end();
-      if (!process.env.SOAK_KEEP_DB) await dropDatabase(services.adminUrl, dbName);
+      if (!keep) await dropDatabase(services.adminUrl, dbName);
     });
     await installClaimLog(pool);
     const users = await seedUsers(pool, [...userEmails(o.users - o.bouncyUsers, 'soak.example.com'), ...userEmails(o.bouncyUsers, BOUNCY_DOMAIN)]);
@@ -81,7 +84,8 @@ export async function createSoakWorld(services: ChaosStack, o: SoakWorldOptions)
     stops.push('workers', () => workers.stopAll());
     await workers.fill();
     workers.supervise();
-    return { services, pool, sink, client, taskQueue, users, workers, notes, close: () => stops.stopAll() };
+    const keepDatabase = () => void (keep = true);
+    return { services, pool, sink, client, taskQueue, users, workers, notes, keepDatabase, close: () => stops.stopAll() };
   } catch (err) {
     await stops.stopAll();
     throw err;
