@@ -11,16 +11,19 @@
  *   SOAK_REPORT=path       where the soak section goes (default RELIABILITY.md); SOAK_REPORT=- : nowhere
  *   SOAK_KEEP_GOING=1      go on after a violation (default: stop at the first tick whose check finds one)
  *   SOAK_KEEP_DB=1         keep the soak's database until the stack stops
+ *   SOAK_EVIDENCE_DIR=path where a failed soak keeps its evidence (default: a new folder under the temp dir)
  *
- * Exit code 0 only when every check held.
+ * Exit code 0 only when every check held. A failed soak keeps what its diagnosis needs (evidence.ts): the
+ * database, every worker's log, the sink's record, the faults, the runs and each violating key's story.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { seededRandom } from '../chaos/scenario';
 import { sleep, startChaosStack } from '../chaos/stack';
 import { checkAll, type CheckResult } from './checks';
+import { evidenceDir, writeEvidence, type CheckRecord } from './evidence';
 import { Nemesis } from './nemesis';
-import { renderSoakSection, writeSoakSection, type SoakReport } from './report';
+import { renderSoakSection, seriesRow, writeSoakSection, type SoakReport } from './report';
 import { retrying, Ticker } from './ticker';
 import { createSoakWorld, type SoakWorld } from './world';
 
@@ -61,6 +64,9 @@ async function main(): Promise<number> {
     const endAt = startedAt.getTime() + minutes * 60_000;
     let ticksChecked = 0;
     let firstViolation: SoakReport['firstViolation'];
+    const checks: CheckRecord[] = [];
+    // Every distinct violation found by any check (the checks are cumulative: one that persists is found again).
+    const violations = new Set<string>();
     nemesis.start();
     log(`faults for ${minutes} min; ${workers} workers, ${users} users`);
     while (Date.now() < endAt) {
@@ -68,6 +74,8 @@ async function main(): Promise<number> {
       const check = await retrying(() => checkAll(world!, ticker, false), 120_000);
       ticksChecked++;
       const found = [...violationsOutsideChecks, ...check.violations];
+      checks.push({ tick: ticker.ticks, final: false, reads: check.reads, violations: found });
+      for (const v of found) violations.add(v);
       if (ticker.ticks % 10 === 0 || found.length > 0) progress(ticker, nemesis, world, startedAt, found.length);
       if (found.length > 0 && !firstViolation) {
         firstViolation = {
@@ -90,6 +98,8 @@ async function main(): Promise<number> {
     await world.workers.stopAll();
     const final: CheckResult = await checkAll(world, ticker, true);
     final.violations.unshift(...violationsOutsideChecks);
+    checks.push({ tick: ticker.ticks, final: true, reads: final.reads, violations: final.violations });
+    for (const v of final.violations) violations.add(v);
     const report: SoakReport = {
       command,
       seed,
@@ -105,14 +115,22 @@ async function main(): Promise<number> {
       workerRestarts: world.workers.restarts,
       orphanedVersions: world.workers.orphanedVersions,
       final,
+      violations: [...violations],
       emailsAtSink: world.sink.count,
       firstViolation,
       notes: world.notes,
     };
     const section = renderSoakSection(report);
-    if (reportPath) writeSoakSection(reportPath, section);
+    if (reportPath) writeSoakSection(reportPath, section, seriesRow(report));
     process.stdout.write(`${section}\n`);
-    const failed = final.violations.length > 0 || firstViolation !== undefined || ticker.runs.some((r) => r.outcome === 'stuck');
+    const failed = violations.size > 0 || ticker.runs.some((r) => r.outcome === 'stuck');
+    if (failed) {
+      const dir = evidenceDir(seed, startedAt);
+      await writeEvidence(dir, { seed, world, runs: ticker.runs, injections: nemesis.injections, checks, violations: [...violations] });
+      world.keepDatabase();
+      stack.keepDatabaseIn(path.join(dir, 'database'));
+      log(`evidence kept in ${dir} (README.md first; the database goes into database/ once Postgres has stopped)`);
+    }
     log(`${failed ? 'FAILED' : 'passed'}: ${nemesis.injections.length} faults, ${ticker.ticks} ticks${reportPath ? `; report in ${reportPath}` : ''}`);
     return failed ? 1 : 0;
   } finally {

@@ -20,12 +20,64 @@ export function keepSoakSection(report: string, previous: string | undefined): s
   return section ? `${report.trimEnd()}\n\n${section}\n` : report;
 }
 
-/** Write `section` into the file at `file`: in place of its soak section, or appended. */
-export function writeSoakSection(file: string, section: string): void {
-  const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Reliability under injected faults\n';
-  const block = `${BEGIN}\n${section.trim()}\n\n${END}`;
-  const old = extract(previous);
-  fs.writeFileSync(file, old ? previous.replace(old, block) : `${previous.trimEnd()}\n\n${block}\n`);
+/**
+ * Write `section` into the file at `file`: in place of its soak section, or appended. The section ends with the
+ * table of every soak run so far (one row each, `seriesRow`): the rows already there are kept and `row` is added.
+ * Soaks of different seeds may run side by side: the read-modify-write holds a lock file.
+ */
+export function writeSoakSection(file: string, section: string, row?: string): void {
+  withLockFile(`${file}.lock`, () => {
+    const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Reliability under injected faults\n';
+    const old = extract(previous);
+    const rows = [...(old ? seriesRows(old) : []), ...(row ? [row] : [])];
+    const block = `${BEGIN}\n${section.trim()}\n\n${SERIES_HEADING}\n\n${SERIES_INTRO}\n\n${SERIES_HEAD}\n${rows.join('\n')}\n\n${END}`;
+    fs.writeFileSync(file, old ? previous.replace(old, block) : `${previous.trimEnd()}\n\n${block}\n`);
+  });
+}
+
+const SERIES_HEADING = '### Every soak run';
+const SERIES_INTRO = 'One row per `npm run soak` that wrote this file (newest last); the section above is the newest run\'s.';
+const SERIES_HEAD = '| date | commit | seed | minutes | faults | ticks | runs | emails | duplicates | silent losses | stuck runs | result |\n|---|---|---|---|---|---|---|---|---|---|---|---|';
+
+function seriesRows(block: string): string[] {
+  const at = block.indexOf(SERIES_HEAD);
+  if (at < 0) return [];
+  const rest = block.slice(at + SERIES_HEAD.length).split('\n');
+  const rows: string[] = [];
+  for (const line of rest.slice(1)) {
+    if (!line.startsWith('| ')) break;
+    rows.push(line);
+  }
+  return rows;
+}
+
+/** This soak's row of the series table. */
+export function seriesRow(r: SoakReport): string {
+  const sum = (f: (x: Figures) => number) => Object.values(r.final.figures).reduce((s, x) => s + f(x), 0);
+  const minutes = (r.faultsStoppedAt.getTime() - r.startedAt.getTime()) / 60_000;
+  const stuck = r.runs.filter((x) => x.outcome === 'stuck').length;
+  const passed = r.violations.length === 0 && stuck === 0;
+  const result = passed ? 'passed' : `**FAILED**: ${r.violations.length} violation(s)${r.violations[0] ? `, first: ${r.violations[0].replace(/\|/g, '\\|')}` : ''}${stuck ? `; ${stuck} stuck run(s)` : ''}`;
+  return `| ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} | \`${git(['rev-parse', '--short', 'HEAD'])}\` | ${r.seed} | ${minutes.toFixed(1)} | ${fmt(r.injections.length)} | ${r.ticks} | ${fmt(r.runs.length)} | ${fmt(r.emailsAtSink)} | ${sum((f) => f.duplicates)} | ${sum((f) => f.stuck)} | ${stuck} | ${result} |`;
+}
+
+/** `work` while holding `lockFile` (created exclusively; waits up to 30 s for another writer, then takes it). */
+function withLockFile(lockFile: string, work: () => void): void {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(lockFile, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) break; // a stale lock: go on
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    work();
+  } finally {
+    fs.rmSync(lockFile, { force: true });
+  }
 }
 
 function extract(text: string): string | undefined {
@@ -50,6 +102,8 @@ export interface SoakReport {
   workerRestarts: number;
   orphanedVersions: number;
   final: CheckResult;
+  /** Every distinct violation any check found (after a tick or at the end), in the order found. */
+  violations: string[];
   emailsAtSink: number;
   firstViolation?: { afterMinutes: number; afterFaults: number; afterTicks: number; text: string };
   notes: string[];
@@ -65,9 +119,7 @@ export function renderSoakSection(r: SoakReport): string {
   const lines = [
     `## Soak: randomized faults, alone and together, for ${Math.round(minutes)} minutes`,
     '',
-    violations.length === 0 && !r.firstViolation
-      ? `Every check after every tick, and the final one, held all four invariants.`
-      : `**The soak found ${violations.length} violation(s)** — ${r.firstViolation ? `the first after ${r.firstViolation.afterMinutes.toFixed(1)} min and ${r.firstViolation.afterFaults} faults (tick ${r.firstViolation.afterTicks}): ${r.firstViolation.text}` : 'in the final check'}.`,
+    headline(r),
     '',
     `- command: \`${r.command}\` (seed ${r.seed}: the same seed replays the same fault schedule; what each fault hits depends on timing)`,
     `- commit: \`${git(['rev-parse', 'HEAD'])}\`${git(['status', '--porcelain', '--untracked-files=no', '--', 'src']) ? ' (src had uncommitted changes)' : ''}`,
@@ -106,12 +158,30 @@ export function renderSoakSection(r: SoakReport): string {
     '',
     pairTable(r.injections),
     '',
-    ...(violations.length > 0 ? ['### Violations', '', ...violations.slice(0, 20).map((v) => `- ${v}`), ''] : []),
+    ...(r.violations.length > 0 ? ['### Violations', '', ...r.violations.slice(0, 20).map((v) => `- ${v}`), ...(r.violations.length > 20 ? [`- … and ${r.violations.length - 20} more`] : []), ''] : []),
     ...BROKEN_GUARDS,
     ...(r.injections.some((i) => i.error) ? ['### Faults that could not be completed', '', ...summarizeErrors(r.injections), ''] : []),
     ...(r.notes.length > 0 ? ['### Notes', '', ...r.notes.slice(0, 30).map((n) => `- ${n.replace(/\s+/g, ' ').trim()}`), ''] : []),
   ];
   return lines.join('\n');
+}
+
+/**
+ * The first sentence: how many distinct violations the soak found over all its checks — the one after each tick
+ * as well as the final one (a violation that stopped the soak early may be gone by the final check: it counts).
+ */
+export function headline(r: Pick<SoakReport, 'violations' | 'firstViolation' | 'final' | 'runs'>): string {
+  const stuck = r.runs.filter((x) => x.outcome === 'stuck').length;
+  const stuckText = stuck > 0 ? `${stuck} run(s) stuck (no result within the run timeout)` : '';
+  if (r.violations.length === 0) {
+    return stuck === 0 ? 'Every check after every tick, and the final one, held all four invariants.' : `Every check held all four invariants, but ${stuckText}.`;
+  }
+  const first = r.firstViolation
+    ? `the first after ${r.firstViolation.afterMinutes.toFixed(1)} min and ${r.firstViolation.afterFaults} faults (tick ${r.firstViolation.afterTicks}): ${r.firstViolation.text}`
+    : `all in the final check, e.g. ${r.violations[0]}`;
+  const finalCount = r.final.violations.length;
+  const final = !r.firstViolation ? '' : finalCount === 0 ? '; the final check found none' : `; the final check found ${finalCount}`;
+  return `**The soak found ${r.violations.length} violation(s)** — ${first}${final}${stuck > 0 ? `; ${stuckText}` : ''}.`;
 }
 
 /** How soon the soak fails with a guard taken out (local mutations, never committed): measured, dated, static. */
