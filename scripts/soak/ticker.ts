@@ -24,6 +24,8 @@ export interface RunRecord {
   job: string;
   window: string;
   workflowId: string;
+  /** The first run id of its chain: the `run_id` its claims carry ('' when it never started). */
+  runId: string;
   /** The summary's outcome; 'stuck' when no result came within RUN_TIMEOUT_MS (then terminated); 'start-failed'. */
   outcome: string;
   reason?: string;
@@ -186,18 +188,18 @@ export class Ticker {
     try {
       handle = await retrying(() => startBatchRun(this.client, { taskQueue: this.taskQueue, jobName: job.name, scheduledAt, workflowId: uniqueName(`${job.name}-${kind}`) }));
     } catch (err) {
-      return ended({ ...base, workflowId: '', outcome: 'start-failed', reason: (err as Error).message });
+      return ended({ ...base, workflowId: '', runId: '', outcome: 'start-failed', reason: (err as Error).message });
     }
     const deadline = Date.now() + RUN_TIMEOUT_MS;
     for (;;) {
       try {
         const summary = (await handle.result()) as RunSummary;
-        return ended({ ...base, workflowId: handle.workflowId, outcome: summary.outcome, reason: summary.reason, sent: summary.counts.sent });
+        return ended({ ...base, workflowId: handle.workflowId, runId: handle.firstExecutionRunId, outcome: summary.outcome, reason: summary.reason, sent: summary.counts.sent });
       } catch (err) {
-        if (err instanceof WorkflowFailedError) return ended({ ...base, workflowId: handle.workflowId, outcome: 'workflow-failed', reason: err.cause?.message ?? err.message });
+        if (err instanceof WorkflowFailedError) return ended({ ...base, workflowId: handle.workflowId, runId: handle.firstExecutionRunId, outcome: 'workflow-failed', reason: err.cause?.message ?? err.message });
         if (Date.now() > deadline) {
           await handle.terminate('soak: no result within the run timeout').catch(() => undefined);
-          return ended({ ...base, workflowId: handle.workflowId, outcome: 'stuck', reason: `no result within ${RUN_TIMEOUT_MS / 1000} s; terminated` });
+          return ended({ ...base, workflowId: handle.workflowId, runId: handle.firstExecutionRunId, outcome: 'stuck', reason: `no result within ${RUN_TIMEOUT_MS / 1000} s; terminated` });
         }
         await sleep(500); // Temporal is down (the nemesis): the client reconnects
       }

@@ -48,7 +48,7 @@ test('the evidence of a failed soak: raw files, and each violating key told from
       sink,
       workers: { workers: [{ n: 1, bundlePath: '/tmp/workflow-bundle.js', retired: false, proc: { child: { pid: 4242 }, lines: [workerLine], output: () => `${JSON.stringify(workerLine)}\n` } }] },
     },
-    runs: [{ kind: 'tick', job: 'soak-limited', window: '2031-01-05', workflowId: 'soak-limited-tick-7', outcome: 'completed', sent: 29, startedAt: new Date(now - 5_000), endedAt: new Date(now - 1_000) }],
+    runs: [{ kind: 'tick', job: 'soak-limited', window: '2031-01-05', workflowId: 'soak-limited-tick-7', runId: 'run-7', outcome: 'completed', sent: 29, startedAt: new Date(now - 5_000), endedAt: new Date(now - 1_000) }],
     injections: [
       { kind: 'worker-pause', startedAt: now - 10_000, endedAt: now - 2_000, detail: 'worker 1 for 8000 ms', recovered: true },
       { kind: 'smtp-down', startedAt: now - 3_600_000, endedAt: now - 3_599_000, recovered: true }, // an hour before: not around it
@@ -68,7 +68,7 @@ test('the evidence of a failed soak: raw files, and each violating key told from
   assert.match(readme, /\| [^|]+ \| INSERT \| claimed \| 1 \| 0 \| 3 \| soak-limited-tick-7 \|/);
   assert.match(readme, /\| [^|]+ \| UPDATE \| sent \| 1 \| 0 \| 3 \| soak-limited-tick-7 \|/);
   assert.match(readme, /No message with this key, to the end of the soak\./);
-  assert.match(readme, /\| tick \| soak-limited-tick-7 \| .* \| completed \| 29 \|/);
+  assert.match(readme, /\| tick \| soak-limited-tick-7 \| run-7 \| .* \| completed \| 29 \|/);
   assert.match(readme, /\| worker-pause \| .* \| worker 1 for 8000 ms \|/);
   assert.doesNotMatch(readme, /smtp-down/, 'a fault an hour earlier is not "around" the key');
   assert.match(readme, /worker 1: \{"level":40,"msg":"send_attempt_failed"/);

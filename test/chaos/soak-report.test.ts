@@ -57,7 +57,7 @@ const noFinding: CheckResult = {
   suppressedKeys: 0,
   reads: { sinkBefore: new Date(0), sinkAfter: new Date(0), messagesBefore: 0, messagesAfter: 0 },
 };
-const tickRun = (outcome: string): RunRecord => ({ kind: 'tick', job: 'j', window: 'w', workflowId: 'wf', outcome, sent: 0, startedAt: new Date(0), endedAt: new Date(0) });
+const tickRun = (outcome: string): RunRecord => ({ kind: 'tick', job: 'j', window: 'w', workflowId: 'wf', runId: 'r', outcome, sent: 0, startedAt: new Date(0), endedAt: new Date(0) });
 
 test('headline: a violation that stopped the soak counts even when the final check finds none (issue 28)', () => {
   const text = 'soak-limited: email:soak-limited:31:2031-01-05 is recorded sent but the sink has no message for it';
