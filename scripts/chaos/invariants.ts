@@ -40,6 +40,11 @@ export interface Figures {
 export interface InvariantResult {
   figures: Figures;
   violations: string[];
+  /**
+   * Keys read `sent` whose message the sink accepted between the check's two reads: sends in flight across the
+   * check. Not a violation — a check that read the sink only before the rows reported each as a loss (issue 28).
+   */
+  crossings: string[];
 }
 
 export interface SendRow {
@@ -146,6 +151,7 @@ export function judgeInvariants(
   violations.push(...dup.violations, ...lost.violations, ...attemptViolations(job, rows), ...headerViolations(sink.after));
   violations.push(...overlapViolations(records.claims));
   const count = (state: string) => rows.filter((r) => r.state === state && expected.has(r.key)).length;
+  const crossings = rows.filter((r) => r.state === 'sent' && copies.has(r.key) && !copiesBefore.has(r.key)).map((r) => r.key);
   return {
     figures: {
       expected: expected.size,
@@ -158,6 +164,7 @@ export function judgeInvariants(
       maxAttempts: rows.reduce((m, r) => Math.max(m, r.attempts), 0),
     },
     violations,
+    crossings,
   };
 }
 

@@ -20,6 +20,8 @@ export interface CheckResult {
   suppressedKeys: number;
   /** When the sink was read, before and after the database (the evidence of a failed check shows them). */
   reads: { sinkBefore: Date; sinkAfter: Date; messagesBefore: number; messagesAfter: number };
+  /** Sends accepted between the two reads and read `sent` (InvariantResult.crossings), with when the sink took them. */
+  crossings: Array<{ key: string; receivedAt: Date }>;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function checkAll(world: SoakWorld, ticker: Ticker, final: boolean)
   const figures: Record<string, Figures> = {};
   const violations: string[] = [];
   let suppressedKeys = 0;
+  const crossings: CheckResult['crossings'] = [];
   for (const { job, expected, settled, addressOf } of expectations) {
     const suppressed = new Set([...settled].filter((k) => suppressedHashes.has(addressHash(addressOf.get(k)!))));
     const retry = resolveRetry(job);
@@ -47,6 +50,7 @@ export async function checkAll(world: SoakWorld, ticker: Ticker, final: boolean)
     const r = judgeInvariants({ name: job.name, maximumAttempts: retry.maximumAttempts, resendOnce: job.unknownPolicy === 'resend-once' }, expected, records.get(job.name)!, sink, { settled, suppressed });
     figures[job.name] = r.figures;
     violations.push(...r.violations.map((v) => `${job.name}: ${v}`));
+    for (const key of r.crossings) crossings.push({ key, receivedAt: sink.after.find((m) => keyOf(m) === key)!.receivedAt });
     suppressedKeys += suppressed.size;
   }
   violations.push(...leftRunning);
@@ -55,6 +59,7 @@ export async function checkAll(world: SoakWorld, ticker: Ticker, final: boolean)
     violations,
     suppressedKeys,
     reads: { sinkBefore: reads.beforeAt, sinkAfter: reads.afterAt, messagesBefore: reads.before.length, messagesAfter: reads.after.length },
+    crossings,
   };
 }
 

@@ -67,6 +67,7 @@ async function main(): Promise<number> {
     const checks: CheckRecord[] = [];
     // Every distinct violation found by any check (the checks are cumulative: one that persists is found again).
     const violations = new Set<string>();
+    const crossings: SoakReport['crossings'] = [];
     nemesis.start();
     log(`faults for ${minutes} min; ${workers} workers, ${users} users`);
     while (Date.now() < endAt) {
@@ -75,6 +76,7 @@ async function main(): Promise<number> {
       ticksChecked++;
       const found = [...violationsOutsideChecks, ...check.violations];
       checks.push({ tick: ticker.ticks, final: false, reads: check.reads, violations: found });
+      for (const c of check.crossings) crossings.push({ tick: ticker.ticks, ...c, reads: check.reads });
       for (const v of found) violations.add(v);
       if (ticker.ticks % 10 === 0 || found.length > 0) progress(ticker, nemesis, world, startedAt, found.length);
       if (found.length > 0 && !firstViolation) {
@@ -116,6 +118,7 @@ async function main(): Promise<number> {
       orphanedVersions: world.workers.orphanedVersions,
       final,
       violations: [...violations],
+      crossings,
       emailsAtSink: world.sink.count,
       firstViolation,
       notes: world.notes,

@@ -104,6 +104,8 @@ export interface SoakReport {
   final: CheckResult;
   /** Every distinct violation any check found (after a tick or at the end), in the order found. */
   violations: string[];
+  /** Sends accepted between a check's two sink reads and read `sent` by it (issue 28's false alarm, now counted). */
+  crossings: Array<{ tick: number; key: string; receivedAt: Date; reads: CheckResult['reads'] }>;
   emailsAtSink: number;
   firstViolation?: { afterMinutes: number; afterFaults: number; afterTicks: number; text: string };
   notes: string[];
@@ -143,6 +145,7 @@ export function renderSoakSection(r: SoakReport): string {
     `| **stuck runs** (no result within the run timeout) / runs left \`running\` in job_runs | **${r.runs.filter((x) => x.outcome === 'stuck').length}** / **${violations.filter((v) => v.includes('still says running')).length}** |`,
     `| **max attempts** of any key (bound 5, +1 under resend-once) | **${Math.max(0, ...Object.values(r.final.figures).map((f) => f.maxAttempts))}** |`,
     `| **overlapping claims** (an older fence claiming after a newer one) | **${violations.filter((v) => v.includes('overlap:')).length}** |`,
+    `| sends in flight across a check (accepted between its two sink reads, read \`sent\`: lost to a check that read the sink once) | ${r.crossings.length} |`,
     '',
     '### Faults by kind',
     '',
@@ -161,6 +164,7 @@ export function renderSoakSection(r: SoakReport): string {
     ...(r.violations.length > 0 ? ['### Violations', '', ...r.violations.slice(0, 20).map((v) => `- ${v}`), ...(r.violations.length > 20 ? [`- … and ${r.violations.length - 20} more`] : []), ''] : []),
     ...BROKEN_GUARDS,
     ...(r.injections.some((i) => i.error) ? ['### Faults that could not be completed', '', ...summarizeErrors(r.injections), ''] : []),
+    ...(r.crossings.length > 0 ? ['### Sends in flight across a check', '', ...r.crossings.slice(0, 10).map(crossingLine), ''] : []),
     ...(r.notes.length > 0 ? ['### Notes', '', ...r.notes.slice(0, 30).map((n) => `- ${n.replace(/\s+/g, ' ').trim()}`), ''] : []),
   ];
   return lines.join('\n');
@@ -205,6 +209,11 @@ export const BROKEN_GUARDS = [
   '',
 ];
 
+
+function crossingLine(c: SoakReport['crossings'][number]): string {
+  const ms = (d: Date) => d.getTime() - c.reads.sinkBefore.getTime();
+  return `- tick ${c.tick}: ${c.key} accepted ${ms(c.receivedAt)} ms after the check's first sink read; rows read, sink read again at +${ms(c.reads.sinkAfter)} ms`;
+}
 
 function byCount(values: string[]): string {
   const counts = new Map<string, number>();

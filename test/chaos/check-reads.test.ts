@@ -55,6 +55,7 @@ test('a send accepted and recorded sent while the check runs is neither lost nor
   assert.equal(straggled, true, 'the send ran between the two sink reads');
   assert.equal(sink.messages().length, 1);
   assert.deepEqual(result.violations, [], 'the row says sent and the sink has the message: nothing is wrong');
+  assert.deepEqual(result.crossings, [KEY], 'counted as a send in flight across the check');
   assert.equal(result.figures.delivered, 1);
 });
 

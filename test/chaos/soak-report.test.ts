@@ -56,6 +56,7 @@ const noFinding: CheckResult = {
   violations: [],
   suppressedKeys: 0,
   reads: { sinkBefore: new Date(0), sinkAfter: new Date(0), messagesBefore: 0, messagesAfter: 0 },
+  crossings: [],
 };
 const tickRun = (outcome: string): RunRecord => ({ kind: 'tick', job: 'j', window: 'w', workflowId: 'wf', runId: 'r', outcome, sent: 0, startedAt: new Date(0), endedAt: new Date(0) });
 
