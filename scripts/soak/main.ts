@@ -23,7 +23,7 @@ import { sleep, startChaosStack } from '../chaos/stack';
 import { checkAll, type CheckResult } from './checks';
 import { evidenceDir, writeEvidence, type CheckRecord } from './evidence';
 import { Nemesis } from './nemesis';
-import { renderSoakSection, seriesRow, writeSoakSection, type SoakReport } from './report';
+import { checkedOutCommit, renderSoakSection, seriesRow, writeSoakSection, type SoakReport } from './report';
 import { retrying, Ticker } from './ticker';
 import { createSoakWorld, type SoakWorld } from './world';
 
@@ -44,6 +44,7 @@ async function main(): Promise<number> {
   const keepGoing = process.env.SOAK_KEEP_GOING === '1';
   const reportPath = process.env.SOAK_REPORT === '-' ? undefined : path.resolve(process.env.SOAK_REPORT ?? 'RELIABILITY.md');
   const command = `SOAK_MINUTES=${minutes} SOAK_SEED=${seed} npm run soak`;
+  const commit = checkedOutCommit();
   log(`${command}; starting private Postgres, Redis and Temporal (load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')})`);
 
   const stack = await startChaosStack(log);
@@ -104,6 +105,7 @@ async function main(): Promise<number> {
     for (const v of final.violations) violations.add(v);
     const report: SoakReport = {
       command,
+      commit,
       seed,
       startedAt,
       finishedAt: new Date(),

@@ -58,7 +58,7 @@ export function seriesRow(r: SoakReport): string {
   const stuck = r.runs.filter((x) => x.outcome === 'stuck').length;
   const passed = r.violations.length === 0 && stuck === 0;
   const result = passed ? 'passed' : `**FAILED**: ${r.violations.length} violation(s)${r.violations[0] ? `, first: ${r.violations[0].replace(/\|/g, '\\|')}` : ''}${stuck ? `; ${stuck} stuck run(s)` : ''}`;
-  return `| ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} | \`${git(['rev-parse', '--short', 'HEAD'])}\` | ${r.seed} | ${minutes.toFixed(1)} | ${fmt(r.injections.length)} | ${r.ticks} | ${fmt(r.runs.length)} | ${fmt(r.emailsAtSink)} | ${sum((f) => f.duplicates)} | ${sum((f) => f.stuck)} | ${stuck} | ${result} |`;
+  return `| ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} | \`${r.commit.slice(0, 7)}\`${r.commit.includes('uncommitted') ? ' (uncommitted changes)' : ''} | ${r.seed} | ${minutes.toFixed(1)} | ${fmt(r.injections.length)} | ${r.ticks} | ${fmt(r.runs.length)} | ${fmt(r.emailsAtSink)} | ${sum((f) => f.duplicates)} | ${sum((f) => f.stuck)} | ${stuck} | ${result} |`;
 }
 
 /** `work` while holding `lockFile` (created exclusively; waits up to 30 s for another writer, then takes it). */
@@ -88,6 +88,8 @@ function extract(text: string): string | undefined {
 
 export interface SoakReport {
   command: string;
+  /** HEAD when the soak started (what its processes loaded), with " (uncommitted changes in src or scripts)" if so. */
+  commit: string;
   seed: number;
   startedAt: Date;
   finishedAt: Date;
@@ -124,7 +126,7 @@ export function renderSoakSection(r: SoakReport): string {
     headline(r),
     '',
     `- command: \`${r.command}\` (seed ${r.seed}: the same seed replays the same fault schedule; what each fault hits depends on timing)`,
-    `- commit: \`${git(['rev-parse', 'HEAD'])}\`${git(['status', '--porcelain', '--untracked-files=no', '--', 'src']) ? ' (src had uncommitted changes)' : ''}`,
+    `- commit: \`${r.commit}\` (checked out when the soak started)`,
     `- date: ${r.startedAt.toISOString()}; faults for ${minutes.toFixed(1)} min, then settling; ${total.toFixed(1)} min in all`,
     `- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     `- world: ${r.workers} worker processes (supervised), ${r.users} users, four jobs on one task queue — \`soak-digest\` (unknown → record), \`soak-resend\` (resend-once), \`soak-limited\` (rate limit, 30 per 3 s bucket), \`soak-once\` (one-off emails); scripts/soak/jobs.ts`,
@@ -253,6 +255,12 @@ function summarizeErrors(injections: readonly Injection[]): string[] {
     counts.set(line, (counts.get(line) ?? 0) + 1);
   }
   return [...counts].map(([e, n]) => `- ${n} × ${e}`);
+}
+
+/** HEAD now, marked when src/ or scripts/ differ from it: call it at the start, before anything is loaded. */
+export function checkedOutCommit(): string {
+  const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'scripts']);
+  return `${git(['rev-parse', 'HEAD'])}${dirty ? ' (uncommitted changes in src or scripts)' : ''}`;
 }
 
 function git(args: string[]): string {
