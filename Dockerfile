@@ -3,7 +3,7 @@
 # workflow bundle (deploy/build.sh: the worker runs no webpack at start and every replica runs identical workflow
 # code), then drops the dev dependencies; the runtime stage copies production dependencies and compiled
 # JavaScript only (no TypeScript loader, no embedded Postgres, no sources) and runs as the unprivileged `node` user.
-# Build: docker build -t sendonce .        Run: see docker-compose.yml and README "Deploying".
+# Build: docker build -t sendonce .        Run: see docker-compose.yml and docs/deploying.md.
 #
 # Node 24 ("Krypton"): an LTS line with security fixes until 2028-04-30 (Node 20 reached its end of life on
 # 2026-04-30). The major.minor tag picks up patch releases on rebuild; 24.21 is the newest minor we know of.

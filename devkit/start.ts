@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     const urls = await startLocalServices(env, stops, say);
     configureUnsubscribe(env, say);
     // One worker, replaced at every restart: its version becomes current as it starts, even after a code change
-    // (a production release waits for `sendonce deploy promote` instead; README "Safe deploys").
+    // (a production release waits for `sendonce deploy promote` instead; docs/safe-deploys.md).
     env.DEPLOY_PROMOTE ??= 'always';
     const config = loadConfig(env);
     const logger = startLogger(config.LOG_LEVEL);

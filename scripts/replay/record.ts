@@ -5,7 +5,7 @@
  * each run's history (every run of a continue-as-new chain). Everything it starts is stopped, also on failure.
  *
  * Re-record ONLY when a workflow change is meant to be incompatible with runs in flight — that is, when it is
- * released as a new Worker Deployment version (the default) and the old version drains (README "Safe deploys").
+ * released as a new Worker Deployment version (the default) and the old version drains (docs/safe-deploys.md).
  * A change that must keep old runs working (versioning off, or a fix for the running version) must pass the
  * replay test WITHOUT re-recording: guard it with patched().
  *

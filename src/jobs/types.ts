@@ -100,7 +100,10 @@ export interface JobDefinition {
   unsubscribe?: UnsubscribeOption;
   /** Recipients fetched per page (keyset pagination). */
   pageSize?: number;
-  /** Recipients per send activity (default 25; 1 = one activity per recipient). Retries are always per recipient. */
+  /**
+   * Recipients per send activity (default 100, DEFAULT_CHUNK_SIZE in src/activities/settings.ts; at most 200;
+   * 1 = one activity per recipient). Retries are always per recipient.
+   */
   chunkSize?: number;
   /** Continue-as-new once a run's history passes this many events (default 4,000; the server hard-fails at 50k). */
   continueAsNewAfterEvents?: number;

@@ -1,10 +1,11 @@
 /**
  * Issue 18.1, 18.2, 18.4, 18.5 as a new user meets them: `npm start` (devkit/start.ts) on free ports with its
- * state in a temporary folder, then the README's own command blocks run as written, in a "second terminal" whose
- * environment names nothing but PATH and HOME — the CLI finds the stack through stack.json. Also: what npm start
- * prints matches the README's example (no bundle report), the README's stuck-lock steps clear a hand-set lock,
- * the README's list queries find the runs, and headless Chromium finds the skipped run in the Web UI's workflow
- * list filtered by outcome (screenshots under the test run's temporary folder, or SENDONCE_SCREENSHOT_DIR).
+ * state in a temporary folder, then the docs' own command blocks (README.md and docs/operating.md, found by their
+ * `e2e:` markers) run as written, in a "second terminal" whose environment names nothing but PATH and HOME — the
+ * CLI finds the stack through stack.json. Also: what npm start prints matches the README's example (no bundle
+ * report), the stuck-lock steps clear a hand-set lock, the list queries find the runs, and headless Chromium finds
+ * the skipped run in the Web UI's workflow list filtered by outcome (screenshots under the test run's temporary
+ * folder, or SENDONCE_SCREENSHOT_DIR).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

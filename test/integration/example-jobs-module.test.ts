@@ -1,6 +1,6 @@
 /**
- * README "Adding a job" shows examples/weekly-report.ts as a complete jobs module: this test loads it the way
- * the worker does (SENDONCE_JOBS_MODULE), runs it on real services, and checks the README shows it verbatim.
+ * docs/adding-a-job.md shows examples/weekly-report.ts as a complete jobs module: this test loads it the way
+ * the worker does (SENDONCE_JOBS_MODULE), runs it on real services, and checks the docs show it verbatim.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { userEmails } from '../../devkit/seed';
 
 const MODULE = path.resolve(__dirname, '../../examples/weekly-report.ts');
 
-test('the README jobs module loads, validates and sends each recipient once per window', async (t) => {
+test('the documented jobs module loads, validates and sends each recipient once per window', async (t) => {
   const registry = loadJobRegistry(MODULE); // as the worker loads SENDONCE_JOBS_MODULE
   const job = registry.get('weekly-report');
   const { templates } = require(MODULE) as typeof import('../../examples/weekly-report');
@@ -27,7 +27,7 @@ test('the README jobs module loads, validates and sends each recipient once per 
   assert.equal(h.sink.messages()[0]?.subject, `Your week in review (${summary.window})`);
 });
 
-test('README "Adding a job" shows examples/weekly-report.ts exactly', () => {
-  const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-  assert.ok(readme.includes('```ts\n' + fs.readFileSync(MODULE, 'utf8') + '```\n'), 'the README code block is the file');
+test('docs/adding-a-job.md shows examples/weekly-report.ts exactly', () => {
+  const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/adding-a-job.md'), 'utf8');
+  assert.ok(doc.includes('```ts\n' + fs.readFileSync(MODULE, 'utf8') + '```\n'), 'the code block in docs/adding-a-job.md is the file');
 });

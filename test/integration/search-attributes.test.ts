@@ -2,8 +2,8 @@
  * Issue 18.2: a namespace without sendonce's search attributes must not wedge runs. On a dev server started
  * without them, the real worker refuses to start with one line naming what is missing and how to add it;
  * `sendonce setup` adds them (and says so again when they are there); then the worker starts.
- * (That runs set them, and the list queries find the runs, is tested in test/e2e/cli-ops.test.ts and the README
- * stack test.)
+ * (That runs set them, and the list queries find the runs, is tested in test/e2e/cli-ops.test.ts and by
+ * test/e2e/readme-stack.test.ts with the query block of docs/operating.md.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

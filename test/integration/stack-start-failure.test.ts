@@ -5,7 +5,7 @@
  *   session (each is started as a session leader here, so whatever it spawned keeps that session id).
  * - As root, a Postgres data directory inside a 0700 folder is refused at once with one line naming the folder and
  *   the fix; npm start puts its data under /var/lib/sendonce instead and says why. (A whole clone in a 0700 folder
- *   passing `npm test` was run by hand: README "Running the pieces yourself".)
+ *   passing `npm test` was run by hand: docs/operating.md, "Running the pieces yourself".)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

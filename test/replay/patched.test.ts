@@ -1,8 +1,8 @@
 /**
- * Issue 14: with Worker Versioning off, a workflow change must be guarded with patched(). The README's example
- * (test/replay/patched-example/v2-patched, shown verbatim there): a history recorded with the old code replays
- * against the patched version, the same change without the guard fails the replay with a determinism error, and a
- * new run on the patched version takes the new path.
+ * Issue 14: with Worker Versioning off, a workflow change must be guarded with patched(). The example in
+ * docs/safe-deploys.md (test/replay/patched-example/v2-patched, shown verbatim there): a history recorded with the
+ * old code replays against the patched version, the same change without the guard fails the replay with a
+ * determinism error, and a new run on the patched version takes the new path.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,7 +53,7 @@ test('patched(): the old history replays on the guarded change, not on the ungua
   assert.deepEqual(activities.calls, ['A', 'C', 'B'], 'a new run takes the new path');
 });
 
-test('the README shows the patched example exactly', () => {
-  const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
-  assert.ok(readme.includes('```ts\n' + fs.readFileSync(path.join(EXAMPLE, 'v2-patched', 'workflows.ts'), 'utf8') + '```\n'));
+test('docs/safe-deploys.md shows the patched example exactly', () => {
+  const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/safe-deploys.md'), 'utf8');
+  assert.ok(doc.includes('```ts\n' + fs.readFileSync(path.join(EXAMPLE, 'v2-patched', 'workflows.ts'), 'utf8') + '```\n'));
 });

@@ -3,7 +3,7 @@
  * replayed against today's workflow bundle. A change to src/workflows that would break runs in flight — a
  * reordered activity call, a new timer, a removed branch — fails here, in CI, before a deploy does it to users.
  * (With Worker Versioning on, runs in flight are pinned to the old version, so re-record when a change ships as a
- * new version; README "Safe deploys" says when that is right.)
+ * new version; docs/safe-deploys.md says when that is right.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

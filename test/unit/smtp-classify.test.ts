@@ -1,6 +1,6 @@
 /**
  * classifySendError / classifySendInfo over synthetic errors shaped exactly like nodemailer 10.6's (field
- * values copied from what it produced against devkit/smtp-sink.ts; see test/integration/smtp-outcomes).
+ * values copied from what it produced against devkit/smtp-sink.ts; see test/integration/smtp-outcomes.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 -- Up Migration
 
--- One row per idempotency key: the source of truth for "at most once". See src/activities/claims.ts for the
+-- One row per idempotency key: the source of truth for "at most once". See src/sends/claims.ts for the
 -- state machine: claimed -> sent | failed -> dead, and claimed (attempt lost) -> unknown.
 CREATE TABLE email_sends (
   idempotency_key    text PRIMARY KEY,
