@@ -57,6 +57,7 @@ const OUTSIDE_SCHEMA: Record<string, string> = {
   SOAK_MINUTES: 'scripts/soak: length',
   SOAK_SEED: 'scripts/soak: fault schedule seed',
   SOAK_KEEP_GOING: 'scripts/soak: go on after a violation',
+  SOAK_EVIDENCE_DIR: "scripts/soak: where a failed soak's evidence goes",
   BENCH_HUGE: 'scripts/bench: the one-million-recipient tick',
   CODEC_CORS_ORIGIN: 'scripts/codec-server.ts',
   // Docker: the image and the compose file, and the images it runs.
