@@ -165,6 +165,7 @@ export function renderSoakSection(r: SoakReport): string {
     '',
     ...(r.violations.length > 0 ? ['### Violations', '', ...r.violations.slice(0, 20).map((v) => `- ${v}`), ...(r.violations.length > 20 ? [`- … and ${r.violations.length - 20} more`] : []), ''] : []),
     ...BROKEN_GUARDS,
+    ...CHECK_RACE,
     ...(r.injections.some((i) => i.error) ? ['### Faults that could not be completed', '', ...summarizeErrors(r.injections), ''] : []),
     ...(r.crossings.length > 0 ? ['### Sends in flight across a check', '', ...r.crossings.slice(0, 10).map(crossingLine), ''] : []),
     ...(r.notes.length > 0 ? ['### Notes', '', ...r.notes.slice(0, 30).map((n) => `- ${n.replace(/\s+/g, ' ').trim()}`), ''] : []),
@@ -189,6 +190,32 @@ export function headline(r: Pick<SoakReport, 'violations' | 'firstViolation' | '
   const final = !r.firstViolation ? '' : finalCount === 0 ? '; the final check found none' : `; the final check found ${finalCount}`;
   return `**The soak found ${r.violations.length} violation(s)** — ${first}${final}${stuck > 0 ? `; ${stuckText}` : ''}.`;
 }
+
+/** Issue 28: the soak's one failure that was the check's, not the product's — measured, dated, static. */
+export const CHECK_RACE = [
+  '### A false alarm of the check itself (issue 28)',
+  '',
+  '`SOAK_MINUTES=10 SOAK_SEED=20261207 npm run soak` on fc77385 stopped after 1.5 min (tick 7):',
+  '`email:soak-limited:31:2031-01-05 is recorded sent but the sink has no message for it`; the final check of the same',
+  'soak found nothing wrong. `soak-limited` never resends (`unknown` is recorded), so the key had one message at',
+  'most; its row read `sent` means the server had answered 250, which the sink does only after recording the',
+  'message; and the final check found that message. So it was recorded after the check had read the sink and before',
+  'the check read the row. The check read the sink once, before every database read, while sends can still be in',
+  'flight: e.g. an attempt that outlives its 4 s claim lease on a loaded machine (the retry records the key',
+  '`unknown`; the slow attempt then gets its 250, and `markSent` accepts `unknown`: the server did take it), or an',
+  'activity of a run that has already ended. Not a frozen worker: one SIGSTOPped right after its RCPT and woken',
+  'after the run completed ended that send ambiguous (its 2 s socket timeout fired before it read the waiting',
+  'reply), and nothing reached the server. The soak kept no evidence then; it does now (scripts/soak/evidence.ts).',
+  '',
+  'Now each check reads the sink before and after the rows (`readAround` in scripts/chaos/invariants.ts): "sent',
+  'needs a message" is judged on the later read, "a message needs a row" on the earlier one, and a send that lands',
+  'in between is counted (sends in flight across a check, above). `test/chaos/check-reads.test.ts` forces that',
+  'interleaving with a real SMTP send and the product\'s markSent between the two reads: it fails with the old',
+  'single read, with the same message. The race is rare: five 10-minute soaks with the old single read on',
+  '2026-12-07 did not hit it — seed 20261207 three times, once with 2 s between the sink read and the rows, once',
+  'with the zombie-holder fault 20 times as likely.',
+  '',
+];
 
 /** How soon the soak fails with a guard taken out (local mutations, never committed): measured, dated, static. */
 export const BROKEN_GUARDS = [
