@@ -10,6 +10,9 @@ import type { ServiceFaults } from './stack';
 import { sleep } from './stack';
 import { CHAOS_SCHEDULED_AT, CHAOS_WINDOW, type World } from './world';
 
+// Where the suite's seeded faults come from (replayable with CHAOS_SEED); the soak uses it too.
+export { seededRandom } from '../../devkit/seeded-random';
+
 export interface ScenarioOutcome {
   /** The windows whose keys must all be accounted for. */
   windows: string[];
@@ -32,17 +35,6 @@ export interface Scenario {
   run(world: World, rng: () => number): Promise<ScenarioOutcome>;
 }
 
-/** A deterministic PRNG (mulberry32) so a repetition's random fault point can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A whole number in [from·n, to·n): "a random point mid-batch". */
 export function pointIn(rng: () => number, n: number, from = 0.15, to = 0.75): number {

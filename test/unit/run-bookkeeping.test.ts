@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seededRandom } from '../../scripts/chaos/scenario';
+import { seededRandom } from '../../devkit/seeded-random';
 import { zeroCounts, type RunCounts } from '../../src/contract';
 import type { JobDefinition } from '../../src/jobs';
 import { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, runSettings, timeBudgetMs } from '../../src/activities/settings';

@@ -1,0 +1,14 @@
+/**
+ * A deterministic PRNG (mulberry32): the chaos suite and the soak replay their fault points from a seed, and unit
+ * tests walk seeded random paths with it. Not for anything secret.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
