@@ -41,8 +41,8 @@ export interface InvariantResult {
   figures: Figures;
   violations: string[];
   /**
-   * Keys read `sent` whose message the sink accepted between the check's two reads: sends in flight across the
-   * check. Not a violation — a check that read the sink only before the rows reported each as a loss (issue 28).
+   * Settled keys read `sent` whose message the sink accepted between the check's two reads: sends in flight across
+   * the check. Not a violation — a check that read the sink only before the rows reported each as a loss (issue 28).
    */
   crossings: string[];
 }
@@ -147,11 +147,12 @@ export function judgeInvariants(
   const copiesBefore = groupByKey(sink.before);
   const violations: string[] = [];
   const dup = duplicateViolations(job, byKey, copies, copiesBefore, expected);
-  const lost = lostViolations(byKey, expected, options.settled ?? expected, records.letters, copies, options.suppressed);
+  const settled = options.settled ?? expected;
+  const lost = lostViolations(byKey, expected, settled, records.letters, copies, options.suppressed);
   violations.push(...dup.violations, ...lost.violations, ...attemptViolations(job, rows), ...headerViolations(sink.after));
   violations.push(...overlapViolations(records.claims));
   const count = (state: string) => rows.filter((r) => r.state === state && expected.has(r.key)).length;
-  const crossings = rows.filter((r) => r.state === 'sent' && copies.has(r.key) && !copiesBefore.has(r.key)).map((r) => r.key);
+  const crossings = rows.filter((r) => r.state === 'sent' && settled.has(r.key) && copies.has(r.key) && !copiesBefore.has(r.key)).map((r) => r.key);
   return {
     figures: {
       expected: expected.size,

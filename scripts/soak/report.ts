@@ -147,7 +147,7 @@ export function renderSoakSection(r: SoakReport): string {
     `| **stuck runs** (no result within the run timeout) / runs left \`running\` in job_runs | **${r.runs.filter((x) => x.outcome === 'stuck').length}** / **${violations.filter((v) => v.includes('still says running')).length}** |`,
     `| **max attempts** of any key (bound 5, +1 under resend-once) | **${Math.max(0, ...Object.values(r.final.figures).map((f) => f.maxAttempts))}** |`,
     `| **overlapping claims** (an older fence claiming after a newer one) | **${violations.filter((v) => v.includes('overlap:')).length}** |`,
-    `| sends in flight across a check (accepted between its two sink reads, read \`sent\`: lost to a check that read the sink once) | ${r.crossings.length} |`,
+    `| sends in flight across a check (a completed window's key accepted between the check's two sink reads and read \`sent\`: lost to a check that read the sink once) | ${r.crossings.length} |`,
     '',
     '### Faults by kind',
     '',
@@ -213,7 +213,9 @@ export const CHECK_RACE = [
   'interleaving with a real SMTP send and the product\'s markSent between the two reads: it fails with the old',
   'single read, with the same message. The race is rare: five 10-minute soaks with the old single read on',
   '2026-12-07 did not hit it — seed 20261207 three times, once with 2 s between the sink read and the rows, once',
-  'with the zombie-holder fault 20 times as likely.',
+  'with the zombie-holder fault 20 times as likely. On the fixed check, seed 1010 (8cfc130) caught it happening:',
+  'two `soak-limited` sends accepted 4 ms after a check\'s first sink read and read `sent` by it (that soak counted',
+  'keys of any window; since then only those of completed windows, the ones the single read called lost, count).',
   '',
 ];
 

@@ -70,6 +70,9 @@ test('a message with no row counts only when the sink had it before the rows wer
   const inProgress = { settled: new Set<string>() };
   const arrivedAfterTheRows = judgeInvariants(job, [KEY], noRows, { before: [], after: [message(KEY)] }, inProgress);
   assert.deepEqual(arrivedAfterTheRows.violations, [], 'claimed and sent after the rows were read: its row was not there yet');
+  const sentInProgress: JobRecords = { ...noRows, rows: [{ key: KEY, state: 'sent', attempts: 1, resends: 0, message_id: MESSAGE_ID, reason: null }] };
+  const notSettled = judgeInvariants(job, [KEY], sentInProgress, { before: [], after: [message(KEY)] }, inProgress);
+  assert.deepEqual(notSettled.crossings, [], 'a window in progress: the single read never called it lost, so it is no crossing');
   const arrivedBefore = judgeInvariants(job, [KEY], noRows, { before: [message(KEY)], after: [message(KEY)] }, inProgress);
   assert.deepEqual(arrivedBefore.violations, [`message for a key with no email_sends row: ${KEY}`]);
 });
