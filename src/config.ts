@@ -1,7 +1,7 @@
 /**
  * The one place that reads the environment. Validated with zod at start-up: every problem is collected into
  * one ConfigError that names each variable, so a bad deployment stops with one clear message instead of
- * failing at 3 a.m. on the first send. Every variable is documented in .env.example and the README.
+ * failing at 3 a.m. on the first send. Every variable is documented in .env.example and docs/configuration.md.
  * (zod: well kept, typed output, precise issue paths — cheaper than hand-written parsing and checks.)
  */
 import fs from 'node:fs';

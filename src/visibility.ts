@@ -3,7 +3,7 @@
  * the first run: a workflow that sets an unknown one fails its workflow task, again and again, and SKIP then sees
  * the tick as running until the run timeout. So the worker checks at start-up and refuses to start with one line
  * saying what is missing and how to add it; `sendonce setup` adds them (self-hosted, dev server); Temporal Cloud
- * adds them with `tcld` or its web UI (README "Search attributes").
+ * adds them with `tcld` or its web UI (docs/operating.md, "Watching runs in the Temporal Web UI").
  */
 import type { Client } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
@@ -67,6 +67,6 @@ export async function checkSearchAttributes(client: Client, namespace: string): 
   if (missing.length === 0) return 'ok';
   throw new Error(
     `namespace '${namespace}' lacks the search attributes ${missing.join(', ')} that every run sets: ` +
-      `run \`sendonce setup\` (or \`${createCommands(namespace).join(' && ')}\`; Temporal Cloud: README "Search attributes"), then start the worker again`,
+      `run \`sendonce setup\` (or \`${createCommands(namespace).join(' && ')}\`; Temporal Cloud: docs/operating.md), then start the worker again`,
   );
 }

@@ -102,7 +102,7 @@ export function assertAdvances(job: Pick<JobDefinition, 'name' | 'idOrder'>, aft
     if (previous !== null && !before(previous, id)) {
       throw new RecipientPageOrderError(
         `job '${job.name}': recipient page out of order: '${id}' does not come after '${previous}' in ${order} order. ` +
-          `The keyset query must order by the id in its own type and compare the cursor in that type (ORDER BY id, not id::text); see README "Adding a job"`,
+          `The keyset query must order by the id in its own type and compare the cursor in that type (ORDER BY id, not id::text); see docs/adding-a-job.md`,
       );
     }
     previous = id;

@@ -1,5 +1,5 @@
 /**
- * A release, step by step (README "Deploying a new version"): start the new version's workers next to the old
+ * A release, step by step (docs/safe-deploys.md): start the new version's workers next to the old
  * ones, `promote` it (new ticks go to it; runs in flight stay pinned to the old version), wait until `status`
  * shows the old version drained (no open runs), stop its workers. `rollback` makes the previous version current
  * again — its workers must still be running.

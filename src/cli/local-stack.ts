@@ -2,8 +2,8 @@
  * How `sendonce` finds the local stack by itself: `npm start` (devkit/start.ts) writes what it started to
  * `.sendonce/stack.json` — the variables a worker would be given, its own pid — and removes it when it stops.
  * The CLI fills those variables in when the environment names no deployment of its own (none of DATABASE_URL,
- * REDIS_URL, TEMPORAL_ADDRESS, TEMPORAL_PROFILE or their _FILE forms is set), so every README command works
- * copy-pasted in a second terminal. A file whose `npm start` is gone is ignored.
+ * REDIS_URL, TEMPORAL_ADDRESS, TEMPORAL_PROFILE or their _FILE forms is set), so every command in the README and
+ * docs/ works copy-pasted in a second terminal. A file whose `npm start` is gone is ignored.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -32,7 +32,7 @@ Environment:
   REDIS_URL, LOCK_BACKEND, LOCK_KEY_PREFIX   where the job locks are (lock)
   SENDONCE_JOBS_MODULE  module exporting your jobs (default: the built-in demo job)
 With none of DATABASE_URL, REDIS_URL, TEMPORAL_ADDRESS, TEMPORAL_PROFILE set, the local stack of \`npm start\` in
-this clone is used (.sendonce/stack.json). See README.md for every variable the worker reads.`;
+this clone is used (.sendonce/stack.json). See docs/configuration.md for every variable the worker reads.`;
 
 /** Lazily opened connections, closed once the command finishes. */
 export class Session {

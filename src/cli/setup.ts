@@ -11,7 +11,7 @@ import { runTemporalCli } from './temporal-cli';
 export function addSetupCommands(program: Command, session: () => Session, exitWith: (code: number) => void): void {
   program
     .command('setup')
-    .description("register sendonce's search attributes in the namespace (self-hosted or dev server; for Cloud see README)")
+    .description("register sendonce's search attributes in the namespace (self-hosted or dev server; for Temporal Cloud see docs/operating.md)")
     .addHelpText('after', `\nThe same with the Temporal CLI:\n  ${createCommands('<namespace>').join('\n  ')}`)
     .action(async () => {
       const namespace = temporalTarget().namespace;

@@ -1,6 +1,6 @@
 /**
  * `sendonce temporal …`: the pinned Temporal CLI, run as it is, pointed at the same Temporal as sendonce — so the
- * README's `temporal schedule toggle …` commands work without `temporal` on PATH (scripts/bootstrap.sh builds it
+ * docs' `temporal schedule toggle …` commands work without `temporal` on PATH (scripts/bootstrap.sh builds it
  * into a per-user cache) and without repeating `--address`. Everything after `temporal` goes to it unchanged;
  * its own errors and exit code are its own.
  */

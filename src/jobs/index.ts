@@ -67,7 +67,7 @@ export function createJobRegistry(
  * The registry a process runs with: the jobs (and templates) exported by SENDONCE_JOBS_MODULE when set —
  * so you can keep your jobs in your own module — else the built-in ones. Worker, schedule and CLI agree.
  * A module's `templates` are objects ({ name, subject, text, html }), typically read from its own folder with
- * loadTemplateDir() (README "Adding a job"); they are added to the built-in ones.
+ * loadTemplateDir() (docs/adding-a-job.md); they are added to the built-in ones.
  */
 export function loadJobRegistry(jobsModule: string | undefined): JobRegistry {
   if (!jobsModule) return createJobRegistry();

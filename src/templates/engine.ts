@@ -1,5 +1,5 @@
 /**
- * The template engine: LiquidJS (README "Templates" has the comparison). Two engines per template, because the
+ * The template engine: LiquidJS (docs/adding-a-job.md, "Templates", has the comparison). Two engines per template, because the
  * parts differ in one thing only — the HTML part escapes every output by default (`{{ x | raw }}` opts out), the
  * subject and text parts do not (they are not HTML: `&amp;` in a subject line is a bug).
  * Settings, each for a guarantee:

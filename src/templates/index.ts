@@ -12,7 +12,7 @@ export const BUILT_IN_TEMPLATE_DIR = path.join(__dirname, 'builtin');
 /**
  * All built-in templates by name, read from BUILT_IN_TEMPLATE_DIR: `daily-digest` (the demo job) and `notice`
  * (one-off emails, src/jobs/one-off.ts: subject and body come from the scheduled row's values). Your own go in
- * your jobs module's folder (`templateDir`, README "Adding a job").
+ * your jobs module's folder (`templateDir`, docs/adding-a-job.md).
  */
 export const templates: Readonly<Record<string, EmailTemplate>> = loadTemplateDir(BUILT_IN_TEMPLATE_DIR);
 
