@@ -26,7 +26,7 @@ export interface SinkMessage {
   envelopeRcpt: string[];
   /** Bytes of the DATA body as received. */
   size: number;
-  /** When the sink recorded it: before its reply went out (or, for 'store-then-drop', before the cut). */
+  /** When the sink had read all of it: before its decision, so before any reply (or, for 'store-then-drop', the cut). */
   receivedAt: Date;
   /** The SMTP session (smtp-server's connection id) and the client's port: which connection delivered it. */
   connection: string;

@@ -108,7 +108,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     }
     if (decision === 'accept' || decision === 'store-then-drop') {
       count += 1;
-      if (message) accepted.push({ ...message, receivedAt: new Date(), ...(decision === 'store-then-drop' ? { unanswered: true as const } : {}) });
+      if (message) accepted.push(decision === 'store-then-drop' ? { ...message, unanswered: true } : message);
     }
     return decision;
   };

@@ -35,7 +35,6 @@ export interface Scenario {
   run(world: World, rng: () => number): Promise<ScenarioOutcome>;
 }
 
-
 /** A whole number in [from·n, to·n): "a random point mid-batch". */
 export function pointIn(rng: () => number, n: number, from = 0.15, to = 0.75): number {
   return Math.max(1, Math.floor(n * (from + (to - from) * rng())));

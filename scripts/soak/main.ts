@@ -23,7 +23,7 @@ import { sleep, startChaosStack } from '../chaos/stack';
 import { checkAll, type CheckResult } from './checks';
 import { evidenceDir, writeEvidence, type CheckRecord } from './evidence';
 import { Nemesis } from './nemesis';
-import { checkedOutCommit, renderSoakSection, seriesRow, writeSoakSection, type SoakReport } from './report';
+import { checkedOutCommit, renderSoakSection, seriesRow, soakPassed, writeSoakSection, type SoakReport } from './report';
 import { retrying, Ticker } from './ticker';
 import { createSoakWorld, type SoakWorld } from './world';
 
@@ -128,7 +128,7 @@ async function main(): Promise<number> {
     const section = renderSoakSection(report);
     if (reportPath) writeSoakSection(reportPath, section, seriesRow(report));
     process.stdout.write(`${section}\n`);
-    const failed = violations.size > 0 || ticker.runs.some((r) => r.outcome === 'stuck');
+    const failed = !soakPassed(report);
     if (failed) {
       const dir = evidenceDir(seed, startedAt);
       await writeEvidence(dir, { seed, world, runs: ticker.runs, injections: nemesis.injections, checks, violations: [...violations] });

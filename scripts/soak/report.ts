@@ -51,13 +51,18 @@ function seriesRows(block: string): string[] {
   return rows;
 }
 
+/** Runs that gave no result within the run timeout (the ticker terminated them). */
+export const stuckRuns = (runs: readonly RunRecord[]): number => runs.filter((x) => x.outcome === 'stuck').length;
+
+/** A soak passes when no check found a violation and no run got stuck. */
+export const soakPassed = (r: Pick<SoakReport, 'violations' | 'runs'>): boolean => r.violations.length === 0 && stuckRuns(r.runs) === 0;
+
 /** This soak's row of the series table. */
 export function seriesRow(r: SoakReport): string {
   const sum = (f: (x: Figures) => number) => Object.values(r.final.figures).reduce((s, x) => s + f(x), 0);
   const minutes = (r.faultsStoppedAt.getTime() - r.startedAt.getTime()) / 60_000;
-  const stuck = r.runs.filter((x) => x.outcome === 'stuck').length;
-  const passed = r.violations.length === 0 && stuck === 0;
-  const result = passed ? 'passed' : `**FAILED**: ${r.violations.length} violation(s)${r.violations[0] ? `, first: ${r.violations[0].replace(/\|/g, '\\|')}` : ''}${stuck ? `; ${stuck} stuck run(s)` : ''}`;
+  const stuck = stuckRuns(r.runs);
+  const result = soakPassed(r) ? 'passed' : `**FAILED**: ${r.violations.length} violation(s)${r.violations[0] ? `, first: ${r.violations[0].replace(/\|/g, '\\|')}` : ''}${stuck ? `; ${stuck} stuck run(s)` : ''}`;
   return `| ${r.startedAt.toISOString().slice(0, 16).replace('T', ' ')} | \`${r.commit.slice(0, 7)}\`${r.commit.includes('uncommitted') ? ' (uncommitted changes)' : ''} | ${r.seed} | ${minutes.toFixed(1)} | ${fmt(r.injections.length)} | ${r.ticks} | ${fmt(r.runs.length)} | ${fmt(r.emailsAtSink)} | ${sum((f) => f.duplicates)} | ${sum((f) => f.stuck)} | ${stuck} | ${result} |`;
 }
 
@@ -144,7 +149,7 @@ export function renderSoakSection(r: SoakReport): string {
     `| recoveries (fault over, service or process back) | ${fmt(r.injections.filter((i) => i.recovered).length)}; workers restarted by the supervisor: ${r.workerRestarts}; a version with open runs found without workers (one started again): ${r.orphanedVersions} |`,
     `| **duplicates** (copies beyond the policy) | **${sum((f) => f.duplicates)}** (resend-once second copies, same Message-ID: ${sum((f) => f.resent)}) |`,
     `| **silent losses** (keys left claimed/failed or without a row) | **${sum((f) => f.stuck)}** |`,
-    `| **stuck runs** (no result within the run timeout) / runs left \`running\` in job_runs | **${r.runs.filter((x) => x.outcome === 'stuck').length}** / **${violations.filter((v) => v.includes('still says running')).length}** |`,
+    `| **stuck runs** (no result within the run timeout) / runs left \`running\` in job_runs | **${stuckRuns(r.runs)}** / **${violations.filter((v) => v.includes('still says running')).length}** |`,
     `| **max attempts** of any key (bound 5, +1 under resend-once) | **${Math.max(0, ...Object.values(r.final.figures).map((f) => f.maxAttempts))}** |`,
     `| **overlapping claims** (an older fence claiming after a newer one) | **${violations.filter((v) => v.includes('overlap:')).length}** |`,
     `| sends in flight across a check (a completed window's key accepted between the check's two sink reads and read \`sent\`: lost to a check that read the sink once) | ${r.crossings.length} |`,
@@ -178,7 +183,7 @@ export function renderSoakSection(r: SoakReport): string {
  * as well as the final one (a violation that stopped the soak early may be gone by the final check: it counts).
  */
 export function headline(r: Pick<SoakReport, 'violations' | 'firstViolation' | 'final' | 'runs'>): string {
-  const stuck = r.runs.filter((x) => x.outcome === 'stuck').length;
+  const stuck = stuckRuns(r.runs);
   const stuckText = stuck > 0 ? `${stuck} run(s) stuck (no result within the run timeout)` : '';
   if (r.violations.length === 0) {
     return stuck === 0 ? 'Every check after every tick, and the final one, held all four invariants.' : `Every check held all four invariants, but ${stuckText}.`;
@@ -243,7 +248,7 @@ export const BROKEN_GUARDS = [
 
 function crossingLine(c: SoakReport['crossings'][number]): string {
   const ms = (d: Date) => d.getTime() - c.reads.sinkBefore.getTime();
-  return `- tick ${c.tick}: ${c.key} accepted ${ms(c.receivedAt)} ms after the check's first sink read; rows read, sink read again at +${ms(c.reads.sinkAfter)} ms`;
+  return `- tick ${c.tick}: ${c.key} read by the sink ${ms(c.receivedAt)} ms after the check's first sink read (recorded just after); rows read, sink read again at +${ms(c.reads.sinkAfter)} ms`;
 }
 
 function byCount(values: string[]): string {

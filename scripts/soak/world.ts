@@ -46,7 +46,7 @@ export async function createSoakWorld(services: ChaosStack, o: SoakWorldOptions)
     const dbName = uniqueName('soak');
     const databaseUrl = await createDatabase(services.adminUrl, dbName);
     const pool = createPool(databaseUrl, 5);
-    let keep = process.env.SOAK_KEEP_DB === '1';
+    let keep = Boolean(process.env.SOAK_KEEP_DB);
     stops.push('database', async () => {
       await pool.end();
       if (!keep) await dropDatabase(services.adminUrl, dbName);
