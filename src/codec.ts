@@ -8,7 +8,7 @@
  * Payload (metadata included). `encryption-key-id` (first 8 hex chars of SHA-256 of the key) names the key,
  * so a worker with the wrong key fails with a clear message instead of a bare "unsupported state".
  * Failure messages and stack traces are not payloads and are not encrypted (SDK default); sendonce keeps
- * addresses out of them (src/smtp/classify.ts scrubs SMTP replies).
+ * addresses out of them (src/delivery/smtp/classify.ts scrubs SMTP replies).
  */
 import crypto from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';

@@ -28,7 +28,7 @@ export interface AppMetrics {
   suppressedOnPage(jobName: string, n: number): void;
   /** The failure branch recorded the key's final state. */
   deadLettered(jobName: string, state: SendState): void;
-  /** A page's keys found already finished, so no send was scheduled for them (src/activities/pages.ts). */
+  /** A page's keys found already finished, so no send was scheduled for them (src/activities/fetch-recipient-page.ts). */
   pageFinished(jobName: string, finished: FinishedBefore): void;
   lockSkipped(jobName: string, reason: string): void;
   runFinished(jobName: string, outcome: string, durationMs: number): void;

@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
-import type { Transporter } from 'nodemailer';
 import type { ActivityDeps } from './activities';
 import { loadConfig, redactConfig, type Config } from './config';
 import { unsubscribeSettings } from './suppressions/settings';
@@ -24,7 +23,7 @@ import { buildIdOf, joinDeployment, type VersioningSettings } from './deploy';
 import { createWorker, workflowBundleCode, type SendonceWorker } from './sendonce-worker';
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
-import { createMailTransport } from './smtp/transport';
+import { createSmtpTransport } from './delivery';
 import { serveUnsubscribe } from './suppressions/serve';
 import { connectWorker, temporalTarget } from './temporal-connection';
 import { checkSearchAttributes } from './visibility';
@@ -109,7 +108,7 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
       closers.push({ name: 'redis', close: () => r.quit().catch(() => r.disconnect()) });
     }
     const lock = createJobLock(config.LOCK_BACKEND, { pool, redis, keyPrefix: config.LOCK_KEY_PREFIX });
-    const transport: Transporter = createMailTransport({
+    const delivery = createSmtpTransport({
       host: config.SMTP_HOST,
       port: config.SMTP_PORT,
       secure: config.SMTP_SECURE,
@@ -121,7 +120,7 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
       tlsRejectUnauthorized: config.SMTP_TLS_REJECT_UNAUTHORIZED,
       tlsCa: config.SMTP_TLS_CA_FILE ? fs.readFileSync(config.SMTP_TLS_CA_FILE, 'utf8') : undefined,
     });
-    closers.push({ name: 'smtp_transport', close: () => transport.close() });
+    closers.push({ name: 'delivery', close: () => delivery.close() });
     return {
       config,
       logger,
@@ -129,7 +128,7 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
       activities: {
         pool,
         lock,
-        transport,
+        delivery,
         jobs,
         logger,
         mailFrom: config.MAIL_FROM,

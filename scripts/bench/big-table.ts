@@ -1,6 +1,6 @@
 /**
  * Big tables stay fast (issue 13.4): claims per second with `email_sends` holding BENCH_BIG_ROWS rows of history
- * against an empty table, and the retention delete (src/retention.ts prune()) of the oldest tenth of the history.
+ * against an empty table, and the retention delete (src/pruning.ts prune()) of the oldest tenth of the history.
  *
  * Claims: the two tables are measured in turns (empty, big, empty, big …) so that load from elsewhere on the
  * machine falls on both alike; one untimed warm-up round per table first. Each round uses a window no row has.
@@ -8,7 +8,7 @@
 import pg from 'pg';
 import type { Pool } from 'pg';
 import { dropDatabase } from '../../devkit/databases';
-import { prune } from '../../src/retention';
+import { prune } from '../../src/pruning';
 import { dailyDigest } from '../../src/jobs/daily-digest';
 import { claimAndMark, claimsPool, forgetWindow, type ClaimsRep } from './claims-rate';
 import { freshWindow, historyDay, seedHistory, type BigTableSeed } from './big-table-seed';

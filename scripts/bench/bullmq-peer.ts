@@ -6,7 +6,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import { createPool } from '../../src/db/pool';
-import { createMailTransport } from '../../src/smtp/transport';
+import { createSmtpPool } from '../../src/delivery/smtp/connection-pool';
 import { childMain, runChild, type ChildRun } from './child';
 import type { LoadResult } from './naive';
 import { claimSendMark, recipientPage, type BenchRecipient } from './pipeline';
@@ -29,7 +29,7 @@ async function main(): Promise<LoadResult> {
   const connection = { host: url.hostname, port: Number(url.port), maxRetriesPerRequest: null };
   const queueName = `bench-${process.pid}-${Date.now()}`;
   const pool = createPool(process.env.BENCH_DB_URL!, concurrency + 2);
-  const transport = createMailTransport({
+  const transport = createSmtpPool({
     host: '127.0.0.1',
     port: Number(process.env.BENCH_SMTP_PORT),
     secure: false,

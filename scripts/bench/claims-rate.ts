@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import { createPool } from '../../src/db/pool';
 import { claim, idempotencyKey, markSent } from '../../src/sends';
-import { messageIdFor } from '../../src/smtp/message-id';
+import { messageIdFor } from '../../src/delivery/message-id';
 
 export interface ClaimsRep {
   concurrency: number;

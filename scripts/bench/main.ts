@@ -65,7 +65,7 @@ async function baselines(ctx: Ctx, db: (name: string, users: number) => Promise<
       ...limit.sweep.map((r) => ({ title: `limit ${r.variant}`, scenario: 'limit' as const, runs: [r] })),
       ...peer.sweep.map((r) => ({ title: `peer ${r.variant}`, scenario: 'peer' as const, runs: [r] })),
     ],
-    // The job's own options are sendonce's defaults (src/activities/settings.ts).
+    // The job's own options are sendonce's defaults (src/activities/run-settings.ts).
     mainEnv: { SMTP_MAX_CONNECTIONS: bestC(limit.best) },
   };
 }

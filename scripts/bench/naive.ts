@@ -4,7 +4,7 @@
  * with `concurrency` connections. No retries, no lock, no run record: the ceiling for this work on this machine.
  */
 import { createPool } from '../../src/db/pool';
-import { createMailTransport } from '../../src/smtp/transport';
+import { createSmtpPool } from '../../src/delivery/smtp/connection-pool';
 import { childMain, runChild, type ChildRun } from './child';
 import { claimSendMark, recipientPage, type BenchRecipient } from './pipeline';
 
@@ -26,7 +26,7 @@ export function runNaive(opts: { dbUrl: string; smtpPort: number; concurrency: n
 async function main(): Promise<LoadResult> {
   const concurrency = Number(process.env.BENCH_CONCURRENCY);
   const pool = createPool(process.env.BENCH_DB_URL!, concurrency + 1);
-  const transport = createMailTransport({
+  const transport = createSmtpPool({
     host: '127.0.0.1',
     port: Number(process.env.BENCH_SMTP_PORT),
     secure: false,

@@ -1,12 +1,12 @@
 /**
  * The work both baselines do per recipient — the same rows and the same message as sendonce, without an
  * orchestrator: INSERT the claim (email_sends, key email:{template}:{userId}:{window}, ON CONFLICT DO NOTHING),
- * send through the pooled nodemailer transport of src/smtp/transport.ts, UPDATE the row to `sent`.
+ * send through the pooled nodemailer transport of src/delivery/smtp/connection-pool.ts, UPDATE the row to `sent`.
  */
 import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import { getTemplate, renderTemplate } from '../../src/templates';
-import { messageIdFor } from '../../src/smtp/message-id';
+import { messageIdFor } from '../../src/delivery/message-id';
 import { idempotencyKey } from '../../src/sends/key';
 
 export interface BenchRecipient {

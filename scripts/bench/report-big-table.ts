@@ -33,7 +33,7 @@ empty and the big table (one untimed warm-up round each first); median of the ro
 |---:|---:|---:|---:|---:|
 ${rows.join('\n')}
 
-**Retention** — src/retention.ts \`prune()\` of the oldest tenth of the days (rows created before ${prune.horizon.slice(0, 10)}), batches of
+**Retention** — src/pruning.ts \`prune()\` of the oldest tenth of the days (rows created before ${prune.horizon.slice(0, 10)}), batches of
 ${n0(prune.batchSize)} rows, one statement each (its own transaction)${prune.stoppedAfterMs ? ` — **stopped at the ${s1(prune.stoppedAfterMs)} limit (BENCH_PRUNE_MAX_S) before it was done**` : ''}: **${n0(prune.deleted)} rows** (and ${n0(prune.deadLetters)} dead letters) in
 **${s1(prune.totalMs)}** = ${n0(prune.deleted / (prune.totalMs / 1000))} rows/s, ${prune.batchMs.length} statements; per statement as the client
 saw it median ${n0(median(sorted))} ms, slowest **${n0(sorted[sorted.length - 1] ?? NaN)} ms**; as Postgres timed the batch statement

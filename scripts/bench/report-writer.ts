@@ -93,7 +93,7 @@ A deployment ticking every 5 minutes with daily windows finds nothing new in 287
 size's sending ticks, the same worker runs two more ticks of the **same window** without resetting anything: every key
 is already \`sent\`, so each must end completed with sent 0, deduped = recipients and no message at the sink (checked;
 the benchmark stops otherwise). Each page's finished keys are dropped in one statement before any send is scheduled
-(src/activities/pages.ts), and pages left with nothing to send are read on within the same activity (up to 20 pages
+(src/activities/fetch-recipient-page.ts), and pages left with nothing to send are read on within the same activity (up to 20 pages
 or 2 s per call), so such a tick is one page activity per 20,000 recipients. Statements counted as above
 (pg_stat_statements), divided by the recipients — transactions are left out here: pg_stat_database hears of an idle
 backend's last transactions up to 10 s late, which for a sub-second tick counts the previous tick's; history events

@@ -6,7 +6,7 @@
  */
 import { resolveRetry } from '../../src/retry';
 import { idempotencyKey } from '../../src/sends/key';
-import { addressHash } from '../../src/suppressions/address';
+import { addressHash } from '../../src/suppressions/address-hash';
 import type { SinkMessage } from '../../devkit/smtp-sink';
 import { judgeInvariants, keyOf, readAround, readJobRecords, type Figures, type JobRecords } from '../chaos/invariants';
 import { jobs, soakOnce } from './jobs';

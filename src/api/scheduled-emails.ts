@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import { ScheduleEmailError } from '../errors';
 import { createJobRegistry, type JobDefinition, type JobRegistry } from '../jobs';
-import { assertValidAddress } from '../smtp/address';
+import { assertValidAddress } from '../delivery';
 import { BUILT_IN_VARIABLES, templateVariables } from '../templates';
 
 export interface ScheduleEmailRequest {

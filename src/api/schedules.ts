@@ -5,7 +5,7 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { BackfillRangeError, NotFoundError } from '../errors';
-import { retentionHorizon } from '../retention';
+import { retentionHorizon } from '../pruning';
 import type { JobDefinition } from '../jobs';
 import { scheduleIdFor, upsertSchedule, type ScheduleSettings } from '../schedule';
 
@@ -132,7 +132,7 @@ export function deleteSchedule(client: Client, ref: ScheduleRef): Promise<void> 
 export interface BackfillRequest extends ScheduleRef {
   from: Date;
   to: Date;
-  /** The database, to check the range against the retention horizon (src/retention.ts). */
+  /** The database, to check the range against the retention horizon (src/pruning.ts). */
   pool: Pool;
   /** Injected for tests; the range may not reach past it. */
   now?: Date;

@@ -6,8 +6,8 @@ import type { Pool } from 'pg';
 import { withTransaction } from '../db/transaction';
 import { SuppressionError } from '../errors';
 import type { JobRegistry } from '../jobs';
-import { addressProblem } from '../smtp/address';
-import { addressHash } from '../suppressions/address';
+import { addressProblem } from '../delivery';
+import { addressHash } from '../suppressions/address-hash';
 import { deleteSuppressions, listSuppressionRows, recordSuppression, type SuppressionReason, type SuppressionRow } from '../suppressions/store';
 
 export type { SuppressionRow, SuppressionReason };

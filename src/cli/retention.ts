@@ -2,7 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { prune } from '../retention';
+import { prune } from '../pruning';
 import type { Session } from './main';
 import { printJson } from './output';
 

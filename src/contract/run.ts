@@ -98,7 +98,7 @@ export interface RunSummary extends RunIdentity {
 
 /**
  * One page of a job's recipients, as the run gets it from the fetchRecipientPage activity — which reads on past
- * pages with nothing left to send (src/activities/pages.ts), so one result may stand for several pages.
+ * pages with nothing left to send (src/activities/fetch-recipient-page.ts), so one result may stand for several pages.
  */
 export interface RecipientPage {
   /** The page's recipients still to send: keys already finished were dropped (one statement per page). */

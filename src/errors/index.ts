@@ -1,6 +1,6 @@
 /** Every error sendonce throws, by domain; all extend SendonceError (see base.ts for why names matter). */
 export * from './base';
-export * from './send';
-export * from './config';
-export * from './lock';
-export * from './operator';
+export * from './send-errors';
+export * from './config-errors';
+export * from './lock-errors';
+export * from './operator-errors';

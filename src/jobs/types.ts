@@ -101,7 +101,7 @@ export interface JobDefinition {
   /** Recipients fetched per page (keyset pagination). */
   pageSize?: number;
   /**
-   * Recipients per send activity (default 100, DEFAULT_CHUNK_SIZE in src/activities/settings.ts; at most 200;
+   * Recipients per send activity (default 100, DEFAULT_CHUNK_SIZE in src/activities/run-settings.ts; at most 200;
    * 1 = one activity per recipient). Retries are always per recipient.
    */
   chunkSize?: number;
@@ -112,7 +112,7 @@ export interface JobDefinition {
   rateLimit?: RateLimit;
   /**
    * How recipient ids compare (default 'bigint'). Every page must advance strictly past the cursor in this order,
-   * or the run fails with reason `recipient_page_out_of_order` rather than skip people (src/activities/pages.ts).
+   * or the run fails with reason `recipient_page_out_of_order` rather than skip people (src/activities/fetch-recipient-page.ts).
    * 'text' compares byte by byte: order your query with COLLATE "C".
    */
   idOrder?: RecipientIdOrder;

@@ -30,7 +30,7 @@ export interface LockHolder {
 }
 
 
-// The store could not be reached: LockUnavailableError (src/errors/lock.ts), distinct from `null` (held elsewhere).
+// The store could not be reached: LockUnavailableError (src/errors/lock-errors.ts), distinct from `null` (held elsewhere).
 export { LockUnavailableError, type LockBackend } from '../errors';
 
 /** Reject a TTL Redis (PX) or Postgres would round or refuse, before touching the store. */

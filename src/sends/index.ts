@@ -2,6 +2,6 @@
 export * from './key';
 export * from './claims';
 export * from './marks';
-export * from './dead-letters';
+export * from './failure-branch';
 export * from './redrive';
 export * from './resolve';

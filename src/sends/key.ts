@@ -12,3 +12,8 @@ export function idempotencyKey(template: string, recipientId: string, window: st
 export function idempotencyKeySql(template: string, recipientId: string, window: string): string {
   return `('email:' || ${template} || ':' || ${recipientId} || ':' || ${window})`;
 }
+
+/** The key of a job's recipient in a window: jobs key by their template (two jobs of one template share keys). */
+export function keyFor(job: { template: string }, recipientId: string, window: string): string {
+  return idempotencyKey(job.template, recipientId, window);
+}

@@ -1,5 +1,5 @@
 /** Deliverability: the suppressions table, unsubscribe tokens and links, and the one-click endpoint. */
-export * from './address';
+export * from './address-hash';
 export * from './store';
 export * from './token';
 export * from './links';

@@ -5,7 +5,7 @@
  *   List-Unsubscribe-Post: List-Unsubscribe=One-Click
  * (RFC 8058 §3.1 also wants a DKIM signature covering both headers: that is the relay's or your MTA's job.)
  */
-import { addressHash } from './address';
+import { addressHash } from './address-hash';
 import { signUnsubscribeToken, type UnsubscribeKeys, type UnsubscribeScope } from './token';
 
 /** The deployment's unsubscribe settings (UNSUBSCRIBE_* in src/config.ts). */
@@ -22,9 +22,9 @@ export interface UnsubscribeSettings {
 export interface UnsubscribeLink {
   /** The https link: the template's `unsubscribeUrl`. */
   url: string;
-  /** nodemailer's `list` option: it formats and sanitises the List-Unsubscribe header. */
-  list: { unsubscribe: string[][] };
-  /** Not a URL, so not nodemailer's `list`: set as a plain header. */
+  /** The List-Unsubscribe URIs, https first: the transport formats the header (delivery/types.ts). */
+  listUnsubscribe: string[];
+  /** A plain header beside it. */
   headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
 }
 
@@ -44,5 +44,5 @@ export function unsubscribeLink(
   url.searchParams.set('t', token);
   const uris = [url.toString()];
   if (settings.mailto) uris.push(`mailto:${settings.mailto}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`);
-  return { url: url.toString(), list: { unsubscribe: [uris] }, headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
+  return { url: url.toString(), listUnsubscribe: uris, headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
 }

@@ -1,10 +1,10 @@
 /**
  * The built-in retention job (PRUNE_OLDER_THAN, on its own schedule `sendonce-prune`): one activity that deletes
- * what closed windows no longer need, batch by batch (src/retention.ts). Bounded like every activity here.
+ * what closed windows no longer need, batch by batch (src/pruning.ts). Bounded like every activity here.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PruneResult } from '../retention';
+import type { PruneResult } from '../pruning';
 
 const { pruneOldRows } = proxyActivities<Activities>({
   startToCloseTimeout: '1h',

@@ -12,7 +12,7 @@ import { startSmtpSink, type SinkMessage } from '../../devkit/smtp-sink';
 import { createTestDatabase } from '../../devkit/test-database';
 import { checkInvariants, judgeInvariants, type JobRecords } from '../../scripts/chaos/invariants';
 import { claim, markSent, type ClaimRequest } from '../../src/sends';
-import { createMailTransport } from '../../src/smtp/transport';
+import { createSmtpPool } from '../../src/delivery/smtp/connection-pool';
 
 const job = { name: 'check-reads', maximumAttempts: 3, resendOnce: false };
 const KEY = 'email:check-reads:7:2026-12-07';
@@ -28,7 +28,7 @@ test('a send accepted and recorded sent while the check runs is neither lost nor
   t.after(() => db.drop());
   const sink = await startSmtpSink();
   t.after(() => sink.close());
-  const transport = createMailTransport({ host: sink.host, port: sink.port, secure: false, maxConnections: 1, socketTimeoutMs: 5_000 });
+  const transport = createSmtpPool({ host: sink.host, port: sink.port, secure: false, maxConnections: 1, socketTimeoutMs: 5_000 });
   t.after(() => transport.close());
 
   const claimed = await claim(db.pool, request);

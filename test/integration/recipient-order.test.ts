@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
-import { assertAdvances } from '../../src/activities/pages';
+import { assertAdvances } from '../../src/activities/fetch-recipient-page';
 import type { JobDefinition } from '../../src/jobs';
 import { testJob } from '../support/harness';
 import { harnessFor, runBatch, startBatch } from '../support/never-twice';

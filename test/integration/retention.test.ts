@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { backfill } from '../../src/api/schedules';
 import { scheduleEmail } from '../../src/api/scheduled-emails';
 import { createJobRegistry, oneOffJob } from '../../src/jobs';
-import { prune, retentionHorizon } from '../../src/retention';
+import { prune, retentionHorizon } from '../../src/pruning';
 import { upsertSchedule } from '../../src/schedule';
 import { templates } from '../../src/templates';
 import { userEmails } from '../../devkit/seed';

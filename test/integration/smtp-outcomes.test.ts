@@ -1,22 +1,23 @@
 /**
- * DESIGN.md "SMTP outcomes", end to end: a real pooled transport from createMailTransport against the real
+ * DESIGN.md "SMTP outcomes", end to end: a real pooled transport from createSmtpPool against the real
  * fault-injecting sink, each outcome read through classifySendError / classifySendInfo.
  * Every test starts its own sink (free port) and transport and closes both.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createMailTransport, type MailTransport } from '../../src/smtp/transport';
-import { classifySendError, classifySendInfo, type SmtpFailure } from '../../src/smtp/classify';
-import { messageIdFor } from '../../src/smtp/message-id';
+import { createSmtpPool, type SmtpPool } from '../../src/delivery/smtp/connection-pool';
+import { classifySendError, classifySendInfo } from '../../src/delivery/smtp/classify';
+import type { DeliveryFailure } from '../../src/delivery';
+import { messageIdFor } from '../../src/delivery/message-id';
 import { startSmtpSink, type SmtpSink } from '../../devkit/smtp-sink';
 
 const TO = 'ada@example.test';
 const CC = 'grace@example.test';
 const SOCKET_TIMEOUT_MS = 1500;
 
-async function setup(t: TestContext, auth?: { user: string; password: string }): Promise<{ sink: SmtpSink; transport: MailTransport }> {
+async function setup(t: TestContext, auth?: { user: string; password: string }): Promise<{ sink: SmtpSink; transport: SmtpPool }> {
   const sink = await startSmtpSink();
-  const transport = createMailTransport({
+  const transport = createSmtpPool({
     host: sink.host,
     port: sink.port,
     secure: false,
@@ -36,7 +37,7 @@ function mail(key: string, extra: { cc?: string } = {}) {
 }
 
 /** Send and classify the rejection; fails the test if the send resolves. */
-async function failureOf(transport: MailTransport, message: ReturnType<typeof mail>): Promise<SmtpFailure> {
+async function failureOf(transport: SmtpPool, message: ReturnType<typeof mail>): Promise<DeliveryFailure> {
   try {
     await transport.sendMail(message);
   } catch (err) {
@@ -48,7 +49,7 @@ async function failureOf(transport: MailTransport, message: ReturnType<typeof ma
 test('accepted: the sink stores it with Message-ID = messageIdFor(key), envelope and body', async (t) => {
   const { sink, transport } = await setup(t);
   const info = await transport.sendMail(mail('email:digest:1:2024-05-01'));
-  assert.deepEqual(classifySendInfo(info, TO), { kind: 'sent', partialRejections: 0 });
+  assert.deepEqual(classifySendInfo(info, TO), { kind: 'accepted', response: info.response, partialRejections: 0 });
   const [stored] = sink.messagesTo(TO);
   assert.ok(stored);
   assert.equal(stored.messageId, messageIdFor('email:digest:1:2024-05-01', 'sendonce.test'));
@@ -78,13 +79,13 @@ test('554 on DATA → permanent (EMESSAGE 554)', async (t) => {
   assert.deepEqual([failure.kind, failure.code, failure.errorCode], ['permanent', 554, 'EMESSAGE']);
 });
 
-test('550 on the cc of two RCPTs → resolves, info.rejected has the cc → sent with partialRejections 1', async (t) => {
+test('550 on the cc of two RCPTs → resolves, info.rejected has the cc → accepted with partialRejections 1', async (t) => {
   const { sink, transport } = await setup(t);
   sink.rejectRcpt((a) => (a === CC ? { code: 550, message: '5.1.1 unknown user' } : undefined));
   const info = await transport.sendMail(mail('kcc', { cc: CC }));
   assert.deepEqual(info.rejected, [CC]);
   assert.equal(info.rejectedErrors?.[0]?.responseCode, 550);
-  assert.deepEqual(classifySendInfo(info, TO), { kind: 'sent', partialRejections: 1 });
+  assert.deepEqual(classifySendInfo(info, TO), { kind: 'accepted', response: info.response, partialRejections: 1 });
   assert.deepEqual(sink.messages()[0]?.envelopeRcpt, [TO]);
 });
 
@@ -110,7 +111,7 @@ test('451 on RCPT → transient; the retry (failTimes 1) is sent once', async (t
   const failure = await failureOf(transport, mail('k451'));
   assert.deepEqual([failure.kind, failure.code, failure.errorCode], ['transient', 451, 'EENVELOPE']);
   const info = await transport.sendMail(mail('k451'));
-  assert.equal(classifySendInfo(info, TO).kind, 'sent');
+  assert.equal(classifySendInfo(info, TO).kind, 'accepted');
   assert.equal(sink.rcptAttempts(TO), 2);
   assert.equal(sink.countByMessageId().get(messageIdFor('k451', 'sendonce.test')), 1);
 });
@@ -142,21 +143,21 @@ test('wrong credentials → auth (EAUTH 535)', async (t) => {
   assert.deepEqual([failure.kind, failure.code, failure.errorCode], ['auth', 535, 'EAUTH']);
 });
 
-test('right credentials → sent', async (t) => {
+test('right credentials → accepted', async (t) => {
   const { sink, transport } = await setup(t, { user: 'jobs', password: 'right' });
   sink.requireAuth({ user: 'jobs', pass: 'right' });
   const info = await transport.sendMail(mail('kauth-ok'));
-  assert.equal(classifySendInfo(info, TO).kind, 'sent');
+  assert.equal(classifySendInfo(info, TO).kind, 'accepted');
 });
 
-test('server stopped (connection refused) → transient; back up on the same port → sent', async (t) => {
+test('server stopped (connection refused) → transient; back up on the same port → accepted', async (t) => {
   const { sink, transport } = await setup(t);
   await sink.stop();
   const failure = await failureOf(transport, mail('kdown'));
   assert.deepEqual([failure.kind, failure.errorCode], ['transient', 'ESOCKET']);
   await sink.start();
   const info = await transport.sendMail(mail('kdown'));
-  assert.equal(classifySendInfo(info, TO).kind, 'sent');
+  assert.equal(classifySendInfo(info, TO).kind, 'accepted');
   assert.equal(sink.count, 1);
 });
 
@@ -178,7 +179,7 @@ test('no recipient → invalid_recipient, refused before talking to the server',
 
 test('sink counting mode counts accepted messages without recording them', async (t) => {
   const sink = await startSmtpSink({ counting: true });
-  const transport = createMailTransport({ host: sink.host, port: sink.port, secure: false, maxConnections: 2, socketTimeoutMs: SOCKET_TIMEOUT_MS });
+  const transport = createSmtpPool({ host: sink.host, port: sink.port, secure: false, maxConnections: 2, socketTimeoutMs: SOCKET_TIMEOUT_MS });
   t.after(async () => {
     transport.close();
     await sink.close();

@@ -1,13 +1,13 @@
 /**
  * Issue 13: a tick with nothing new to send is cheap. Pages whose keys are all finished are read on within one
- * fetchRecipientPage call (src/activities/pages.ts), so a second tick of a window costs one page activity per
+ * fetchRecipientPage call (src/activities/fetch-recipient-page.ts), so a second tick of a window costs one page activity per
  * SCAN_AHEAD_PAGES pages instead of one per page — and still sends what is open, counts everyone and moves the
  * cursor past every page it read. The filter is only a shortcut: with it off, concurrent runs still send each key
  * once (the claim is the guarantee).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fetchRecipientPage, SCAN_AHEAD_PAGES } from '../../src/activities/pages';
+import { readRecipientPage, SCAN_AHEAD_PAGES } from '../../src/activities/fetch-recipient-page';
 import { userEmails } from '../../devkit/seed';
 import { startHarness, testJob } from '../support/harness';
 import { assertCountsAddUp, assertOneEach, harnessFor, runBatch, startBatch } from '../support/never-twice';
@@ -49,11 +49,11 @@ test('reading on is bounded: SCAN_AHEAD_PAGES pages per call, the cursor at the 
   assert.equal(first.counts.sent, n);
   const req = { jobName: job.name, runId: 'another-run', limit: 1, window: first.window, scheduledAt: first.scheduledAt };
 
-  const one = await fetchRecipientPage(h.db.pool, job, { ...req, afterId: null }, { filterFinished: true });
+  const one = await readRecipientPage(h.db.pool, job, { ...req, afterId: null }, { filterFinished: true });
   assert.deepEqual(one.toSend, []);
   assert.equal(one.size, 1, 'a full page: the run reads on');
   assert.equal(one.finished.deduped, SCAN_AHEAD_PAGES);
-  const two = await fetchRecipientPage(h.db.pool, job, { ...req, afterId: one.lastId }, { filterFinished: true });
+  const two = await readRecipientPage(h.db.pool, job, { ...req, afterId: one.lastId }, { filterFinished: true });
   assert.equal(two.size, 0, 'the last page was empty: nothing after it');
   assert.equal(two.finished.deduped, 5);
   const { rows } = await h.db.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM users');

@@ -10,7 +10,7 @@ import type { ActivityDeps } from '../../src/activities';
 import { createJobRegistry, type JobDefinition, type SendRetryOptions } from '../../src/jobs';
 import { createLogger, type Logger } from '../../src/logger';
 import { createJobLock, createLockRedisClient, type LockBackend } from '../../src/lock';
-import { createMailTransport, type MailTransport } from '../../src/smtp/transport';
+import { createSmtpTransport } from '../../src/delivery';
 import type { UnsubscribeSettings } from '../../src/suppressions';
 import { templates as defaultTemplates, type EmailTemplate } from '../../src/templates';
 import { dailyDigest } from '../../src/jobs/daily-digest';
@@ -104,7 +104,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const taskQueue = options.taskQueue ?? uniqueName('tq');
   const keyPrefix = `${uniqueName('t')}:`;
   const redis = createLockRedisClient(options.redisUrl ?? redisUrl());
-  const transport: MailTransport = createMailTransport({
+  const delivery = createSmtpTransport({
     host: sink.host,
     port: sink.port,
     secure: false,
@@ -115,7 +115,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const deps: ActivityDeps = {
     pool: db.pool,
     lock: createJobLock(options.lockBackend ?? 'redis', { pool: db.pool, redis, keyPrefix }),
-    transport,
+    delivery,
     jobs,
     logger,
     mailFrom: 'sendonce test <noreply@sendonce.test>',
@@ -160,7 +160,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     },
     async close() {
       await harness.stopWorker();
-      transport.close();
+      await delivery.close();
       redis.disconnect();
       await nativeConnection.close();
       await connection.close();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { seededRandom } from '../../devkit/seeded-random';
 import { zeroCounts, type RunCounts } from '../../src/contract';
 import type { JobDefinition } from '../../src/jobs';
-import { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, runSettings, timeBudgetMs } from '../../src/activities/settings';
+import { DEFAULT_CHUNK_SIZE, DEFAULT_MAX_IN_FLIGHT, DEFAULT_PAGE_SIZE, runSettings, timeBudgetMs } from '../../src/activities/run-settings';
 import { DEFAULT_RETRY, resolveRetry } from '../../src/retry';
 import { RunTally, type FinalSendOutcome } from '../../src/workflows/tally';
 
@@ -89,20 +89,20 @@ test('retry bounds: the defaults, under the deployment, under the job', () => {
 const job = (over: Partial<JobDefinition> = {}): JobDefinition => ({ name: 'j', template: 't', schedule: { every: '5m' }, ...over }) as JobDefinition;
 
 test('run settings: defaults, and clamps to what Temporal and the database can take', () => {
-  const plain = runSettings(job(), { lockTtlMs: 30_000 });
+  const plain = runSettings(job(), { lockTtlMs: 30_000, retryDefaults: {} });
   assert.equal(plain.pageSize, DEFAULT_PAGE_SIZE);
   assert.equal(plain.maxInFlight, DEFAULT_MAX_IN_FLIGHT);
   assert.equal(plain.chunkSize, DEFAULT_CHUNK_SIZE);
   assert.equal(plain.lockTtlMs, 30_000);
   assert.deepEqual(plain.retry, DEFAULT_RETRY);
 
-  const extreme = runSettings(job({ maxInFlight: 5_000, chunkSize: 10_000, continueAsNewAfterEvents: 90_000 }), { lockTtlMs: 1, attemptTimeoutMs: 7_000 });
+  const extreme = runSettings(job({ maxInFlight: 5_000, chunkSize: 10_000, continueAsNewAfterEvents: 90_000 }), { lockTtlMs: 1, retryDefaults: { attemptTimeoutMs: 7_000 } });
   assert.equal(extreme.maxInFlight, 500, 'Temporal fails a workflow above 2,000 activities in flight');
   assert.equal(extreme.chunkSize, 200);
   assert.equal(extreme.continueAsNewAfterEvents, 20_000, 'well below the 50k hard limit');
   assert.equal(extreme.retry.attemptTimeoutMs, 7_000, "the deployment's attempt timeout");
-  assert.equal(runSettings(job({ chunkSize: 0 }), { lockTtlMs: 1 }).chunkSize, 1);
-  assert.equal(runSettings(job({ rateLimit: { minGapMs: 100 } }), { lockTtlMs: 1 }).maxInFlight, 1, 'spaced sends go one at a time');
+  assert.equal(runSettings(job({ chunkSize: 0 }), { lockTtlMs: 1, retryDefaults: {} }).chunkSize, 1);
+  assert.equal(runSettings(job({ rateLimit: { minGapMs: 100 } }), { lockTtlMs: 1, retryDefaults: {} }).maxInFlight, 1, 'spaced sends go one at a time');
 });
 
 test('time budget: the job\'s own, else the run timeout less room for the last sends, at most half of it', () => {

@@ -4,14 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifySendError, classifySendInfo, isHardBounce, scrubAddresses, type SmtpFailureKind } from '../../src/smtp/classify';
-import { messageIdFor } from '../../src/smtp/message-id';
+import { scrubAddresses, type DeliveryFailureKind } from '../../src/delivery';
+import { classifySendError, classifySendInfo, isHardBounce } from '../../src/delivery/smtp/classify';
+import { messageIdFor } from '../../src/delivery/message-id';
 
 function nmError(message: string, fields: Record<string, unknown>): Error {
   return Object.assign(new Error(message), fields);
 }
 
-const rows: Array<[string, unknown, SmtpFailureKind, number | undefined]> = [
+const rows: Array<[string, unknown, DeliveryFailureKind, number | undefined]> = [
   ['550 on the only RCPT', nmError("Can't send mail - all recipients were rejected: 550 5.1.1 <a@x.test> unknown", { code: 'EENVELOPE', responseCode: 550, command: 'RCPT TO', response: '550 5.1.1 <a@x.test> unknown' }), 'permanent', 550],
   ['553 on MAIL FROM', nmError('Mail command failed: 553 no', { code: 'EENVELOPE', responseCode: 553, command: 'MAIL FROM', response: '553 no' }), 'permanent', 553],
   ['554 after DATA', nmError('Message failed: 554 5.6.0 no', { code: 'EMESSAGE', responseCode: 554, command: 'DATA', response: '554 5.6.0 no' }), 'permanent', 554],
@@ -82,13 +83,13 @@ test('scrubAddresses', () => {
 
 test('classifySendInfo: everyone accepted → sent', () => {
   const info = { accepted: ['a@x.test'], rejected: [] };
-  assert.deepEqual(classifySendInfo(info, 'a@x.test'), { kind: 'sent', partialRejections: 0 });
-  assert.deepEqual(classifySendInfo({}, 'a@x.test'), { kind: 'sent', partialRejections: 0 });
+  assert.deepEqual(classifySendInfo(info, 'a@x.test'), { kind: 'accepted', response: '', partialRejections: 0 });
+  assert.deepEqual(classifySendInfo({}, 'a@x.test'), { kind: 'accepted', response: '', partialRejections: 0 });
 });
 
 test('classifySendInfo: only a cc refused → sent with partialRejections', () => {
   const info = { rejected: ['c@x.test'], rejectedErrors: [{ recipient: 'c@x.test', responseCode: 550, response: '550 no' }] };
-  assert.deepEqual(classifySendInfo(info, 'a@x.test'), { kind: 'sent', partialRejections: 1 });
+  assert.deepEqual(classifySendInfo(info, 'a@x.test'), { kind: 'accepted', response: '', partialRejections: 1 });
 });
 
 test('classifySendInfo: primary refused (case-insensitive) → permanent with its code, scrubbed', () => {

@@ -27,7 +27,7 @@ export interface DeadLetterRequest {
   message: string;
 }
 
-export function recordDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<DeadLetterOutcome> {
+export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<DeadLetterOutcome> {
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ state: SendState; last_error_type: string | null; resends: number; run_id: string; lease_live: boolean }>(
       `SELECT state, last_error_type, resends, run_id, (lease_until IS NOT NULL AND lease_until >= now()) AS lease_live

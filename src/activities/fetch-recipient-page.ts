@@ -1,16 +1,17 @@
 /**
- * A page of a job's recipients for the run: the job's keyset query, checked for order, with the keys already
- * finished for this window and the recipients who unsubscribed from this job dropped (one statement each per
- * page) — so a tick with nothing new to send costs a few statements per page, not a send per recipient. A page
+ * The fetchRecipientPage activity: a page of a job's recipients for the run — the job's keyset query, checked for
+ * order, with the keys already finished for this window and the recipients who unsubscribed from this job dropped
+ * (one statement each per page) — so a tick with nothing new to send costs a few statements per page, not a send per recipient. A page
  * left with nothing to send is not returned: the next one is read in the same call (bounded, see SCAN_AHEAD_PAGES).
  */
 import type { Pool } from 'pg';
 import type { FinishedBefore, RecipientPage } from '../contract';
 import { RecipientPageOrderError } from '../errors';
 import type { JobDefinition, RecipientIdOrder } from '../jobs';
-import { finishedKeys, type FinishedKey } from '../sends';
+import type { AppMetrics } from '../metrics';
+import { finishedKeys, keyFor, type FinishedKey } from '../sends';
 import { unsubscribedFromJob } from '../suppressions/store';
-import { keyFor } from './send';
+import type { ActivityDeps } from './deps';
 
 export interface PageRequest {
   jobName: string;
@@ -35,7 +36,16 @@ const SCAN_AHEAD_MS = 2_000;
  * The next page with something to send, or the last page read: `toSend` and `size` are that page's, `lastId` the
  * last id read (null if none), `finished` and `suppressed` summed over every page read.
  */
-export async function fetchRecipientPage(pool: Pool, job: JobDefinition, req: PageRequest, opts: { filterFinished: boolean }): Promise<RecipientPage> {
+export function fetchRecipientPageActivity(deps: Pick<ActivityDeps, 'pool' | 'jobs' | 'filterFinishedKeys'>, metrics: AppMetrics) {
+  return async function fetchRecipientPage(input: PageRequest): Promise<RecipientPage> {
+    const page = await readRecipientPage(deps.pool, deps.jobs.get(input.jobName), input, { filterFinished: deps.filterFinishedKeys ?? true });
+    metrics.pageFinished(input.jobName, page.finished);
+    metrics.suppressedOnPage(input.jobName, page.suppressed ?? 0);
+    return page;
+  };
+}
+
+export async function readRecipientPage(pool: Pool, job: JobDefinition, req: PageRequest, opts: { filterFinished: boolean }): Promise<RecipientPage> {
   const started = Date.now();
   const finished: FinishedBefore = { deduped: 0, sent: 0, dead: 0, unknown: 0 };
   let afterId = req.afterId;

@@ -1,5 +1,5 @@
 /**
- * The one place a nodemailer transport is built. Every setting below is chosen so that nodemailer does no
+ * The one place a nodemailer connection pool is built. Every setting below is chosen so that nodemailer does no
  * retrying, waiting or logging of its own: retries belong to Temporal (bounded RetryPolicy), waits must end
  * well inside the send activity's start-to-close timeout, and logs go through our pino logger only.
  * Outcomes are interpreted by ./classify.ts.
@@ -8,9 +8,9 @@ import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type { SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer/lib/smtp-pool';
 
-export type MailTransport = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
+export type SmtpPool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
-export interface MailTransportOptions {
+export interface SmtpPoolOptions {
   host: string;
   port: number;
   /** true = TLS from the first byte (port 465); false = plain, upgraded by STARTTLS when offered. */
@@ -32,7 +32,7 @@ export interface MailTransportOptions {
 /** Connecting (DNS + TCP + TLS) longer than this means the server is not there; nothing was sent yet. */
 const MAX_CONNECTION_TIMEOUT_MS = 10_000;
 
-export function createMailTransport(opts: MailTransportOptions): MailTransport {
+export function createSmtpPool(opts: SmtpPoolOptions): SmtpPool {
   // Connection set-up must give up before an established connection would, so that "could not connect"
   // (transient, nothing sent) surfaces as its own CONNECT/GREETING timeout rather than as a socket timeout
   // (which classify.ts must treat as ambiguous).

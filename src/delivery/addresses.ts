@@ -33,3 +33,8 @@ export function assertValidAddress(address: unknown, what: string): asserts addr
 export function assertValidDisplayName(name: string | undefined, what: string): void {
   if (name !== undefined && /[\r\n]/.test(name)) throw new InvalidRecipientError(`${what}: display name contains a line break`);
 }
+
+/** Replaces anything that looks like an email address (with its angle brackets, if any) by `<redacted>`. */
+export function scrubAddresses(text: string): string {
+  return text.replace(/<?[^\s<>()[\]{},;:"'`]+@[^\s<>()[\]{},;:"'`]+>?/g, '<redacted>');
+}

@@ -1,6 +1,6 @@
 /**
- * Step 4 of a send (send.ts): record what SMTP said on the key's row, then tell Temporal what to do next —
- * return the outcome, or throw the error type that decides whether it retries (src/retry.ts).
+ * Step 4 of a send (send-email.ts): record what the provider said on the key's row, then tell Temporal what to do
+ * next — return the outcome, or throw the error type that decides whether it retries (src/retry.ts).
  */
 import type { SendResult } from '../contract';
 import {
@@ -10,25 +10,21 @@ import {
   SmtpPermanentError,
   SmtpTransientError,
 } from '../errors';
-import { scrubAddresses, type SmtpFailure, type SmtpSent } from '../smtp/classify';
+import type { DeliveryFailure, DeliveryOutcome } from '../delivery';
 import { markFailed, markSent, markUnknown } from '../sends';
-import { addressHash } from '../suppressions/address';
+import { addressHash } from '../suppressions/address-hash';
 import { recordSuppression } from '../suppressions/store';
-import type { Attempt, SendDeps } from './send';
+import type { Attempt, SendDeps } from './send-attempt';
 
-/** What SMTP said: the server's info when it answered the message, and how we classify it. */
-export interface Delivery {
-  info?: { response?: unknown };
-  /** The primary recipient's address (a hard bounce suppresses it). */
-  address?: string;
-  outcome: SmtpSent | SmtpFailure;
-}
-
-export async function recordDelivery(deps: Pick<SendDeps, 'pool' | 'logger'>, attempt: Attempt, delivery: Delivery): Promise<SendResult> {
-  const { outcome } = delivery;
-  if (outcome.kind !== 'sent') return recordFailure(deps, attempt, outcome, delivery.address);
+export async function recordOutcome(
+  deps: Pick<SendDeps, 'pool' | 'logger'>,
+  attempt: Attempt,
+  outcome: DeliveryOutcome,
+  address: string,
+): Promise<SendResult> {
+  if (outcome.kind !== 'accepted') return recordRefusal(deps, attempt, outcome, address);
   const reason = outcome.partialRejections ? `${outcome.partialRejections} cc recipient(s) rejected` : undefined;
-  await markSent(deps.pool, attempt.key, attempt.claimAttempt, { smtpResponse: scrubAddresses(String(delivery.info?.response ?? '')), reason });
+  await markSent(deps.pool, attempt.key, attempt.claimAttempt, { smtpResponse: outcome.response, reason });
   if (deps.logger.isLevelEnabled('debug')) attempt.log().debug({ messageId: attempt.messageId }, 'email_sent');
   return { outcome: 'sent', attempt: attempt.attemptNo };
 }
@@ -42,8 +38,8 @@ const ERROR_OF = {
   auth: SmtpAuthError,
 } as const;
 
-/** Record the failed attempt on the row, then throw the error type that tells Temporal whether to retry. */
-async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, failure: SmtpFailure, address: string | undefined): Promise<SendResult> {
+/** Record the refused (or lost) attempt on the row, then throw the error type that tells Temporal whether to retry. */
+async function recordRefusal(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, failure: DeliveryFailure, address: string): Promise<SendResult> {
   const { key, claimAttempt } = attempt;
   const details = { errorType: ERROR_OF[failure.kind].name, smtpCode: failure.code, smtpResponse: failure.response, reason: failure.message };
   const what = `recipient ${attempt.input.recipientId}: ${failure.message}`;
@@ -63,7 +59,7 @@ async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, fai
       await markFailed(deps.pool, key, claimAttempt, details);
       // The mailbox does not exist: this key is a dead letter like any permanent refusal, and the address is
       // suppressed so that later windows (of every job) skip it instead of bouncing again every day.
-      if (failure.hardBounce && address) await suppressHardBounce(deps, attempt, address, failure);
+      if (failure.hardBounce) await suppressHardBounce(deps, attempt, address, failure);
       throw new SmtpPermanentError(what, failure.code, failure.response);
     case 'invalid_recipient':
       await markFailed(deps.pool, key, claimAttempt, details);
@@ -80,7 +76,7 @@ async function recordFailure(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, fai
  * next window tries the address once more, is refused again, and writes it then — better than failing this
  * attempt, which would be retried and offer the refused address to the server again within the same run.
  */
-async function suppressHardBounce(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, address: string, failure: SmtpFailure): Promise<void> {
+async function suppressHardBounce(deps: Pick<SendDeps, 'pool'>, attempt: Attempt, address: string, failure: DeliveryFailure): Promise<void> {
   const written = recordSuppression(deps.pool, {
     scope: 'address',
     addressHash: addressHash(address),

@@ -29,30 +29,14 @@
  *   or as ECONNECTION with responseCode 421 (SMTPConnection._onServerClosing).
  */
 
-export type SmtpFailureKind = 'permanent' | 'transient' | 'ambiguous' | 'auth' | 'invalid_recipient';
+import { scrubAddresses } from '../addresses';
+import type { Accepted, DeliveryFailure, DeliveryFailureKind } from '../types';
 
-export interface SmtpFailure {
-  kind: SmtpFailureKind;
-  /** SMTP reply code when the server answered (nodemailer `err.responseCode`). */
-  code?: number;
-  /** The server's reply, addresses scrubbed (nodemailer `err.response`). */
-  response?: string;
-  /** nodemailer's `err.code` (ECONNECTION, EENVELOPE, ...). */
-  errorCode?: string;
-  /** Human-readable summary, addresses scrubbed; safe to log and store. */
-  message: string;
-  /**
-   * With `permanent`: the mailbox does not exist (a hard bounce, see isHardBounce) — the address is suppressed for
-   * later windows, not just dead-lettered for this one.
-   */
-  hardBounce?: true;
-}
-
-export interface SmtpSent {
-  kind: 'sent';
-  /** Number of secondary (cc/bcc) recipients the server refused while accepting the message. */
-  partialRejections: number;
-}
+/**
+ * In a DeliveryFailure from SMTP: `code` is the reply code (nodemailer `err.responseCode`), `response` the reply
+ * (`err.response`), `errorCode` nodemailer's `err.code` (ECONNECTION, EENVELOPE, …), and `hardBounce` follows
+ * isHardBounce below.
+ */
 
 /** The fields of a nodemailer error we read (NodemailerError in nodemailer/lib/errors). */
 interface NodemailerErrorFields {
@@ -87,11 +71,6 @@ const AUTH_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2']);
 
 const MAX_TEXT = 500;
 
-/** Replaces anything that looks like an email address (with its angle brackets, if any) by `<redacted>`. */
-export function scrubAddresses(text: string): string {
-  return text.replace(/<?[^\s<>()[\]{},;:"'`]+@[^\s<>()[\]{},;:"'`]+>?/g, '<redacted>');
-}
-
 /** Scrub, plus nodemailer's own `Invalid recipient "…"` / `Invalid sender "…"`, which quote non-address text. */
 function safeText(text: string): string {
   const scrubbed = scrubAddresses(text.replace(/(Invalid (?:recipient|sender)) ".*"/g, '$1 <redacted>'));
@@ -102,7 +81,7 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function failure(kind: SmtpFailureKind, e: NodemailerErrorFields, code: number | undefined): SmtpFailure {
+function failure(kind: DeliveryFailureKind, e: NodemailerErrorFields, code: number | undefined): DeliveryFailure {
   const errorCode = str(e.code);
   const response = str(e.response);
   return {
@@ -136,7 +115,7 @@ export function isHardBounce(code: number | undefined, response: string | undefi
 }
 
 /** Maps a rejected `transporter.sendMail()` to what it means for the send. Never throws. */
-export function classifySendError(err: unknown): SmtpFailure {
+export function classifySendError(err: unknown): DeliveryFailure {
   if (typeof err !== 'object' || err === null) {
     return { kind: 'ambiguous', message: safeText(`non-error rejection: ${String(err)}`) };
   }
@@ -173,6 +152,7 @@ function isBeforeHandover(e: NodemailerErrorFields, errorCode: string | undefine
 
 /** The parts of nodemailer's SentMessageInfo we read. */
 export interface SendInfoLike {
+  response?: unknown;
   rejected?: ReadonlyArray<unknown> | undefined;
   rejectedErrors?: ReadonlyArray<{ responseCode?: unknown; response?: unknown; recipient?: unknown }> | undefined;
 }
@@ -188,7 +168,7 @@ function sameAddress(a: unknown, b: string): boolean {
  * a 4xx refusal, because the message already went to the other recipients and a retry would duplicate it
  * for them. Refused secondary recipients only count as `partialRejections`.
  */
-export function classifySendInfo(info: SendInfoLike, primaryRecipient: string): SmtpFailure | SmtpSent {
+export function classifySendInfo(info: SendInfoLike, primaryRecipient: string): DeliveryFailure | Accepted {
   const rejected = info.rejected ?? [];
   if (rejected.some((r) => sameAddress(r, primaryRecipient))) {
     const rejection = (info.rejectedErrors ?? []).find((r) => sameAddress(r.recipient, primaryRecipient));
@@ -203,5 +183,5 @@ export function classifySendInfo(info: SendInfoLike, primaryRecipient: string): 
       ...(isHardBounce(code, response) ? { hardBounce: true as const } : {}),
     };
   }
-  return { kind: 'sent', partialRejections: rejected.length };
+  return { kind: 'accepted', response: safeText(String(info.response ?? '')), partialRejections: rejected.length };
 }

@@ -1,22 +1,12 @@
-/** The outgoing message of one claimed key: checked addresses, rendered template, our headers. */
+/**
+ * The outgoing message of one claimed key: checked addresses, rendered template, our headers. Transport-neutral
+ * (delivery/types.ts): how it goes on the wire is the transport's business.
+ */
+import { assertValidAddress, assertValidDisplayName, type OutgoingMessage } from '../delivery';
 import { unsubscribeScopeOf, type Recipient } from '../jobs';
-import { assertValidAddress, assertValidDisplayName } from '../smtp/address';
 import { unsubscribeLink, type UnsubscribeLink } from '../suppressions/links';
 import { renderTemplate } from '../templates';
-import type { Attempt, SendDeps } from './send';
-
-export interface OutgoingMessage {
-  from: string;
-  to: { name: string; address: string };
-  cc?: Array<{ name: string; address: string }>;
-  messageId: string;
-  subject: string;
-  text: string;
-  html: string;
-  headers: Record<string, string>;
-  /** nodemailer's List-* headers: List-Unsubscribe (formatted and sanitised by nodemailer). */
-  list?: UnsubscribeLink['list'];
-}
+import type { Attempt, SendDeps } from './send-attempt';
 
 type MessageDeps = Pick<SendDeps, 'jobs' | 'mailFrom' | 'unsubscribe' | 'clock'>;
 
@@ -39,7 +29,7 @@ export function buildMessage(deps: MessageDeps, attempt: Attempt, recipient: Rec
     text: rendered.text,
     html: rendered.html,
     headers: { 'X-Sendonce-Key': key, ...link?.headers },
-    ...(link ? { list: link.list } : {}),
+    ...(link ? { listUnsubscribe: link.listUnsubscribe } : {}),
   };
 }
 

@@ -44,11 +44,9 @@ export function timeBudgetMs(job: JobDefinition, retry: SendRetryOptions): numbe
   return timeout - Math.min(retry.totalTimeoutMs + 60_000, Math.floor(timeout / 2));
 }
 
-export function runSettings(
-  job: JobDefinition,
-  deployment: { lockTtlMs: number; attemptTimeoutMs?: number },
-): RunSettings {
-  const retry = resolveRetry(job, deployment.attemptTimeoutMs ? { attemptTimeoutMs: deployment.attemptTimeoutMs } : {});
+/** The retry defaults are the same ActivityDeps.retryDefaults the claim resolves its lease from (claim-key.ts). */
+export function runSettings(job: JobDefinition, deployment: { lockTtlMs: number; retryDefaults: Partial<SendRetryOptions> }): RunSettings {
+  const retry = resolveRetry(job, deployment.retryDefaults);
   return {
     pageSize: job.pageSize ?? DEFAULT_PAGE_SIZE,
     // With a minimum gap the sends are spaced anyway; one at a time avoids a herd of waits after every send.

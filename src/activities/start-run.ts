@@ -1,0 +1,35 @@
+/**
+ * The startRun activity: validate the job, compute the window from the nominal time, close this job's runs that
+ * ended unrecorded, and record the run as started.
+ */
+import { Context } from '@temporalio/activity';
+import type { StartRunResult } from '../contract';
+import type { AppMetrics } from '../metrics';
+import { recordRunStart } from '../runs/records';
+import { reapEndedRuns } from '../runs/reaper';
+import { windowFor } from '../window';
+import type { ActivityDeps } from './deps';
+import { runSettings } from './run-settings';
+
+export interface StartRunInput {
+  jobName: string;
+  runId: string;
+  workflowId: string;
+  scheduledAt: string;
+}
+
+export function startRunActivity(deps: ActivityDeps, metrics: AppMetrics) {
+  const { pool, logger, jobs } = deps;
+  return async function startRun(input: StartRunInput): Promise<StartRunResult> {
+    const job = jobs.get(input.jobName);
+    const scheduledAt = new Date(input.scheduledAt);
+    const window = windowFor(scheduledAt, job.window);
+    // Runs of this job that ended unrecorded (terminated, timed out) are closed first, and their lock freed.
+    await reapEndedRuns({ pool, lock: deps.lock, logger, metrics }, Context.current().client, { jobName: job.name, exceptRunId: input.runId }).catch(
+      (err: Error) => logger.warn({ runId: input.runId, jobName: job.name, err: err.message }, 'reaper_round_failed'),
+    );
+    await recordRunStart(pool, { ...input, scheduledAt, window });
+    logger.info({ runId: input.runId, jobName: job.name, workflowId: input.workflowId, scheduledAt: input.scheduledAt, window }, 'job_run_started');
+    return { window, settings: runSettings(job, { lockTtlMs: deps.lockTtlMs, retryDefaults: deps.retryDefaults ?? {} }) };
+  };
+}
