@@ -32,7 +32,7 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', ...IO_MODULES], message: 'workflow code must be deterministic: do I/O in an activity', allowTypeImports: true },
-          { group: ['**/activities', '**/activities/*', '**/lock', '**/lock/*', '**/db/*', '**/smtp/*', '**/sends', '**/sends/*', '**/suppressions', '**/suppressions/*'], message: 'import activity code as a type only', allowTypeImports: true },
+          { group: ['**/activities', '**/activities/*', '**/lock', '**/lock/*', '**/db/*', '**/delivery', '**/delivery/**', '**/sends', '**/sends/*', '**/suppressions', '**/suppressions/*'], message: 'import activity code as a type only', allowTypeImports: true },
           { group: ['**/api', '**/api/*', '**/cli', '**/cli/*', '**/jobs', '**/jobs/*', '**/templates', '**/templates/*'], message: 'workflow code may import only the contract, retry and errors (and types)', allowTypeImports: true },
         ],
       }],
