@@ -45,7 +45,7 @@ export function createRedisJobLock(redis: Redis, pool: Pool, opts: RedisJobLockO
       await whenReady(redis, readyTimeoutMs);
       return await command();
     } catch (err) {
-      throw asRedisUnavailable(err, what);
+      throw asLockError(err, what);
     }
   }
 
@@ -142,6 +142,12 @@ export async function whenReady(redis: Redis, timeoutMs: number): Promise<void> 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
 // ioredis reports a lost or missing connection with plain Errors; LOADING is Redis replaying its dataset.
 const UNREACHABLE_MESSAGES = /Connection is closed|Stream isn't writeable|Command timed out|not connected within|max retries|ECONNREFUSED|ECONNRESET|ETIMEDOUT|^LOADING/i;
+/**
+ * Replies of a Redis that is up but will not take the lock's writes: a demoted primary after a failover
+ * (READONLY), out of memory (OOM), a replica cut off from its primary (MASTERDOWN), too few replicas
+ * (NOREPLICAS), a failed snapshot (MISCONF), a busy script (BUSY). For the lock these are the store being unavailable.
+ */
+const REFUSED_WRITE = /^(READONLY|OOM|MASTERDOWN|NOREPLICAS|MISCONF|BUSY)\b/;
 
 /** True when an ioredis error means Redis could not be reached (as opposed to a script or argument error). */
 export function isRedisConnectionError(err: unknown): boolean {
@@ -152,7 +158,14 @@ export function isRedisConnectionError(err: unknown): boolean {
   return UNREACHABLE_MESSAGES.test(err.message);
 }
 
-function asRedisUnavailable(err: unknown, what: string): unknown {
-  if (err instanceof LockUnavailableError || !isRedisConnectionError(err)) return err;
-  return new LockUnavailableError(`${what}: Redis unreachable (${(err as Error).message})`, 'redis', { cause: err });
+/**
+ * Every error leaves the lock as a fresh error with the reply's text only. ioredis errors carry the command and its
+ * arguments — the lock token among them — and an error's cause travels into logs and into Temporal's history.
+ */
+function asLockError(err: unknown, what: string): Error {
+  if (err instanceof LockUnavailableError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (isRedisConnectionError(err)) return new LockUnavailableError(`${what}: Redis unreachable (${message})`, 'redis');
+  if (REFUSED_WRITE.test(message)) return new LockUnavailableError(`${what}: Redis refused the write (${message})`, 'redis');
+  return new Error(`${what}: ${message}`);
 }
