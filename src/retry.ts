@@ -77,6 +77,16 @@ export const BOOKKEEPING_ACTIVITY_OPTIONS: ActivityOptions = {
 };
 
 /**
+ * The retention job's one activity (workflows/prune.ts): up to an hour of batched deletes. It heartbeats after
+ * every batch, so a worker that died is noticed in minutes, not after an hour; three tries in all.
+ */
+export const PRUNE_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1h',
+  heartbeatTimeout: '2m',
+  retry: { maximumAttempts: 3, initialInterval: '30s', backoffCoefficient: 2 },
+};
+
+/**
  * One recipient's send activity under the job's bounds. `attemptsUsed` = attempts the recipient already had
  * (its first one inside a chunk), so its attempts over both paths never exceed the job's maximumAttempts.
  */

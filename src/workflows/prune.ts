@@ -5,13 +5,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PruneResult } from '../pruning';
+import { PRUNE_ACTIVITY_OPTIONS } from '../retry';
 
-const { pruneOldRows } = proxyActivities<Activities>({
-  startToCloseTimeout: '1h',
-  // It heartbeats after every batch: a worker that died is noticed in minutes, not after an hour.
-  heartbeatTimeout: '2m',
-  retry: { maximumAttempts: 3, initialInterval: '30s', backoffCoefficient: 2 },
-});
+const { pruneOldRows } = proxyActivities<Activities>(PRUNE_ACTIVITY_OPTIONS);
 
 export async function pruneWorkflow(input: { olderThanMs: number }): Promise<PruneResult> {
   return pruneOldRows(input);
