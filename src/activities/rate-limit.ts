@@ -1,5 +1,5 @@
 /**
- * Per-job send rate limits in Redis (seed 002): an hourly cap per sender (`email_rate:{sender}:{YYYYMMDDHH}`,
+ * Per-job send rate limits in Redis: an hourly cap per sender (`email_rate:{sender}:{YYYYMMDDHH}`,
  * shared by every job and worker sending as that sender) and a minimum gap between two sends of a job.
  * The send activity reserves budget BEFORE it claims the key; over a limit it claims nothing and returns
  * `rate_limited` with how long to wait, and the workflow waits with a durable timer — no retry attempt is used

@@ -18,7 +18,7 @@ export const DEFAULT_PAGE_SIZE = 1_000;
 export const DEFAULT_MAX_IN_FLIGHT = 400;
 /**
  * Recipients per send activity. Temporal's per-activity cost (server and SDK) is paid once per chunk; 100 was
- * ~12 % faster than 50 in two full benchmark runs and 25 slower still (BENCHMARKS.md, sendonce variants). A
+ * the fastest of 25, 50 and 100 (BENCHMARKS.md, sendonce variants). A
  * chunk that fails as a whole is redone recipient by recipient, and heartbeats notice a dead worker within one
  * attempt timeout, so a bigger chunk costs little when things go wrong.
  */

@@ -2,7 +2,7 @@
  * A chunk of recipients in ONE activity — the fast path. Each recipient still goes through exactly the
  * per-recipient path of send-email.ts (rate budget, its own claim, delivery, its own outcome row), bounded by the
  * worker's send slots; what is saved is Temporal's per-activity cost (schedule, dispatch, completion,
- * history events), which was ~8 ms of CPU per email against ~2 ms for the send itself (BENCHMARKS.md).
+ * history events), several times the CPU of the send itself (BENCHMARKS.md).
  * A recipient whose first attempt fails is NOT retried here: the chunk reports it and the workflow retries it
  * as its own activity under the job's bounded RetryPolicy, so retry bounds and dead letters stay per recipient.
  *

@@ -19,8 +19,8 @@ export async function deployStatus(client: Client, deploymentName: string): Prom
   const openRuns: Record<string, number> = {};
   for (const v of d.versions) {
     // The search attribute joins deployment and build with ':' (the server here, 1.29); the version string the API
-    // shows, and older servers' attribute, with '.'. Counting with '.' alone found 0 open runs while runs were
-    // open — `status` then said an old version had drained too early (found by the soak, npm run soak).
+    // shows, and older servers' attribute, with '.'. Counting with '.' alone finds 0 open runs on this server while
+    // runs are open, and `status` would say an old version had drained too early.
     const query =
       `(TemporalWorkerDeploymentVersion = "${deploymentName}:${v.buildId}" OR TemporalWorkerDeploymentVersion = "${deploymentName}.${v.buildId}")` +
       ' AND ExecutionStatus = "Running"';

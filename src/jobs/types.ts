@@ -40,7 +40,7 @@ export interface RecipientPageArgs {
 export type UnknownPolicy = 'record' | 'resend-once';
 
 /**
- * Per-job send rate limits (seed 002), counted in Redis so every worker of the deployment shares them.
+ * Per-job send rate limits, counted in Redis so every worker of the deployment shares them.
  * A send over a limit is not an error: the run waits with a durable timer and sends it then, without using
  * a retry attempt (src/activities/rate-limit.ts, src/workflows/send-one.ts).
  */

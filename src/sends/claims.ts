@@ -1,15 +1,15 @@
 /**
  * The email_sends state machine — where "at most once per key" lives. One row per idempotency key (key.ts);
- * this file claims keys, marks.ts records outcomes, dead-letters.ts is the failure branch, redrive.ts reopens.
+ * this file claims keys, marks.ts records outcomes, failure-branch.ts is the failure branch, redrive.ts reopens.
  *
  *   (no row) --claim--> claimed --SMTP accepted--> sent
  *                          |--SMTP refused/4xx----> failed --reclaim (next attempt)--> claimed
- *                          |                          `--attempts exhausted / permanent--> dead   (dead-letters.ts)
+ *                          |                          `--attempts exhausted / permanent--> dead   (failure-branch.ts)
  *                          |--reply lost after DATA--> unknown   (or failed, once, under resend-once)
  *                          `--attempt died, lease expired--> unknown (found by the next attempt or run)
  *
  * Every transition is one short statement or transaction; none stays open across the SMTP call
- * (seed 000's "insert, send, commit" in one transaction resends after a crash between SMTP accept and COMMIT).
+ * (one "insert, send, commit" transaction would resend after a crash between the server's accept and COMMIT).
  * Leases and timestamps use the database clock, so skewed workers agree.
  * A claim carries the lock's fence: Postgres refuses it when a newer lock holder exists for the job.
  */

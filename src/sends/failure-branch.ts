@@ -3,10 +3,10 @@
  * the last error — unless the server may have the message, which makes the key `unknown`, not dead (declaring
  * it dead would invite a redrive that duplicates it): its claim is still open or its last reply was lost, or it
  * is a resend-once copy (resends > 0) — an earlier attempt's outcome was ambiguous, so whatever happened to the
- * resend, the first copy may have arrived (found by the soak, npm run soak).
+ * resend, the first copy may have arrived.
  * A key another run of the window owns — finished by it, or claimed by its live attempt — is left as it is and
- * reported `deduped`: counting another run's `sent` as this run's made two summaries promise the same email
- * (found by test/integration/steady-tick.test.ts, two lock holders at once).
+ * reported `deduped`: counting another run's `sent` as this run's would make two summaries promise the same
+ * email (two lock holders at once: test/integration/steady-tick.test.ts).
  */
 import type { Pool } from 'pg';
 import { withTransaction } from '../db/transaction';
