@@ -3,7 +3,7 @@ import { Argument, InvalidArgumentError, type Command } from 'commander';
 import { parseTime } from './parse';
 import { redriveDeadLetters, scheduleEmail } from '../api';
 import { loadPartialConfig } from '../config';
-import type { Session } from './main';
+import type { Session } from './session';
 import { printJson } from './output';
 
 function parseId(value: string, previous: number[] = []): number[] {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { listRuns, type RunRow } from '../api';
-import type { Session } from './main';
+import type { Session } from './session';
 import { parsePositiveInt } from './parse';
 import { printFitted, printJson, printRows } from './output';
 

@@ -1,7 +1,7 @@
 /** `sendonce suppressions list|add|remove`: who is not mailed any more, and why (a thin shell over src/api/suppressions.ts). */
 import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
 import { addSuppression, listSuppressions, removeSuppressions, SuppressionError } from '../api';
-import type { Session } from './main';
+import type { Session } from './session';
 import { printJson, printRows } from './output';
 
 function parseId(value: string, previous: number[] = []): number[] {

@@ -2,7 +2,7 @@
 import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
 import { listUnknown, resolveUnknown } from '../api';
 import { loadPartialConfig } from '../config';
-import type { Session } from './main';
+import type { Session } from './session';
 import { printJson, printRows } from './output';
 
 function parseId(value: string, previous: number[] = []): number[] {
