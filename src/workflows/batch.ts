@@ -11,11 +11,11 @@ import { bookkeeping, sendActivities } from './activity-proxies';
 import { endAbnormally, type Ending } from './endings';
 import { nominalTime } from './nominal-time';
 import { PageFeed } from './page-feed';
-import { runLanes } from './pool';
+import { runLanes } from './lanes';
 import { registerProgressQuery, updateDetails, type ProgressBoard } from './progress';
 import { Run } from './run';
 import { markRunEnded, markRunStarted } from './search-attributes';
-import { chunkSenders, sendChunk } from './send-chunk';
+import { chunkSenders, sendInChunk } from './chunked-send';
 import { sendOne } from './send-one';
 
 export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
@@ -113,7 +113,7 @@ function unitSender(run: Run, chunkSize: number): (ids: string[]) => Promise<voi
     return ([recipientId]) => sendOne(sends, run.sendInput(recipientId!), run);
   }
   const senders = chunkSenders(run);
-  return (chunk) => sendChunk(senders, chunk, run);
+  return (chunk) => sendInChunk(senders, chunk, run);
 }
 
 /** Renew the lock every third of its TTL while the run works; a failed renewal stops the run's sending. */

@@ -15,7 +15,7 @@ export async function sendOne(sends: SendActivities, input: SendInput, run: Run,
   try {
     result = await sendWithinRateLimit(sends, input, run);
   } catch (err) {
-    await recordFailure(input, run, describeFailure(err));
+    await deadLetterOrStop(input, run, describeFailure(err));
     return;
   }
   // Undefined: the run stopped while this send waited for budget — nothing claimed, the next run sends it.
@@ -60,7 +60,7 @@ export function takeResult(run: Run, result: SendResult, attemptsUsed = 0): void
 }
 
 /** The failure branch for one recipient: run-fatal errors stop the run, anything else is dead-lettered. */
-export async function recordFailure(input: SendInput, run: Run, failure: FailureDescription): Promise<void> {
+export async function deadLetterOrStop(input: SendInput, run: Run, failure: FailureDescription): Promise<void> {
   if (isRunFatal(failure.type)) {
     run.tally.stoppedByFatalError();
     run.failWith(failure);
