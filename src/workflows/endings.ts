@@ -7,10 +7,11 @@
  * the reaper (src/runs/reaper.ts). Each step is best effort: when Postgres is down too, the reaper closes the
  * row later.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, TemporalFailure } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, log, TemporalFailure } from '@temporalio/workflow';
 import { zeroCounts, type RunIdentity, type RunOutcome, type RunSummary } from '../contract';
 import { failureReason } from '../errors';
 import { bookkeeping } from './activity-proxies';
+import { describeRunError } from './failure';
 import type { Run } from './run';
 import { markRunEnded } from './search-attributes';
 
@@ -25,7 +26,7 @@ export interface Ending {
 /** Record the ending of `err`, then give back the error to end the workflow with. */
 export async function endAbnormally(ending: Ending, err: unknown): Promise<unknown> {
   const outcome: RunOutcome = isCancellation(err) ? 'cancelled' : 'failed';
-  const error = describe(err);
+  const error = describeRunError(err);
   const reason = outcome === 'failed' ? failureReason(error.type) : undefined;
   markRunEnded(outcome, reason, ending.run?.carried.counts ?? zeroCounts());
   await CancellationScope.nonCancellable(async () => {
@@ -60,17 +61,6 @@ async function bestEffort(step: string, fn: () => Promise<unknown>): Promise<voi
   try {
     await fn();
   } catch (err) {
-    log.error('run_ending_step_failed', { step, error: describe(err).message });
+    log.error('run_ending_step_failed', { step, error: describeRunError(err).message });
   }
-}
-
-/** The failure's type (the activity's error class, when an activity failed) and message, without addresses. */
-function describe(err: unknown): { type: string; message: string } {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'ActivityFailure');
-    return { type, message: `${err.activityType}: ${cause?.message ?? err.message}` };
-  }
-  if (err instanceof ApplicationFailure) return { type: err.type ?? 'Error', message: err.message };
-  return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
 }

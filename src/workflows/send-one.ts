@@ -2,10 +2,11 @@
  * One recipient of a batch run: the send activity (bounded retries), waits for rate-limit budget (durable
  * timers, no attempt used), and the dead-letter branch when the send fails for good.
  */
-import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
+import { sleep } from '@temporalio/workflow';
 import type { FailureDescription, SendInput, SendResult } from '../contract';
 import { isRunFatal } from '../retry';
 import { bookkeeping, type SendActivities } from './activity-proxies';
+import { describeFailure } from './failure';
 import { updateDetails } from './progress';
 import type { Run } from './run';
 
@@ -68,13 +69,4 @@ export async function deadLetterOrStop(input: SendInput, run: Run, failure: Fail
   }
   const state = await bookkeeping.recordDeadLetter({ ...input, errorType: failure.type, message: failure.message });
   run.tally.deadLettered(state);
-}
-
-function describeFailure(err: unknown): FailureDescription {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
-    if (cause) return { type: cause.name, message: cause.message };
-  }
-  return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
 }
