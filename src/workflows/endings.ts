@@ -8,20 +8,12 @@
  * row later.
  */
 import { ApplicationFailure, CancellationScope, isCancellation, log, TemporalFailure } from '@temporalio/workflow';
-import { zeroCounts, type RunIdentity, type RunOutcome, type RunSummary } from '../contract';
+import { zeroCounts, type RunOutcome } from '../contract';
 import { failureReason } from '../errors';
 import { bookkeeping } from './activity-proxies';
 import { describeRunError } from './failure';
-import type { Run } from './run';
 import { markRunEnded } from './search-attributes';
-
-/** What the workflow knows when it ends abnormally: the run (once the lock was taken) or only its identity. */
-export interface Ending {
-  jobName: string;
-  workflowId: string;
-  identity?: RunIdentity;
-  run?: Run;
-}
+import { runSummary, type Ending } from './summary';
 
 /** Record the ending of `err`, then give back the error to end the workflow with. */
 export async function endAbnormally(ending: Ending, err: unknown): Promise<unknown> {
@@ -37,19 +29,7 @@ export async function endAbnormally(ending: Ending, err: unknown): Promise<unkno
     }
     const identity = run?.carried ?? ending.identity;
     if (!identity) return; // the run's row was never written (startRun failed): nothing to close
-    const summary: RunSummary = {
-      runId: identity.runId,
-      workflowId: ending.workflowId,
-      jobName: ending.jobName,
-      scheduledAt: identity.scheduledAt,
-      window: identity.window,
-      outcome,
-      skipped: false,
-      ...(reason ? { reason } : {}),
-      ...(run ? { fence: run.carried.lock.fence } : {}),
-      segments: run?.carried.segment ?? 1,
-      counts: run?.carried.counts ?? zeroCounts(),
-    };
+    const summary = runSummary(ending, identity, outcome, reason);
     await bestEffort('finish_run', () => bookkeeping.finishRun({ summary, error: `${error.type}: ${error.message}` }));
   });
   // Temporal failures end the workflow as they are (failed, or cancelled); anything else would fail only the
