@@ -20,11 +20,11 @@ import { sendOne } from './send-one';
 import { runSummary, type Ending } from './summary';
 
 export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
-  const board: ProgressBoard = { jobName: input.jobName };
+  const ending: Ending = { jobName: input.jobName, workflowId: workflowInfo().workflowId };
+  const board: ProgressBoard = { jobName: input.jobName, workflowId: ending.workflowId };
   const requested = input.recipientIds ?? input.continuation?.recipientIds;
   if (requested) board.recipientsRequested = requested.length;
   registerProgressQuery(board);
-  const ending: Ending = { jobName: input.jobName, workflowId: workflowInfo().workflowId };
   let recorded = false;
   try {
     if (input.continuation) markRunStarted(input.jobName, input.continuation.window);
