@@ -13,7 +13,7 @@ import { nominalTime } from './nominal-time';
 import { PageFeed } from './page-feed';
 import { runLanes } from './lanes';
 import { registerProgressQuery, updateDetails, type ProgressBoard } from './progress';
-import { Run } from './run';
+import { Run } from './run-state';
 import { markRunEnded, markRunStarted } from './search-attributes';
 import { chunkSenders, sendInChunk } from './chunked-send';
 import { sendOne } from './send-one';

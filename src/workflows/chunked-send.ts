@@ -7,7 +7,7 @@ import { sleep } from '@temporalio/workflow';
 import { retriesAfterChunk } from '../retry';
 import { chunkActivities, sendActivities, type SendActivities } from './activity-proxies';
 import { eachInLanes } from './lanes';
-import type { Run } from './run';
+import type { Run } from './run-state';
 import { deadLetterOrStop, sendOne, takeResult } from './send-one';
 
 export interface ChunkSenders {

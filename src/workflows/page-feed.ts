@@ -10,7 +10,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { bookkeeping } from './activity-proxies';
 import type { RecipientPage } from '../contract';
-import type { Run } from './run';
+import type { Run } from './run-state';
 
 /**
  * History events one send unit adds, at most: its activity's scheduled/started/completed, and a workflow task

@@ -5,7 +5,7 @@
  */
 import { defineQuery, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import { COUNT_NAMES, zeroCounts, type RunCounts, type RunOutcome } from '../contract';
-import type { Run } from './run';
+import type { Run } from './run-state';
 
 export interface RunProgress extends RunCounts {
   jobName: string;

@@ -8,7 +8,7 @@ import { isRunFatal } from '../retry';
 import { bookkeeping, type SendActivities } from './activity-proxies';
 import { describeFailure } from './failure';
 import { updateDetails } from './progress';
-import type { Run } from './run';
+import type { Run } from './run-state';
 
 /** `attemptsUsed`: attempts the recipient already had before this activity (1 after a chunk's failed first attempt). */
 export async function sendOne(sends: SendActivities, input: SendInput, run: Run, attemptsUsed = 0): Promise<void> {

@@ -3,7 +3,7 @@
  * (the job_runs row and the `job_run_finished` line) — one shape however the run ended.
  */
 import { zeroCounts, type RunIdentity, type RunOutcome, type RunReason, type RunSummary } from '../contract';
-import type { Run } from './run';
+import type { Run } from './run-state';
 
 /** What the workflow knows of its run so far: its identity once recorded, the run once the lock was taken. */
 export interface Ending {

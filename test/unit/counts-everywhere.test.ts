@@ -15,7 +15,7 @@ import { COUNT_NAMES, columnOf, metricOf, type CarriedState, type CountName, typ
 import { createAppMetrics } from '../../src/metrics';
 import { recordRunFinish } from '../../src/runs/records';
 import { detailsLine, progressOf } from '../../src/workflows/progress';
-import { Run } from '../../src/workflows/run';
+import { Run } from '../../src/workflows/run-state';
 import { read } from './deploy-files';
 
 /** Counts that are all different (1, 2, 3, …), so a value shown under the wrong name is caught too. */
