@@ -7,13 +7,14 @@
  * library or registry to keep in step. (The exporter owns its port, so /healthz and /readyz live on
  * HEALTH_PORT, see health.ts.)
  *
- * The per-email counters are the run counts of src/contract/counts.ts, named `sendonce_emails_<count>`
- * (metricOf). They are bumped by the activities as each send finishes, so they move during a run; per run they
- * add up to the summary's counts — except `sendonce_emails_retries`, which counts every attempt after the first
- * (also attempts that ended in a dead letter), so it can exceed the summary's `retries`.
+ * Every run count of src/contract/counts.ts has a per-email counter, `sendonce_emails_<count>` (metricOf). They are
+ * bumped by the activities as each send finishes, so they move during a run; per run they add up to the summary's
+ * counts — except `sendonce_emails_retries`, which counts every attempt after the first (also attempts that ended
+ * in a dead letter), so it can exceed the summary's `retries`.
  */
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricMeter } from '@temporalio/common';
-import { metricOf, type CountName, type FinishedBefore, type SendOutcome, type SendState } from './contract';
+import { COUNT_NAMES, metricOf, type CountName, type FinishedBefore, type SendOutcome, type SendState } from './contract';
+import { isRunFatal } from './retry';
 
 /** Run durations range from seconds to the schedule's maxRunDuration; the SDK default buckets stop at 10 s. */
 export const RUN_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600];
@@ -44,11 +45,13 @@ export const noMetrics: AppMetrics = {
   runFinished() {},
 };
 
-/** The counts that have a live per-email counter, with its help text. */
-const EMAIL_COUNTERS: Partial<Record<CountName, string>> = {
+/** Each count's counter help text: a Record, so a count added to the contract without one does not compile. */
+const COUNTER_HELP: Record<CountName, string> = {
+  processed: 'Recipients whose outcome was decided: sent + deduped + failed + ineligible + suppressed',
   sent: 'Emails accepted by the SMTP server',
   deduped: 'Recipients skipped: already sent, dead or unknown in this window',
   dead: 'Recipients dead-lettered (permanent error or attempts exhausted)',
+  failed: 'Recipients not delivered because of an error: dead + unknown + those a run-fatal error stopped',
   unknown: 'Sends whose outcome is unknown (SMTP may have accepted); never resent by default',
   ineligible: 'Recipients no longer eligible when their turn came (deleted, opted out)',
   suppressed: 'Recipients skipped as suppressed (unsubscribed, hard-bounced address, operator)',
@@ -56,7 +59,7 @@ const EMAIL_COUNTERS: Partial<Record<CountName, string>> = {
   rateLimitWaits: 'Sends refused rate-limit budget (they wait on a durable timer; no attempt used)',
 };
 
-/** The count a send activity's outcome adds to. */
+/** The count a send activity's outcome adds to (besides processed and failed, see `decided`). */
 const COUNT_OF_OUTCOME: Partial<Record<SendOutcome, CountName>> = {
   sent: 'sent',
   skipped_dedupe: 'deduped',
@@ -69,10 +72,17 @@ const COUNT_OF_OUTCOME: Partial<Record<SendOutcome, CountName>> = {
 
 export function createAppMetrics(meter: MetricMeter): AppMetrics {
   const counters = new Map<CountName, MetricCounter>();
-  for (const [name, help] of Object.entries(EMAIL_COUNTERS) as Array<[CountName, string]>) {
-    counters.set(name, meter.createCounter(metricOf(name), '', help));
-  }
-  const bump = (name: CountName, job: string) => counters.get(name)!.add(1, { job });
+  for (const name of COUNT_NAMES) counters.set(name, meter.createCounter(metricOf(name), '', COUNTER_HELP[name]));
+  const add = (name: CountName, n: number, job: string) => {
+    if (n > 0) counters.get(name)!.add(n, { job });
+  };
+  const bump = (name: CountName, job: string) => add(name, 1, job);
+  // `n` recipients decided as `name`: also processed, and failed when it was dead or unknown (as RunTally counts).
+  const decided = (name: CountName, n: number, job: string) => {
+    add(name, n, job);
+    add('processed', n, job);
+    if (name === 'dead' || name === 'unknown') add('failed', n, job);
+  };
   const attemptFailures = meter.createCounter('sendonce_send_attempt_failures', '', 'Send attempts that failed, by error type');
   const lockSkips = meter.createCounter('sendonce_lock_skips', '', 'Runs skipped because the job lock was held or unreachable');
   const runs = meter.createCounter('sendonce_runs', '', 'Finished runs, by outcome');
@@ -82,20 +92,26 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
     sendFinished(job, outcome, attempt) {
       if (attempt > 1) bump('retries', job);
       const count = COUNT_OF_OUTCOME[outcome];
-      if (count) bump(count, job);
+      if (count === 'rateLimitWaits') bump(count, job); // a wait, not a decision: the send comes again
+      else if (count) decided(count, 1, job);
     },
     sendAttemptFailed(job, errorType, attempt) {
       if (attempt > 1) bump('retries', job);
       attemptFailures.add(1, { job, error_type: errorType });
+      // A run-fatal error is never retried: the run counts this recipient failed, and so do we.
+      if (isRunFatal(errorType)) {
+        bump('processed', job);
+        bump('failed', job);
+      }
     },
     suppressedOnPage(job, n) {
-      if (n > 0) counters.get('suppressed')!.add(n, { job });
+      decided('suppressed', n, job);
     },
     deadLettered(job, state) {
-      bump(state === 'dead' ? 'dead' : state === 'sent' ? 'sent' : 'unknown', job);
+      decided(state === 'dead' ? 'dead' : state === 'sent' ? 'sent' : 'unknown', 1, job);
     },
     pageFinished(job, finished) {
-      for (const name of ['deduped', 'sent', 'dead', 'unknown'] as const) if (finished[name] > 0) counters.get(name)!.add(finished[name], { job });
+      for (const name of ['deduped', 'sent', 'dead', 'unknown'] as const) decided(name, finished[name], job);
     },
     lockSkipped(job, reason) {
       lockSkips.add(1, { job, reason });

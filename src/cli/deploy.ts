@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { deployStatus, promoteVersion, rollbackVersion } from '../api';
 import { loadPartialConfig } from '../config';
-import type { Session } from './main';
+import type { Session } from './session';
 import { printJson, printRows } from './output';
 
 export function addDeployCommands(program: Command, session: () => Session): void {

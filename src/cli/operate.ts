@@ -1,21 +1,16 @@
 /** `sendonce dead-letters redrive` and `sendonce email schedule`: thin shells over src/api. */
 import { Argument, InvalidArgumentError, type Command } from 'commander';
-import { parseTime } from './parse';
+import { idsParser, parseTime } from './parse';
 import { redriveDeadLetters, scheduleEmail } from '../api';
 import { loadPartialConfig } from '../config';
-import type { Session } from './main';
+import type { Session } from './session';
 import { printJson } from './output';
-
-function parseId(value: string, previous: number[] = []): number[] {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a dead letter id (a positive whole number)`);
-  return [...previous, Number(value)];
-}
 
 export function addRedriveCommand(deadLetters: Command, session: () => Session): void {
   deadLetters
     .command('redrive')
     .description('make dead keys eligible again and send them with a redrive run (still at most once per key)')
-    .addArgument(new Argument('[ids...]', 'dead letter ids (see `dead-letters list`)').argParser(parseId))
+    .addArgument(new Argument('[ids...]', 'dead letter ids (see `dead-letters list`)').argParser(idsParser('dead letter', 'dead-letters list')))
     .option('--job <name>', 'with --all: every open dead letter of this job')
     .option('--all', 'all open dead letters of --job')
     .option('--wait', 'wait for the redrive runs and print what they sent')

@@ -14,3 +14,14 @@ export function parsePositiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${value}' is not a positive whole number`);
   return n;
 }
+
+/**
+ * A parser for variadic id arguments: each value a positive whole number, collected into a list. `what` names
+ * the ids in the error and `listedBy` the command that shows them, e.g. ('key', 'unknown list').
+ */
+export function idsParser(what: string, listedBy: string): (value: string, previous?: number[]) => number[] {
+  return (value, previous = []) => {
+    if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a ${what} id (a positive whole number, from \`sendonce ${listedBy}\`)`);
+    return [...previous, Number(value)];
+  };
+}

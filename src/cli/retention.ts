@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { prune } from '../pruning';
-import type { Session } from './main';
+import type { Session } from './session';
 import { printJson } from './output';
 
 function parseDuration(value: string): number {

@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { listRuns, type RunRow } from '../api';
-import type { Session } from './main';
+import { COUNT_NAMES, type CountName } from '../contract';
+import type { Session } from './session';
 import { parsePositiveInt } from './parse';
 import { printFitted, printJson, printRows } from './output';
 
@@ -23,23 +24,23 @@ export function formatDuration(ms: number | null): string {
 /** The outcome with its reason, when it has one. */
 export const outcomeWithReason = (r: Pick<RunRow, 'outcome' | 'reason'>) => (r.reason ? `${r.outcome} (${r.reason})` : r.outcome);
 
+/** The counts the 120-column table shows; --wide and --json show every count. */
+export const GLANCE_COUNTS: readonly CountName[] = ['sent', 'deduped', 'dead', 'unknown'];
+
 export function runsTable(rows: RunRow[]): Array<Record<string, string | number>> {
   return rows.map((r) => ({
     started: r.startedAt.slice(5, 19).replace('T', ' '), // MM-DD HH:MM:SS (UTC); --wide has the whole time
     job: r.jobName,
     window: r.window,
     outcome: outcomeWithReason(r),
-    sent: r.sent,
-    deduped: r.deduped,
-    dead: r.dead,
-    unknown: r.unknown,
+    ...Object.fromEntries(GLANCE_COUNTS.map((name) => [name, r[name]])),
     took: formatDuration(r.durationMs),
   }));
 }
 
-const WIDE_COLUMNS: Array<keyof RunRow & string> = [
-  'runId', 'workflowId', 'jobName', 'scheduledAt', 'window', 'startedAt', 'durationMs', 'outcome', 'reason',
-  'processed', 'sent', 'deduped', 'failed', 'dead', 'unknown', 'ineligible', 'retries', 'rateLimitWaits', 'error',
+/** Every column of `--wide`: the run's identity and ending, then every count (src/contract/counts.ts). */
+export const WIDE_COLUMNS: Array<keyof RunRow & string> = [
+  'runId', 'workflowId', 'jobName', 'scheduledAt', 'window', 'startedAt', 'durationMs', 'outcome', 'reason', ...COUNT_NAMES, 'error',
 ];
 
 export function addRunsCommand(program: Command, session: () => Session): void {

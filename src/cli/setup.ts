@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { temporalTarget } from '../temporal-connection';
 import { createCommands, registerSearchAttributes } from '../visibility';
-import type { Session } from './main';
+import type { Session } from './session';
 import { runTemporalCli } from './temporal-cli';
 
 export function addSetupCommands(program: Command, session: () => Session, exitWith: (code: number) => void): void {

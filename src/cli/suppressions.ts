@@ -1,13 +1,9 @@
 /** `sendonce suppressions list|add|remove`: who is not mailed any more, and why (a thin shell over src/api/suppressions.ts). */
-import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { addSuppression, listSuppressions, removeSuppressions, SuppressionError } from '../api';
-import type { Session } from './main';
+import type { Session } from './session';
 import { printJson, printRows } from './output';
-
-function parseId(value: string, previous: number[] = []): number[] {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a suppression id (a positive whole number, from \`sendonce suppressions list\`)`);
-  return [...previous, Number(value)];
-}
+import { idsParser } from './parse';
 
 export function addSuppressionCommands(program: Command, session: () => Session): void {
   const suppressions = program
@@ -45,7 +41,7 @@ export function addSuppressionCommands(program: Command, session: () => Session)
   suppressions
     .command('remove')
     .description('mail them again from the next window on')
-    .addArgument(new Argument('<ids...>', 'suppression ids (see `suppressions list`)').argParser(parseId))
+    .addArgument(new Argument('<ids...>', 'suppression ids (see `suppressions list`)').argParser(idsParser('suppression', 'suppressions list')))
     .action(async (ids: number[]) => {
       const s = session();
       const { removed } = await removeSuppressions(s.db(), ids);

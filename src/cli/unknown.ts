@@ -1,14 +1,10 @@
 /** `sendonce unknown list|resolve`: deciding about sends whose outcome is unknown (a thin shell over src/api/unknown.ts). */
-import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { listUnknown, resolveUnknown } from '../api';
 import { loadPartialConfig } from '../config';
-import type { Session } from './main';
+import type { Session } from './session';
 import { printJson, printRows } from './output';
-
-function parseId(value: string, previous: number[] = []): number[] {
-  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a key id (a positive whole number, from \`sendonce unknown list\`)`);
-  return [...previous, Number(value)];
-}
+import { idsParser } from './parse';
 
 export function addUnknownCommands(program: Command, session: () => Session): void {
   const unknown = program
@@ -29,7 +25,7 @@ export function addUnknownCommands(program: Command, session: () => Session): vo
   unknown
     .command('resolve')
     .description('sent: take them as delivered; resend: send each once more, same Message-ID, through a run')
-    .addArgument(new Argument('<ids...>', 'key ids (see `unknown list`)').argParser(parseId))
+    .addArgument(new Argument('<ids...>', 'key ids (see `unknown list`)').argParser(idsParser('key', 'unknown list')))
     .addOption(new Option('--as <decision>', 'sent or resend').choices(['sent', 'resend']).makeOptionMandatory())
     .requiredOption('--note <text>', 'why (kept with the decision)')
     .option('--by <name>', 'who decides (default: your user name)')

@@ -76,20 +76,23 @@ export interface CarriedState extends RunIdentity {
 export const RUN_OUTCOMES = ['completed', 'skipped', 'lock_lost', 'stopped', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
+/**
+ * Why a run was skipped: the lock is held (`locked`), held with no expiry or by a token no run recorded (both need
+ * a person, src/runs/lock-holder.ts), or its backend is unreachable.
+ */
+export type SkipReason = 'locked' | 'locked_no_expiry' | 'locked_unknown_holder' | 'lock_unavailable';
+/** Why a run stopped sending and left the rest for the next run. */
+export type StopReason = 'rate_limiter_unavailable' | 'time_budget';
+/** Why a run failed, for the errors that have a reason of their own (src/errors, failureReason). */
+export type FailReason = 'recipient_page_out_of_order';
+export type RunReason = SkipReason | StopReason | FailReason;
+
 export interface RunSummary extends RunIdentity {
   workflowId: string;
   jobName: string;
   outcome: RunOutcome;
   skipped: boolean;
-  reason?:
-    | 'locked'
-    | 'locked_no_expiry'
-    | 'locked_unknown_holder'
-    | 'lock_unavailable'
-    | 'rate_limiter_unavailable'
-    | 'time_budget'
-    | 'recipient_page_out_of_order'
-    | string;
+  reason?: RunReason;
   fence?: number;
   /** Continue-as-new segments this run used (1 = none). */
   segments: number;
@@ -132,5 +135,4 @@ export interface StartRunResult {
 
 export type LockAcquireResult =
   | { acquired: true; token: string; fence: number }
-  /** locked_no_expiry / locked_unknown_holder: held in a way that needs a person (src/runs/lock-holder.ts). */
-  | { acquired: false; reason: 'locked' | 'locked_no_expiry' | 'locked_unknown_holder' | 'lock_unavailable' };
+  | { acquired: false; reason: SkipReason };

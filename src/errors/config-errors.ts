@@ -17,7 +17,11 @@ export class TemplateError extends SendonceError {}
  */
 export class RecipientPageOrderError extends SendonceError {}
 
-/** The `reason` a failed run reports for the error type that ended it (none for most). */
-export function failureReason(errorType: string): string | undefined {
+/**
+ * The `reason` a failed run reports for the error type that ended it (none for most). Its return type is inferred,
+ * a literal that the workflow checks against FailReason (src/contract): importing the contract here would make
+ * an import cycle (contract → retry → errors).
+ */
+export function failureReason(errorType: string) {
   return errorType === RecipientPageOrderError.name ? 'recipient_page_out_of_order' : undefined;
 }

@@ -6,24 +6,25 @@
  * Deterministic code only: all I/O is in activities, imported here as a type.
  */
 import { ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, workflowInfo } from '@temporalio/workflow';
-import { zeroCounts, type BatchInput, type CarriedState, type RunOutcome, type RunSummary } from '../contract';
+import { zeroCounts, type BatchInput, type CarriedState, type RunSummary } from '../contract';
 import { bookkeeping, sendActivities } from './activity-proxies';
-import { endAbnormally, type Ending } from './endings';
+import { endAbnormally } from './endings';
 import { nominalTime } from './nominal-time';
 import { PageFeed } from './page-feed';
-import { runLanes } from './pool';
+import { runLanes } from './lanes';
 import { registerProgressQuery, updateDetails, type ProgressBoard } from './progress';
-import { Run } from './run';
+import { Run } from './run-state';
 import { markRunEnded, markRunStarted } from './search-attributes';
-import { chunkSenders, sendChunk } from './send-chunk';
+import { chunkSenders, sendInChunk } from './chunked-send';
 import { sendOne } from './send-one';
+import { runSummary, type Ending } from './summary';
 
 export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
-  const board: ProgressBoard = { jobName: input.jobName };
+  const ending: Ending = { jobName: input.jobName, workflowId: workflowInfo().workflowId };
+  const board: ProgressBoard = { jobName: input.jobName, workflowId: ending.workflowId };
   const requested = input.recipientIds ?? input.continuation?.recipientIds;
   if (requested) board.recipientsRequested = requested.length;
   registerProgressQuery(board);
-  const ending: Ending = { jobName: input.jobName, workflowId: workflowInfo().workflowId };
   let recorded = false;
   try {
     if (input.continuation) markRunStarted(input.jobName, input.continuation.window);
@@ -41,7 +42,7 @@ export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
     board.outcome = outcome;
     updateDetails(run, outcome);
     const fatal = run.fatal && `${run.fatal.type}: ${run.fatal.message}`;
-    const summary = await finish(run, outcome, run.stopReason, fatal);
+    const summary = await finish(runSummary(ending, run.carried, outcome, run.stopReason), fatal);
     recorded = true;
     if (run.fatal) throw ApplicationFailure.nonRetryable(`run stopped by a configuration error — ${fatal}`, run.fatal.type);
     return summary;
@@ -75,7 +76,7 @@ async function begin(input: BatchInput, board: ProgressBoard, ending: Ending): P
   const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs });
   if (!lock.acquired) {
     board.outcome = 'skipped';
-    return finishSkipped(input.jobName, identity, lock.reason);
+    return finish(runSummary(ending, identity, 'skipped', lock.reason));
   }
   return {
     ...identity,
@@ -113,7 +114,7 @@ function unitSender(run: Run, chunkSize: number): (ids: string[]) => Promise<voi
     return ([recipientId]) => sendOne(sends, run.sendInput(recipientId!), run);
   }
   const senders = chunkSenders(run);
-  return (chunk) => sendChunk(senders, chunk, run);
+  return (chunk) => sendInChunk(senders, chunk, run);
 }
 
 /** Renew the lock every third of its TTL while the run works; a failed renewal stops the run's sending. */
@@ -138,39 +139,9 @@ function keepLockAlive(run: Run): { stop(): void; done: Promise<void> } {
   return { stop: () => (stopping = true), done };
 }
 
-/** The summary of a run that took the lock: recorded in job_runs and logged by the finishRun activity. */
-async function finish(run: Run, outcome: RunOutcome, reason?: string, error?: string): Promise<RunSummary> {
-  const { runId, scheduledAt, window, lock, segment, counts } = run.carried;
-  const summary: RunSummary = {
-    runId,
-    workflowId: run.workflowId,
-    jobName: run.jobName,
-    scheduledAt,
-    window,
-    outcome,
-    skipped: false,
-    ...(reason ? { reason } : {}),
-    fence: lock.fence,
-    segments: segment,
-    counts,
-  };
-  markRunEnded(outcome, reason, counts);
+/** A run that ended normally (or was skipped) shows its ending, then records it in job_runs and logs it (finishRun). */
+async function finish(summary: RunSummary, error?: string): Promise<RunSummary> {
+  markRunEnded(summary.outcome, summary.reason, summary.counts);
   await bookkeeping.finishRun({ summary, ...(error ? { error } : {}) });
-  return summary;
-}
-
-async function finishSkipped(jobName: string, identity: Pick<RunSummary, 'runId' | 'scheduledAt' | 'window'>, reason: string): Promise<RunSummary> {
-  const summary: RunSummary = {
-    ...identity,
-    workflowId: workflowInfo().workflowId,
-    jobName,
-    outcome: 'skipped',
-    skipped: true,
-    reason,
-    segments: 1,
-    counts: zeroCounts(),
-  };
-  markRunEnded('skipped', reason, summary.counts);
-  await bookkeeping.finishRun({ summary });
   return summary;
 }

@@ -7,25 +7,18 @@
  * the reaper (src/runs/reaper.ts). Each step is best effort: when Postgres is down too, the reaper closes the
  * row later.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log, TemporalFailure } from '@temporalio/workflow';
-import { zeroCounts, type RunIdentity, type RunOutcome, type RunSummary } from '../contract';
+import { ApplicationFailure, CancellationScope, isCancellation, log, TemporalFailure } from '@temporalio/workflow';
+import { zeroCounts, type RunOutcome } from '../contract';
 import { failureReason } from '../errors';
 import { bookkeeping } from './activity-proxies';
-import type { Run } from './run';
+import { describeRunError } from './failure';
 import { markRunEnded } from './search-attributes';
-
-/** What the workflow knows when it ends abnormally: the run (once the lock was taken) or only its identity. */
-export interface Ending {
-  jobName: string;
-  workflowId: string;
-  identity?: RunIdentity;
-  run?: Run;
-}
+import { runSummary, type Ending } from './summary';
 
 /** Record the ending of `err`, then give back the error to end the workflow with. */
 export async function endAbnormally(ending: Ending, err: unknown): Promise<unknown> {
   const outcome: RunOutcome = isCancellation(err) ? 'cancelled' : 'failed';
-  const error = describe(err);
+  const error = describeRunError(err);
   const reason = outcome === 'failed' ? failureReason(error.type) : undefined;
   markRunEnded(outcome, reason, ending.run?.carried.counts ?? zeroCounts());
   await CancellationScope.nonCancellable(async () => {
@@ -36,19 +29,7 @@ export async function endAbnormally(ending: Ending, err: unknown): Promise<unkno
     }
     const identity = run?.carried ?? ending.identity;
     if (!identity) return; // the run's row was never written (startRun failed): nothing to close
-    const summary: RunSummary = {
-      runId: identity.runId,
-      workflowId: ending.workflowId,
-      jobName: ending.jobName,
-      scheduledAt: identity.scheduledAt,
-      window: identity.window,
-      outcome,
-      skipped: false,
-      ...(reason ? { reason } : {}),
-      ...(run ? { fence: run.carried.lock.fence } : {}),
-      segments: run?.carried.segment ?? 1,
-      counts: run?.carried.counts ?? zeroCounts(),
-    };
+    const summary = runSummary(ending, identity, outcome, reason);
     await bestEffort('finish_run', () => bookkeeping.finishRun({ summary, error: `${error.type}: ${error.message}` }));
   });
   // Temporal failures end the workflow as they are (failed, or cancelled); anything else would fail only the
@@ -60,17 +41,6 @@ async function bestEffort(step: string, fn: () => Promise<unknown>): Promise<voi
   try {
     await fn();
   } catch (err) {
-    log.error('run_ending_step_failed', { step, error: describe(err).message });
+    log.error('run_ending_step_failed', { step, error: describeRunError(err).message });
   }
-}
-
-/** The failure's type (the activity's error class, when an activity failed) and message, without addresses. */
-function describe(err: unknown): { type: string; message: string } {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : (cause?.name ?? 'ActivityFailure');
-    return { type, message: `${err.activityType}: ${cause?.message ?? err.message}` };
-  }
-  if (err instanceof ApplicationFailure) return { type: err.type ?? 'Error', message: err.message };
-  return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
 }

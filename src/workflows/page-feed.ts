@@ -10,7 +10,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { bookkeeping } from './activity-proxies';
 import type { RecipientPage } from '../contract';
-import type { Run } from './run';
+import type { Run } from './run-state';
 
 /**
  * History events one send unit adds, at most: its activity's scheduled/started/completed, and a workflow task
@@ -73,9 +73,9 @@ export class PageFeed {
 
   /**
    * Would the units already fetched, those in flight and one more page take the history past the threshold?
-   * Counting them before the fetch keeps a segment near the threshold whatever the page and chunk sizes
-   * (one activity per recipient with pages of 1,000 reached 9,337 events when only the current length was
-   * checked). Each segment fetches at least one page, so a run always makes progress.
+   * Counting them before the fetch keeps a segment near the threshold whatever the page and chunk sizes: the
+   * current length alone lets a large page of one-recipient activities carry the history thousands of events
+   * past it. Each segment fetches at least one page, so a run always makes progress.
    */
   private historyWouldOverflow(): boolean {
     const info = workflowInfo();

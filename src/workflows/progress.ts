@@ -3,9 +3,9 @@
  * (`temporal workflow query --type progress -w <id>`, or handle.query(progressQuery)) and the workflow's
  * current details (shown by the Temporal Web UI), one line updated per page. Counts only, never addresses.
  */
-import { defineQuery, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import { zeroCounts, type RunCounts, type RunOutcome } from '../contract';
-import type { Run } from './run';
+import { defineQuery, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { COUNT_NAMES, zeroCounts, type RunCounts, type RunOutcome } from '../contract';
+import type { Run } from './run-state';
 
 export interface RunProgress extends RunCounts {
   jobName: string;
@@ -29,6 +29,7 @@ export const progressQuery = defineQuery<RunProgress>('progress');
 /** What the query reads; batch.ts fills it in as the run goes. */
 export interface ProgressBoard {
   jobName: string;
+  workflowId: string;
   run?: Run;
   outcome?: RunOutcome;
   recipientsRequested?: number;
@@ -43,12 +44,14 @@ export function progressOf(board: ProgressBoard): RunProgress {
   const carried = run?.carried;
   return {
     jobName: board.jobName,
-    workflowId: workflowInfo().workflowId,
+    workflowId: board.workflowId,
     scheduledAt: carried?.scheduledAt ?? null,
     window: carried?.window ?? null,
     status: board.outcome ? 'finished' : !run ? 'starting' : run.waitingForRateLimit > 0 ? 'waiting_for_rate_limit' : 'sending',
     outcomeSoFar: board.outcome ?? (run?.stopped ? run.outcome() : 'running'),
-    ...(carried?.counts ?? zeroCounts()),
+    // Counts carried from a run that started before a count existed lack it: it starts at 0.
+    ...zeroCounts(),
+    ...carried?.counts,
     waitingForRateLimit: run?.waitingForRateLimit ?? 0,
     segment: carried?.segment ?? 1,
     ...(board.recipientsRequested !== undefined ? { recipientsRequested: board.recipientsRequested } : {}),
@@ -57,10 +60,11 @@ export function progressOf(board: ProgressBoard): RunProgress {
 
 /** One line for the Web UI's "current details" (Temporal markdown). */
 export function updateDetails(run: Run, outcome?: RunOutcome): void {
-  const c = run.carried.counts;
   const status = outcome ? `**${outcome}**` : run.waitingForRateLimit > 0 ? `**waiting for rate-limit budget** (${run.waitingForRateLimit})` : '**sending**';
-  setCurrentDetails(
-    `${status} · window ${run.carried.window} · processed ${c.processed} · sent ${c.sent} · deduped ${c.deduped} · ` +
-      `dead ${c.dead} · unknown ${c.unknown} · suppressed ${c.suppressed ?? 0}`,
-  );
+  setCurrentDetails(detailsLine(status, run.carried.window, run.carried.counts));
+}
+
+/** `**sending** · window 2026-11-20 · processed 3 · sent 2 · …`: every count, in the contract's order. */
+export function detailsLine(status: string, window: string, counts: Partial<RunCounts>): string {
+  return [status, `window ${window}`, ...COUNT_NAMES.map((name) => `${name} ${counts[name] ?? 0}`)].join(' · ');
 }

@@ -10,7 +10,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
-import type { RunCounts, RunOutcome } from '../contract';
+import type { RunCounts, RunOutcome, RunReason } from '../contract';
 
 export const SENDONCE_JOB = defineSearchAttributeKey('SendonceJob', SearchAttributeType.KEYWORD);
 export const SENDONCE_WINDOW = defineSearchAttributeKey('SendonceWindow', SearchAttributeType.KEYWORD);
@@ -42,7 +42,7 @@ export function markRunStarted(jobName: string, window: string): void {
 }
 
 /** When the run ends: its outcome, the reason (if any) and the counts that need a person's eye. */
-export function markRunEnded(outcome: RunOutcome, reason: string | undefined, counts: RunCounts): void {
+export function markRunEnded(outcome: RunOutcome, reason: RunReason | undefined, counts: RunCounts): void {
   if (!enabled()) return;
   upsertSearchAttributes([
     { key: SENDONCE_OUTCOME, value: outcome },

@@ -2,12 +2,13 @@
  * One recipient of a batch run: the send activity (bounded retries), waits for rate-limit budget (durable
  * timers, no attempt used), and the dead-letter branch when the send fails for good.
  */
-import { ActivityFailure, ApplicationFailure, sleep } from '@temporalio/workflow';
+import { sleep } from '@temporalio/workflow';
 import type { FailureDescription, SendInput, SendResult } from '../contract';
 import { isRunFatal } from '../retry';
 import { bookkeeping, type SendActivities } from './activity-proxies';
+import { describeFailure } from './failure';
 import { updateDetails } from './progress';
-import type { Run } from './run';
+import type { Run } from './run-state';
 
 /** `attemptsUsed`: attempts the recipient already had before this activity (1 after a chunk's failed first attempt). */
 export async function sendOne(sends: SendActivities, input: SendInput, run: Run, attemptsUsed = 0): Promise<void> {
@@ -15,7 +16,7 @@ export async function sendOne(sends: SendActivities, input: SendInput, run: Run,
   try {
     result = await sendWithinRateLimit(sends, input, run);
   } catch (err) {
-    await recordFailure(input, run, describeFailure(err));
+    await deadLetterOrStop(input, run, describeFailure(err));
     return;
   }
   // Undefined: the run stopped while this send waited for budget — nothing claimed, the next run sends it.
@@ -60,7 +61,7 @@ export function takeResult(run: Run, result: SendResult, attemptsUsed = 0): void
 }
 
 /** The failure branch for one recipient: run-fatal errors stop the run, anything else is dead-lettered. */
-export async function recordFailure(input: SendInput, run: Run, failure: FailureDescription): Promise<void> {
+export async function deadLetterOrStop(input: SendInput, run: Run, failure: FailureDescription): Promise<void> {
   if (isRunFatal(failure.type)) {
     run.tally.stoppedByFatalError();
     run.failWith(failure);
@@ -68,13 +69,4 @@ export async function recordFailure(input: SendInput, run: Run, failure: Failure
   }
   const state = await bookkeeping.recordDeadLetter({ ...input, errorType: failure.type, message: failure.message });
   run.tally.deadLettered(state);
-}
-
-function describeFailure(err: unknown): FailureDescription {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    if (cause instanceof ApplicationFailure) return { type: cause.type ?? 'Error', message: cause.message };
-    if (cause) return { type: cause.name, message: cause.message };
-  }
-  return { type: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
 }

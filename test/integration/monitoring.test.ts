@@ -2,8 +2,9 @@
  * Issue 16, monitoring you can deploy: a real Prometheus (deploy/prometheus: its scrape job and alert rules)
  * scrapes two real worker processes while the test drives the events the dashboard and the alerts are about —
  * a run failed by an SMTP auth error, a dead letter (550), an unknown outcome (connection dropped after DATA),
- * transient SMTP failures with retries, a deduplicated rerun, rate-limit waits, two runs that lose their lock,
- * three ticks skipped on a held lock, then each worker going down. Every dashboard query and every alert
+ * transient SMTP failures with retries, a deduplicated rerun, rate-limit waits (in a run that also skips a
+ * recipient suppressed for the job and one no longer eligible, so every count moves), two runs that lose their
+ * lock, three ticks skipped on a held lock, then each worker going down. Every dashboard query and every alert
  * expression (read from the deployed files) must return series: a misspelled metric, a `_total` suffix the
  * Temporal exporter does not add, or a label that does not exist would return none. The alerts must fire here,
  * not just parse; promtool's unit tests (test/unit/monitoring-files.test.ts) check that they also stay quiet.
@@ -13,6 +14,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
+import { addSuppression } from '../../src/api';
+import { loadJobRegistry } from '../../src/jobs';
 import { createLockRedisClient } from '../../src/lock';
 import type { RunSummary } from '../../src/contract';
 import { uniqueName } from '../../devkit/databases';
@@ -26,7 +29,9 @@ import { startWorkerProcess, type WorkerProcess } from '../../devkit/worker-proc
 import { temporalClient, workerEnv } from '../support/production';
 import { alertExpressions, dashboardExpressions, dashboardLabelVariables } from './monitoring/expressions';
 import { SCRAPE_JOB, startPrometheus, type PrometheusServer } from './monitoring/prometheus-server';
+import { INELIGIBLE_IN_LIMITED } from '../fixtures/monitoring-jobs';
 
+const JOBS_MODULE = path.join(__dirname, '../fixtures/monitoring-jobs.ts');
 const N = 8;
 const addresses = userEmails(N, 'monitoring.example');
 const taskQueue = uniqueName('tq-monitoring');
@@ -50,7 +55,7 @@ before(async () => {
   await seedUsers(db.pool, addresses);
   for (let i = 0; i < 2; i++) {
     const extra = {
-      SENDONCE_JOBS_MODULE: path.join(__dirname, '../fixtures/monitoring-jobs.ts'),
+      SENDONCE_JOBS_MODULE: JOBS_MODULE,
       // Wrong on purpose: the first run meets a server that checks them (see the first test).
       SMTP_USER: 'mailer',
       SMTP_PASSWORD: 'not-the-password',
@@ -111,10 +116,14 @@ test('the same tick again sends nothing: every recipient is deduplicated', async
   assert.equal(summary.counts.deduped, N);
 });
 
-test('a job over its rate limit waits for budget and then completes', async () => {
+test('a job over its rate limit waits for budget and then completes; it skips a suppressed and an ineligible recipient', async () => {
+  assert.ok(addresses.includes(INELIGIBLE_IN_LIMITED));
+  const { rows } = await db.pool.query<{ id: string }>('SELECT id::text AS id FROM users WHERE email = $1', [addresses[0]]);
+  await addSuppression(db.pool, { job: 'limited', recipientId: rows[0]!.id, jobs: loadJobRegistry(JOBS_MODULE) });
   const summary = await run('limited');
   assert.equal(summary.outcome, 'completed');
   assert.ok(summary.counts.rateLimitWaits > 0, JSON.stringify(summary.counts));
+  assert.deepEqual([summary.counts.suppressed, summary.counts.ineligible, summary.counts.sent], [1, 1, N - 2], JSON.stringify(summary.counts));
 });
 
 test('twice, another holder takes the lock mid-run: the run ends lock_lost', async () => {

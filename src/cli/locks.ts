@@ -7,7 +7,7 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { breakLock, lockStatus, type LockStatus } from '../api';
 import { LockCommandError } from '../errors';
-import type { Session } from './main';
+import type { Session } from './session';
 import { formatDuration } from './runs';
 import { printJson } from './output';
 

@@ -6,9 +6,9 @@
 import { sleep } from '@temporalio/workflow';
 import { retriesAfterChunk } from '../retry';
 import { chunkActivities, sendActivities, type SendActivities } from './activity-proxies';
-import { runPool } from './pool';
-import type { Run } from './run';
-import { recordFailure, sendOne, takeResult } from './send-one';
+import { eachInLanes } from './lanes';
+import type { Run } from './run-state';
+import { deadLetterOrStop, sendOne, takeResult } from './send-one';
 
 export interface ChunkSenders {
   chunk: ReturnType<typeof chunkActivities>;
@@ -22,7 +22,8 @@ export function chunkSenders(run: Run): ChunkSenders {
   return { chunk: chunkActivities(run.settings), single: sendActivities(run.settings), retry: sendActivities(run.settings, 1) };
 }
 
-export async function sendChunk(senders: ChunkSenders, recipientIds: string[], run: Run): Promise<void> {
+/** Send `recipientIds` with one chunk activity, then settle each one's outcome (or send them one by one if it failed). */
+export async function sendInChunk(senders: ChunkSenders, recipientIds: string[], run: Run): Promise<void> {
   const one = (id: string) => sendOne(senders.single, run.sendInput(id), run);
   let results;
   try {
@@ -30,7 +31,7 @@ export async function sendChunk(senders: ChunkSenders, recipientIds: string[], r
   } catch {
     // Worker died or the chunk timed out: some recipients may be done, some claimed, some untouched.
     // Claims sort that out per recipient (done → deduped, open claim → unknown once its lease ends).
-    await runPool(recipientIds, recipientIds.length, () => !run.mayStartMore(), one);
+    await eachInLanes(recipientIds, recipientIds.length, () => !run.mayStartMore(), one);
     return;
   }
   const retries: string[] = [];
@@ -38,7 +39,7 @@ export async function sendChunk(senders: ChunkSenders, recipientIds: string[], r
   for (const item of results) {
     if (item.outcome === 'failed') {
       if (retriesAfterChunk(run.settings.retry, item.error.retryable)) retries.push(item.recipientId);
-      else await recordFailure(run.sendInput(item.recipientId), run, item.error);
+      else await deadLetterOrStop(run.sendInput(item.recipientId), run, item.error);
     } else if (item.outcome === 'rate_limited') {
       run.tally.rateLimitWait();
       waits.push(item.recipientId); // waits for budget on the per-recipient path; nothing was claimed
@@ -46,12 +47,12 @@ export async function sendChunk(senders: ChunkSenders, recipientIds: string[], r
       takeResult(run, item);
     }
   }
-  await Promise.all([runPool(waits, waits.length, () => !run.mayStartMore(), one), retryAfterBackoff(senders, retries, run)]);
+  await Promise.all([eachInLanes(waits, waits.length, () => !run.mayStartMore(), one), retryAfterBackoff(senders, retries, run)]);
 }
 
 async function retryAfterBackoff(senders: ChunkSenders, ids: string[], run: Run): Promise<void> {
   if (ids.length === 0 || !run.mayStartMore()) return;
   // The retry after a chunk's first attempt keeps the job's backoff: wait the initial interval once.
   await sleep(run.settings.retry.initialIntervalMs);
-  await runPool(ids, ids.length, () => !run.mayStartMore(), (id) => sendOne(senders.retry, run.sendInput(id), run, 1));
+  await eachInLanes(ids, ids.length, () => !run.mayStartMore(), (id) => sendOne(senders.retry, run.sendInput(id), run, 1));
 }

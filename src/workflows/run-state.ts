@@ -4,14 +4,14 @@
  * - why the run stopped sending, if it did, and how many sends wait for rate-limit budget: this segment's only.
  * Every count goes through `tally`.
  */
-import type { CarriedState, ChunkInput, FailureDescription, RunOutcome, SendInput } from '../contract';
+import type { CarriedState, ChunkInput, FailureDescription, RunOutcome, SendInput, StopReason } from '../contract';
 import { RunTally } from './tally';
 
 export class Run {
   readonly tally: RunTally;
   private lockGone = false;
   private fatalError?: FailureDescription;
-  private stoppedFor?: string;
+  private stoppedFor?: StopReason;
   /** Sends waiting for rate-limit budget right now (a durable timer each). */
   waitingForRateLimit = 0;
   /** Workflow time (ms) after which no new send starts: the chain's start plus the time budget. */
@@ -70,7 +70,7 @@ export class Run {
     return this.fatalError;
   }
 
-  get stopReason(): string | undefined {
+  get stopReason(): StopReason | undefined {
     return this.stoppedFor;
   }
 
@@ -85,7 +85,7 @@ export class Run {
   }
 
   /** Stop sending for `reason` (e.g. rate_limiter_unavailable); the rest is left for the next run. */
-  stopSending(reason: string): void {
+  stopSending(reason: StopReason): void {
     this.stoppedFor ??= reason;
   }
 

@@ -13,7 +13,7 @@ export async function runLanes<T>(lanes: number, next: () => T | undefined | Pro
  * Run `fn` over `items` with at most `limit` in flight. Stops starting new items once `stopped()` is true;
  * items already started finish.
  */
-export async function runPool<T>(
+export async function eachInLanes<T>(
   items: readonly T[],
   limit: number,
   stopped: () => boolean,

@@ -13,7 +13,7 @@ import {
 } from '../api';
 import { loadPartialConfig } from '../config';
 import { PRUNE_SCHEDULE_NAME, upsertPruneSchedule } from '../schedule';
-import type { Session } from './main';
+import type { Session } from './session';
 import { parseTime } from './parse';
 import { printJson, printRows } from './output';
 
