@@ -13,7 +13,7 @@
  * in a dead letter), so it can exceed the summary's `retries`.
  */
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricMeter } from '@temporalio/common';
-import { COUNT_NAMES, metricOf, type CountName, type FinishedBefore, type SendOutcome, type SendState } from './contract';
+import { COUNT_NAMES, metricOf, type CountName, type DeadLetterOutcome, type FinishedBefore, type SendOutcome } from './contract';
 import { isRunFatal } from './retry';
 
 /** Run durations range from seconds to the schedule's maxRunDuration; the SDK default buckets stop at 10 s. */
@@ -28,7 +28,7 @@ export interface AppMetrics {
   /** Recipients of a page dropped as unsubscribed from the job (no send activity ran for them). */
   suppressedOnPage(jobName: string, n: number): void;
   /** The failure branch recorded the key's final state. */
-  deadLettered(jobName: string, state: SendState): void;
+  deadLettered(jobName: string, state: DeadLetterOutcome): void;
   /** A page's keys found already finished, so no send was scheduled for them (src/activities/fetch-recipient-page.ts). */
   pageFinished(jobName: string, finished: FinishedBefore): void;
   lockSkipped(jobName: string, reason: string): void;
@@ -108,7 +108,8 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
       decided('suppressed', n, job);
     },
     deadLettered(job, state) {
-      decided(state === 'dead' ? 'dead' : state === 'sent' ? 'sent' : 'unknown', 1, job);
+      // As RunTally counts the failure branch: another run's key is deduped, the rest are this run's outcome.
+      decided(state === 'dead' || state === 'sent' || state === 'deduped' ? state : 'unknown', 1, job);
     },
     pageFinished(job, finished) {
       for (const name of ['deduped', 'sent', 'dead', 'unknown'] as const) decided(name, finished[name], job);

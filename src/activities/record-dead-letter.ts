@@ -28,11 +28,8 @@ export function recordDeadLetterActivity(deps: Pick<ActivityDeps, 'pool' | 'jobs
       message: input.message,
     });
     const who = { runId: input.runId, jobName: job.name, recipientId: input.recipientId, errorType: input.errorType };
-    if (state === 'deduped') {
-      logger.info(who, 'send_failed_key_owned_by_another_run');
-      return state;
-    }
-    logger.warn({ ...who, state }, 'send_dead_lettered');
+    if (state === 'deduped') logger.info(who, 'send_failed_key_owned_by_another_run');
+    else logger.warn({ ...who, state }, 'send_dead_lettered');
     metrics.deadLettered(job.name, state);
     return state;
   };
