@@ -125,7 +125,7 @@ function keepLockAlive(run: Run): { stop(): void; done: Promise<void> } {
     while (!stopping) {
       await condition(() => stopping, Math.max(1000, Math.floor(lockTtlMs / 3)));
       if (stopping) return;
-      const held = await bookkeeping.renewLock({ jobName: run.jobName, token: run.carried.lock.token, ttlMs: lockTtlMs });
+      const held = await bookkeeping.renewLock({ jobName: run.jobName, token: run.carried.lock.token, ttlMs: lockTtlMs, runId: run.carried.runId });
       if (!held) {
         log.warn('job_lock_lost', { runId: run.carried.runId, jobName: run.jobName });
         run.loseLock();
