@@ -77,6 +77,8 @@ export async function prune(pool: Pool, jobs: readonly JobDefinition[], opts: Pr
 /**
  * One batch, one statement: the finished keys created before the horizon, their dead letters, and the one-off
  * rows they were sent for (a once-window key and its scheduled row go together, or the row would be sent again).
+ * A once-window key with no one-off row is a recurring job's "once ever" (a welcome email): it is never pruned,
+ * or that person would get it again on the job's next tick.
  * unknown_resolutions follow by ON DELETE CASCADE. SKIP LOCKED: a key a send is working on right now is left for
  * the next prune.
  */
@@ -84,6 +86,10 @@ const PRUNE_SENDS_BATCH = `
   WITH doomed AS (
     SELECT idempotency_key, template, recipient_id, window_key FROM email_sends
      WHERE created_at < $1 AND state IN ('sent', 'dead', 'unknown')
+       AND (window_key <> 'once' OR EXISTS (
+             SELECT 1 FROM scheduled_emails s
+              WHERE s.template = email_sends.template
+                AND s.id = CASE WHEN email_sends.recipient_id ~ '^[0-9]{1,18}$' THEN email_sends.recipient_id::bigint END))
      LIMIT $2 FOR UPDATE SKIP LOCKED
   ), letters AS (
     DELETE FROM dead_letters d USING doomed WHERE d.idempotency_key = doomed.idempotency_key RETURNING 1
@@ -101,6 +107,30 @@ const PRUNE_RUNS_BATCH = `
   DELETE FROM job_runs WHERE run_id IN (
     SELECT run_id FROM job_runs WHERE started_at < $1 AND outcome <> 'running' LIMIT $2 FOR UPDATE SKIP LOCKED
   )`;
+
+/** How long after its window starts a tick can be: a tick's window may hold rows created up to this much before it. */
+const WINDOW_REACH_MS: Record<JobDefinition['window']['granularity'], number | null> = {
+  daily: 26 * HOUR, // a day, and a DST change
+  hourly: 2 * HOUR,
+  tick: 0,
+  // Never pruned apart from their one-off row (PRUNE_SENDS_BATCH): a once key is always there to dedupe against.
+  once: null,
+};
+
+/**
+ * The earliest tick whose window retention has left whole (and the horizon it follows from); null when no tick is
+ * at risk (nothing was pruned yet, or once windows). A run of an earlier tick would find its keys gone and send
+ * them again.
+ */
+export async function earliestKeptTick(
+  pool: Pool,
+  granularity: JobDefinition['window']['granularity'],
+): Promise<{ tick: Date; horizon: Date } | null> {
+  const reach = WINDOW_REACH_MS[granularity];
+  if (reach === null) return null;
+  const horizon = await retentionHorizon(pool);
+  return horizon === null ? null : { tick: new Date(horizon.getTime() + reach), horizon };
+}
 
 /** Rows created before this may be gone (null: nothing was ever pruned). */
 export async function retentionHorizon(pool: Pool): Promise<Date | null> {

@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { StartRunResult } from '../contract';
 import type { AppMetrics } from '../metrics';
+import { earliestKeptTick } from '../pruning';
 import { recordRunStart } from '../runs/records';
 import { reapEndedRuns } from '../runs/reaper';
 import { windowFor } from '../window';
@@ -30,6 +31,13 @@ export function startRunActivity(deps: ActivityDeps, metrics: AppMetrics) {
     );
     await recordRunStart(pool, { ...input, scheduledAt, window });
     logger.info({ runId: input.runId, jobName: job.name, workflowId: input.workflowId, scheduledAt: input.scheduledAt, window }, 'job_run_started');
-    return { window, settings: runSettings(job, { lockTtlMs: deps.lockTtlMs, retryDefaults: deps.retryDefaults ?? {} }) };
+    const settings = runSettings(job, { lockTtlMs: deps.lockTtlMs, retryDefaults: deps.retryDefaults ?? {} });
+    // However the run was started (a tick, any backfill, a direct start): a window retention has pruned is not sent.
+    const kept = await earliestKeptTick(pool, job.window.granularity);
+    if (kept && scheduledAt.getTime() < kept.tick.getTime()) {
+      logger.warn({ runId: input.runId, jobName: job.name, window, earliestKeptTick: kept.tick.toISOString() }, 'job_skipped_window_past_retention');
+      return { window, settings, skip: 'window_past_retention' };
+    }
+    return { window, settings };
   };
 }

@@ -5,7 +5,7 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { BackfillRangeError, NotFoundError } from '../errors';
-import { retentionHorizon } from '../pruning';
+import { earliestKeptTick } from '../pruning';
 import type { JobDefinition } from '../jobs';
 import { scheduleIdFor, upsertSchedule, type ScheduleSettings } from '../schedule';
 
@@ -159,24 +159,17 @@ export async function backfill(client: Client, req: BackfillRequest): Promise<vo
   );
 }
 
-/** How long after its window starts a tick can be: a tick's window may hold rows created up to this much before it. */
-const WINDOW_REACH_MS: Record<JobDefinition['window']['granularity'], number | null> = {
-  daily: 26 * 3_600_000, // a day, and a DST change
-  hourly: 2 * 3_600_000,
-  tick: 0,
-  once: null, // a one-off key is pruned together with its scheduled row: nothing to send again
-};
-
-/** A tick whose window may have lost rows to retention would send them again: refused. */
+/**
+ * A tick whose window may have lost rows to retention would send them again. Its run would skip itself
+ * (startRun); refusing here says so at once, with the range that is allowed.
+ */
 async function refusePruned(req: BackfillRequest): Promise<void> {
-  const reach = WINDOW_REACH_MS[req.job.window.granularity];
-  const horizon = reach === null ? null : await retentionHorizon(req.pool);
-  if (horizon === null || reach === null) return;
-  const earliest = new Date(horizon.getTime() + reach);
-  if (req.from.getTime() < earliest.getTime()) {
+  const kept = await earliestKeptTick(req.pool, req.job.window.granularity);
+  if (kept && req.from.getTime() < kept.tick.getTime()) {
+    const earliest = kept.tick.toISOString();
     throw new BackfillRangeError(
-      `backfill range starts before what retention keeps: sends created before ${horizon.toISOString()} were pruned, so ticks before ` +
-        `${earliest.toISOString()} would send them again; use --from ${earliest.toISOString()} or later`,
+      `backfill range starts before what retention keeps: sends created before ${kept.horizon.toISOString()} were pruned, so ticks before ` +
+        `${earliest} would send them again; use --from ${earliest} or later`,
     );
   }
 }

@@ -73,6 +73,10 @@ async function begin(input: BatchInput, board: ProgressBoard, ending: Ending): P
   const identity = { runId, scheduledAt, window: started.window };
   ending.identity = identity;
   markRunStarted(input.jobName, started.window);
+  if (started.skip) {
+    board.outcome = 'skipped';
+    return finish(runSummary(ending, identity, 'skipped', started.skip));
+  }
   const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs });
   if (!lock.acquired) {
     board.outcome = 'skipped';
