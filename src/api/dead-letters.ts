@@ -66,8 +66,9 @@ export interface RedriveResult {
  * tick of the run that dead-lettered it, restricted to those recipients (it takes the job lock like any run).
  * Only `dead` keys are redriven: `unknown` ones may have been delivered and are never dead letters.
  * A hard bounce's address suppression (learned from that job and recipient) is lifted with its dead letter.
- * Keys redriven earlier whose row is still `failed` (their redrive run did not get to them, e.g. skipped because
- * the lock was held) are included again; keys already sent are not — redriving twice sends nothing new.
+ * Keys redriven earlier whose row is still open — `failed` (their redrive run did not get to them, e.g. skipped
+ * because the lock was held) or `released` (it gave the claim back: the recipient was ineligible or suppressed
+ * then) — are included again; keys already sent are not — redriving twice sends nothing new.
  */
 export async function redriveDeadLetters(client: Client, pool: Pool, req: RedriveRequest): Promise<RedriveResult> {
   const hasIds = (req.ids?.length ?? 0) > 0;
@@ -109,7 +110,7 @@ async function markRedriven(db: PoolClient, req: RedriveRequest) {
   // A redrive says "this mailbox works now": the hard-bounce suppression the dead letter's 5.1.1 recorded goes too,
   // or the redrive run would skip the recipient as suppressed.
   await liftHardBounces(db, fresh.map((r) => ({ jobName: r.job_name, recipientId: r.recipient_id })));
-  const pending = rows.filter((r) => r.redriven_at === null ? r.state === 'dead' : r.state === 'failed');
+  const pending = rows.filter((r) => r.redriven_at === null ? r.state === 'dead' : r.state === 'failed' || r.state === 'released');
   return {
     redriven: fresh.map((r) => r.id),
     alreadyRedriven: rows.filter((r) => r.redriven_at !== null).map((r) => r.id),
