@@ -51,7 +51,7 @@ const EMAIL_COUNTERS: Partial<Record<CountName, string>> = {
   dead: 'Recipients dead-lettered (permanent error or attempts exhausted)',
   unknown: 'Sends whose outcome is unknown (SMTP may have accepted); never resent by default',
   ineligible: 'Recipients no longer eligible when their turn came (deleted, opted out)',
-  suppressed: 'Recipients skipped as suppressed (unsubscribed, hard-bounced address, operator)',
+  suppressed: 'Recipients skipped as suppressed (unsubscribed, hard-bounced address, complaint, manual)',
   retries: 'Send attempts after the first',
   rateLimitWaits: 'Sends refused rate-limit budget (they wait on a durable timer; no attempt used)',
 };

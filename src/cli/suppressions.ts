@@ -1,6 +1,6 @@
 /** `sendonce suppressions list|add|remove`: who is not mailed any more, and why (a thin shell over src/api/suppressions.ts). */
 import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
-import { addSuppression, listSuppressions, removeSuppressions, SuppressionError } from '../api';
+import { addSuppression, listSuppressions, removeSuppressions, SUPPRESSION_REASONS, SuppressionError } from '../api';
 import type { Session } from './main';
 import { printJson, printRows } from './output';
 
@@ -15,8 +15,9 @@ export function addSuppressionCommands(program: Command, session: () => Session)
     .description('recipients and addresses that are not mailed any more: unsubscribed, hard-bounced, or added by hand');
   suppressions
     .command('list')
+    .description('every reason on record, one line each (an address unsubscribed and hard-bounced shows twice)')
     .option('--job <name>', 'only this job (per-job opt-outs, and address suppressions learned from it)')
-    .addOption(new Option('--reason <reason>', 'only this reason').choices(['unsubscribe', 'hard_bounce', 'operator']))
+    .addOption(new Option('--reason <reason>', 'only this reason').choices([...SUPPRESSION_REASONS]))
     .option('--json', 'print JSON')
     .action(async (opts: { job?: string; reason?: string; json?: boolean }) => {
       const s = session();
@@ -24,8 +25,13 @@ export function addSuppressionCommands(program: Command, session: () => Session)
       const rows = await listSuppressions(s.db(), { job: opts.job, reason: opts.reason });
       if (opts.json) return printJson(rows);
       // An unsubscribe link carries only the address's hash: show its start when the address is not known.
-      const shown = rows.map((r) => ({ ...r, address: r.address ?? (r.addressHash ? `sha256:${r.addressHash.slice(0, 12)}…` : '-') }));
-      printRows(shown, ['id', 'scope', 'address', 'jobName', 'recipientId', 'reason', 'createdAt']);
+      // A long why (an SMTP reply) is cut; --json has all of it.
+      const shown = rows.map((r) => ({
+        ...r,
+        address: r.address ?? (r.addressHash ? `sha256:${r.addressHash.slice(0, 12)}…` : '-'),
+        detail: r.detail && r.detail.length > 48 ? `${r.detail.slice(0, 47)}…` : r.detail,
+      }));
+      printRows(shown, ['id', 'scope', 'address', 'jobName', 'recipientId', 'reason', 'detail', 'createdAt']);
     });
   suppressions
     .command('add')

@@ -94,7 +94,7 @@ test('suppressions add by address (every job) and by job recipient: idempotent, 
   assert.equal(await sendonce('suppressions', 'add', '--address', address!.toUpperCase(), '--note', 'asked by phone'), 'suppressed\n');
   assert.equal(await sendonce('suppressions', 'add', '--address', address!), 'already suppressed: nothing changed\n', 'case does not matter');
   assert.equal(await sendonce('suppressions', 'add', '--job', JOB, '--recipient', '424242'), 'suppressed\n');
-  const operator = await list('--reason', 'operator');
+  const operator = await list('--reason', 'manual');
   assert.deepEqual(operator.map((r) => [r.scope, r.address, r.detail]), [['address', address, 'asked by phone'], ['job', null, null]]);
   const summary = await run('2026-11-23T10:00:00Z');
   assert.equal(summary.counts.suppressed, 1, JSON.stringify(summary.counts));
