@@ -38,7 +38,7 @@ export function loadAndCheck(deps: SendDeps, input: SendInput): Promise<Loaded> 
  */
 export async function prepare(deps: SendDeps, attempt: Attempt, loaded: Loaded): Promise<OutgoingMessage | SendResult> {
   if (!('error' in loaded) && loaded.suppressed) {
-    // Unsubscribed or a suppressed address (hard bounce, operator): checked before the message is built, so a
+    // Unsubscribed or a suppressed address (hard bounce, complaint, manual): checked before the message is built, so a
     // suppressed recipient with bad data is not dead-lettered either.
     await abandon(deps.pool, attempt.key, attempt.claimAttempt, 'suppressed');
     return { outcome: 'suppressed', attempt: attempt.attemptNo };
