@@ -19,6 +19,16 @@ const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));
 const allSent = (input: ChunkInput): ChunkItemResult[] => input.recipientIds.map((recipientId) => ({ recipientId, outcome: 'sent', attempt: 1 }));
 const numeric = (a: string, b: string) => Number(a) - Number(b);
 
+/** In a stubbed activity: wait (heartbeating) until `ready()`, at most `ms`; whether it became ready. */
+async function holdUntil(ready: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!ready() && Date.now() < until) {
+    Context.current().heartbeat();
+    await delay(50);
+  }
+  return ready();
+}
+
 /**
  * Keyset pages over `recipients` as the fetchRecipientPage activity returns them, minus its read-ahead past empty
  * pages: keys already finished and recipients unsubscribed from the job are dropped from `toSend` and counted.
@@ -66,12 +76,7 @@ test('read-ahead: the next page is requested while the last chunks of the curren
       // A chunk of page p holds its slot until page p + 1 has been asked for (after page 3, full, comes an empty
       // page 4): bounded, so a feed without read-ahead fails the assertion below instead of hanging.
       const pageNo = Math.ceil(Number(input.recipientIds[0]) / 10);
-      const until = Date.now() + 5_000;
-      while (requested <= pageNo && Date.now() < until) {
-        Context.current().heartbeat();
-        await delay(50);
-      }
-      if (requested <= pageNo) waitedInVain.push(input.recipientIds.join(','));
+      if (!(await holdUntil(() => requested > pageNo, 5_000))) waitedInVain.push(input.recipientIds.join(','));
       return allSent(input);
     },
   });
@@ -114,15 +119,23 @@ test('every recipient once and in order across uneven pages, past a page whose k
 test('a page that cannot be read fails the run: nothing sent past it, the failure recorded, no stuck workflow task', async () => {
   const recipients = ids(50);
   const page = pagesOf(recipients);
+  let failedAt: number | undefined;
   const { summary, error, log, workflowTaskFailures } = await runStubbedBatch(
     {
       recipients,
       settings: { pageSize: 10, chunkSize: 5, maxInFlight: 10 },
       page: async (request) => {
         if (request.afterId === '20') {
+          failedAt = Date.now();
           throw ApplicationFailure.nonRetryable('recipient page out of order (stub)', RecipientPageOrderError.name);
         }
         return page(request);
+      },
+      // Page 3 is read ahead while page 2 is sent: page 2's chunks stay in flight until a second after its
+      // fetch failed, so the failure reaches the workflow while no lane is waiting for that page.
+      chunk: async (input) => {
+        if (Number(input.recipientIds[0]) > 10) await holdUntil(() => failedAt !== undefined && Date.now() > failedAt + 1_000, 5_000);
+        return allSent(input);
       },
     },
     // A rejection nobody handles fails the workflow task, which Temporal retries for ever: give up long before.
