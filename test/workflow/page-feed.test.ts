@@ -192,3 +192,12 @@ test('continue-as-new of a redrive: its own list of ids, in its order, each once
   assert.equal(summary?.counts.sent, recipientIds.length);
   assert.equal(log.summaries.length, 1);
 });
+
+test('a direct start with a repeated id sends each id once and ends (the cursor never moves back)', async () => {
+  const { summary, log } = await runStubbedBatch(
+    { recipients: [], settings: { pageSize: 1, chunkSize: 1, maxInFlight: 1 } },
+    { recipientIds: ['1', '2', '1', '3'], timeoutMs: 20_000 },
+  );
+  assert.equal(summary?.outcome, 'completed');
+  assert.deepEqual(log.sends.map((s) => s.recipientId), ['1', '2', '3']);
+});
