@@ -54,7 +54,7 @@ const COUNTER_HELP: Record<CountName, string> = {
   failed: 'Recipients not delivered because of an error: dead + unknown + those a run-fatal error stopped',
   unknown: 'Sends whose outcome is unknown (SMTP may have accepted); never resent by default',
   ineligible: 'Recipients no longer eligible when their turn came (deleted, opted out)',
-  suppressed: 'Recipients skipped as suppressed (unsubscribed, hard-bounced address, operator)',
+  suppressed: 'Recipients skipped as suppressed (unsubscribed, hard-bounced address, complaint, manual)',
   retries: 'Send attempts after the first',
   rateLimitWaits: 'Sends refused rate-limit budget (they wait on a durable timer; no attempt used)',
 };

@@ -4,8 +4,8 @@
  * finished job_runs — older than a horizon, in small batches (one short statement each: no long locks).
  *
  * A pruned key could be sent again by a backfill of its tick, so the horizon is written BEFORE anything is
- * deleted, and backfill refuses ticks before it (src/api/schedules.ts). Open keys (claimed, failed) are never
- * pruned. Why deletes and not monthly partitions: the key is the primary key and must stay unique across all
+ * deleted, and backfill refuses ticks before it (src/api/schedules.ts). Open keys (claimed, failed, released) are
+ * never pruned. Why deletes and not monthly partitions: the key is the primary key and must stay unique across all
  * windows (partitions would need the window in every unique index and in every claim); BENCHMARKS.md measures
  * the batched delete on a 10-million-row table.
  */

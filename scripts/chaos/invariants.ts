@@ -219,13 +219,14 @@ function lostViolations(
   let stuck = 0;
   for (const key of settled) {
     const row = rows.get(key);
-    if (!row && suppressed?.has(key)) continue;
+    // A suppressed recipient's claim is given back: no row, or a `released` one when the key had history.
+    if ((!row || row.state === 'released') && suppressed?.has(key)) continue;
     if (!row) {
       stuck++;
       violations.push(`lost: ${key} has no email_sends row`);
       continue;
     }
-    if (row.state === 'claimed' || row.state === 'failed') {
+    if (row.state === 'claimed' || row.state === 'failed' || row.state === 'released') {
       stuck++;
       violations.push(`stuck: ${key} ended ${row.state}`);
     }

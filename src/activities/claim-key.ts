@@ -33,7 +33,7 @@ export async function claimKey(deps: SendDeps, attempt: Attempt): Promise<SendRe
       return undefined;
     case 'duplicate':
       // Finished by an earlier attempt of this same run: what that attempt did counts for this run.
-      if (claimed.byThisRun && claimed.state !== 'claimed' && claimed.state !== 'failed') return { outcome: claimed.state, attempt: attemptNo };
+      if (claimed.byThisRun) return { outcome: claimed.state, attempt: attemptNo };
       return { outcome: 'skipped_dedupe', attempt: attemptNo };
     case 'fenced':
       attempt.log().warn({ fence: input.fence }, 'claim_refused_stale_fence');

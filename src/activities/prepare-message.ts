@@ -33,14 +33,14 @@ export function loadAndCheck(deps: SendDeps, input: SendInput): Promise<Loaded> 
 
 /**
  * Step 2: the message for the claimed key, or `ineligible` / `suppressed` (the claim is given back: the key stays
- * open, nothing was sent). Bad data for this recipient (address, template values) is permanent: recorded on the
- * row, then thrown to the dead-letter branch.
+ * open, nothing was sent, and what earlier attempts recorded on the key is kept: src/sends/marks.ts). Bad data for
+ * this recipient (address, template values) is permanent: recorded on the row, then thrown to the dead-letter branch.
  */
 export async function prepare(deps: SendDeps, attempt: Attempt, loaded: Loaded): Promise<OutgoingMessage | SendResult> {
   if (!('error' in loaded) && loaded.suppressed) {
-    // Unsubscribed or a suppressed address (hard bounce, operator): checked before the message is built, so a
+    // Unsubscribed or a suppressed address (hard bounce, complaint, manual): checked before the message is built, so a
     // suppressed recipient with bad data is not dead-lettered either.
-    await abandon(deps.pool, attempt.key, attempt.claimAttempt);
+    await abandon(deps.pool, attempt.key, attempt.claimAttempt, 'suppressed');
     return { outcome: 'suppressed', attempt: attempt.attemptNo };
   }
   try {
@@ -52,7 +52,7 @@ export async function prepare(deps: SendDeps, attempt: Attempt, loaded: Loaded):
     throw err;
   }
   // No longer eligible (deleted, opted out since the page was read): give the key back, nothing was sent.
-  await abandon(deps.pool, attempt.key, attempt.claimAttempt);
+  await abandon(deps.pool, attempt.key, attempt.claimAttempt, 'ineligible');
   return { outcome: 'ineligible', attempt: attempt.attemptNo };
 }
 

@@ -1,4 +1,5 @@
 /** Dead letters: sends that ended non-retryable or used up their attempts, with the last error; and redrive. */
+import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '../db/transaction';
@@ -49,6 +50,8 @@ export interface RedriveRequest {
   idPrefix?: string;
   /** Wait for the redrive runs and return their summaries. */
   wait?: boolean;
+  /** Who redrives: kept with any hard-bounce suppression the redrive lifts (default: your user name). */
+  by?: string;
 }
 
 export interface RedriveResult {
@@ -65,9 +68,12 @@ export interface RedriveResult {
  * retry path takes it) and the dead letter gets redriven_at. Then one batch run per job and window, for the
  * tick of the run that dead-lettered it, restricted to those recipients (it takes the job lock like any run).
  * Only `dead` keys are redriven: `unknown` ones may have been delivered and are never dead letters.
- * A hard bounce's address suppression (learned from that job and recipient) is lifted with its dead letter.
- * Keys redriven earlier whose row is still `failed` (their redrive run did not get to them, e.g. skipped because
- * the lock was held) are included again; keys already sent are not — redriving twice sends nothing new.
+ * A hard bounce's address suppression (learned from that job and recipient) is lifted with its dead letter —
+ * that reason only: an unsubscribe, complaint or manual suppression of the same person stays, and the redrive run
+ * counts them `suppressed` and sends nothing.
+ * Keys redriven earlier whose row is still open — `failed` (their redrive run did not get to them, e.g. skipped
+ * because the lock was held) or `released` (it gave the claim back: the recipient was ineligible or suppressed
+ * then) — are included again; keys already sent are not — redriving twice sends nothing new.
  */
 export async function redriveDeadLetters(client: Client, pool: Pool, req: RedriveRequest): Promise<RedriveResult> {
   const hasIds = (req.ids?.length ?? 0) > 0;
@@ -107,9 +113,11 @@ async function markRedriven(db: PoolClient, req: RedriveRequest) {
     await reopenDeadLetter(db, r.id, r.idempotency_key);
   }
   // A redrive says "this mailbox works now": the hard-bounce suppression the dead letter's 5.1.1 recorded goes too,
-  // or the redrive run would skip the recipient as suppressed.
-  await liftHardBounces(db, fresh.map((r) => ({ jobName: r.job_name, recipientId: r.recipient_id })));
-  const pending = rows.filter((r) => r.redriven_at === null ? r.state === 'dead' : r.state === 'failed');
+  // or the redrive run would skip the recipient as suppressed. Only that reason: if the person also unsubscribed
+  // (or complained, or an operator suppressed them), that stays and the redrive run sends nothing.
+  const by = req.by?.trim() || (process.env.USER ?? os.userInfo().username);
+  await liftHardBounces(db, fresh.map((r) => ({ jobName: r.job_name, recipientId: r.recipient_id, deadLetterId: r.id })), by);
+  const pending = rows.filter((r) => r.redriven_at === null ? r.state === 'dead' : r.state === 'failed' || r.state === 'released');
   return {
     redriven: fresh.map((r) => r.id),
     alreadyRedriven: rows.filter((r) => r.redriven_at !== null).map((r) => r.id),

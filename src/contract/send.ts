@@ -57,9 +57,10 @@ export type ChunkItemResult =
 
 /**
  * A key's state in email_sends (src/sends/claims.ts has the state machine). After the failure branch a key is
- * `dead`, or `unknown` when its last attempt may have reached the server.
+ * `dead`, or `unknown` when its last attempt may have reached the server. `released`: a claim given back with
+ * nothing sent (the recipient ineligible or suppressed) by a key with history to keep; open, like `failed`.
  */
-export type SendState = 'claimed' | 'sent' | 'failed' | 'dead' | 'unknown';
+export type SendState = 'claimed' | 'sent' | 'failed' | 'dead' | 'unknown' | 'released';
 
 /**
  * What the failure branch found for a key: the state it left the key in, or `deduped` when another run of the

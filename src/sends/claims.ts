@@ -6,7 +6,9 @@
  *                          |--SMTP refused/4xx----> failed --reclaim (next attempt)--> claimed
  *                          |                          `--attempts exhausted / permanent--> dead   (failure-branch.ts)
  *                          |--reply lost after DATA--> unknown   (or failed, once, under resend-once)
- *                          `--attempt died, lease expired--> unknown (found by the next attempt or run)
+ *                          |--attempt died, lease expired--> unknown (found by the next attempt or run)
+ *                          `--given back, nothing sent (ineligible, suppressed)--> (no row) if the claim was fresh,
+ *                               else released (reclaimed like failed), or unknown if a copy may be out (marks.ts)
  *
  * Every transition is one short statement or transaction; none stays open across the SMTP call
  * (one "insert, send, commit" transaction would resend after a crash between the server's accept and COMMIT).
@@ -45,7 +47,7 @@ export type ClaimResult =
    * Already finished (sent, dead, or unknown without a resend left): nothing to do. `byThisRun`: an earlier
    * attempt of the same run finished it (its result never reached the workflow, e.g. the worker died).
    */
-  | { kind: 'duplicate'; state: SendState; byThisRun: boolean }
+  | { kind: 'duplicate'; state: Extract<SendState, 'sent' | 'dead' | 'unknown'>; byThisRun: boolean }
   /** Another attempt holds a live claim (its lease has not expired). */
   | { kind: 'busy' }
   /** A newer lock holder exists for this job: this run must stop sending. */
@@ -126,7 +128,7 @@ async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResul
     [req.key],
   );
   const row = rows[0];
-  // No row and the fence is fine: the insert lost a race with a delete (abandon). Claim again.
+  // No row and the fence is fine: the insert lost a race with a delete (a fresh claim given back). Claim again.
   if (!row) {
     const [r] = await insertClaims(client, [req]);
     return r ? { kind: 'claimed', attempt: r.attempts, resends: r.resends } : { kind: 'busy' };
@@ -140,6 +142,7 @@ async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResul
       if (req.resendUnknownOnce && row.resends === 0) return takeOver(client, req, { resend: true });
       return { kind: 'duplicate', state: 'unknown', byThisRun };
     case 'failed':
+    case 'released': // given back with history (marks.ts): open; its attempts count only those that reached the server
       if (attemptsExhausted(req, row.attempts)) return { kind: 'exhausted', attempts: row.attempts };
       return takeOver(client, req, { resend: false });
     case 'claimed':

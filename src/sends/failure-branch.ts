@@ -47,7 +47,7 @@ export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Dea
           req.errorType, req.message],
       );
       state = 'dead';
-    } else if (state === 'failed' && rows[0]?.last_error_type !== SmtpAmbiguousError.name && !ambiguousBefore) {
+    } else if ((state === 'failed' || state === 'released') && rows[0]?.last_error_type !== SmtpAmbiguousError.name && !ambiguousBefore) {
       await client.query(
         `UPDATE email_sends SET state = 'dead', reason = $2, last_error_type = COALESCE(last_error_type, $3),
                 lease_until = NULL, updated_at = now()
@@ -55,7 +55,7 @@ export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Dea
         [req.key, req.message, req.errorType],
       );
       state = 'dead';
-    } else if (state === 'claimed' || state === 'failed') {
+    } else if (state === 'claimed' || state === 'failed' || state === 'released') {
       // An open claim, a last attempt whose reply was lost, or a failed resend of an ambiguous first attempt:
       // the server may have the message.
       const why = ambiguousBefore ? 'the resend of an ambiguous attempt failed (the first copy may have arrived): ' : 'attempts ended while the claim was open: ';
@@ -85,8 +85,8 @@ export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Dea
 
 /**
  * Another run's business: a key it finished (sent, dead, unknown), or one its attempt is sending now (a live
- * claim). A failed key, or a claim whose lease expired (its attempt is gone), is still this branch's to close —
- * else a key whose attempts all failed in a run that died before its dead letter would stay open for ever.
+ * claim). A failed or released key, or a claim whose lease expired (its attempt is gone), is still this branch's
+ * to close — else a key whose attempts all failed in a run that died before its dead letter would stay open for ever.
  */
 function ownedByAnotherRun(row: { state: SendState; run_id: string; lease_live: boolean }, runId: string): boolean {
   if (row.run_id === runId) return false;

@@ -1,11 +1,12 @@
 /**
  * The outcome of an attempt that owns a claim: sent, failed (the dead-letter branch may make it dead), unknown,
- * or given back (the recipient became ineligible). Each step is conditional on `attempts = attempt`, so only
- * the attempt that owns the claim writes its outcome.
+ * or given back (the recipient became ineligible or suppressed: abandon). Each step is conditional on
+ * `attempts = attempt`, so only the attempt that owns the claim writes its outcome.
  */
 import type { Pool } from 'pg';
 import { Coalescer } from '../db/coalesce';
 import { perPool } from '../db/per-pool';
+import { SmtpAmbiguousError } from '../errors';
 
 export interface SmtpDetails {
   errorType?: string;
@@ -84,10 +85,64 @@ export async function markUnknown(pool: Pool, key: string, attempt: number, deta
   return rowCount === 1;
 }
 
-/** The recipient is no longer eligible (deleted, opted out): give the key back, nothing was sent. */
-export async function abandon(pool: Pool, key: string, attempt: number): Promise<void> {
-  await pool.query(`DELETE FROM email_sends WHERE idempotency_key = $1 AND attempts = $2 AND state = 'claimed'`, [
-    key,
-    attempt,
-  ]);
+/** Why a claim is given back: the recipient is no longer eligible (deleted, opted out), or is suppressed. */
+export type GiveBackReason = 'ineligible' | 'suppressed';
+
+/** What giving a claim back did to its row; null when this attempt no longer owned the claim (nothing changed). */
+export type GivenBack = 'deleted' | 'released' | 'unknown' | null;
+
+/**
+ * Give the claim back: this attempt sent nothing (the recipient is no longer eligible, or suppressed). The key stays
+ * open as if the attempt had not claimed it, and nothing that earlier attempts recorded is lost:
+ * - a fresh claim (this attempt inserted the row: first attempt, no error, no resend, no dead letter, no
+ *   resolution) is deleted, as always — no key is left behind for someone who was never sent anything;
+ * - a row with history is kept, with its attempts back to what they were before this claim (the attempt never
+ *   reached the server, so it does not count against the bound), its dead letters, resolutions and resends:
+ *   - `released` when nothing was ever possibly sent: open, a later run's claim takes it like `failed`;
+ *   - `unknown` when an earlier attempt may have reached the server (an ambiguous reply or a lost attempt — the
+ *     claim was the resend-once copy — or a key an operator resolved from `unknown`). As in the failure branch
+ *     ("whatever happened to the resend, the first copy may have arrived"), the key is not sendable again without
+ *     a person (`sendonce unknown resolve`): deleting it, or reopening it, would let a later run send a second copy.
+ * Deleting every claimed row broke the dead_letters foreign key (the give-back failed and the key ended `unknown`),
+ * cascaded the unknown_resolutions audit away and, under resend-once, erased the record that a copy may be out.
+ */
+export async function abandon(pool: Pool, key: string, attempt: number, why: GiveBackReason): Promise<GivenBack> {
+  const { rows } = await pool.query<{ became: Exclude<GivenBack, null> }>(GIVE_BACK, [key, attempt, why, SmtpAmbiguousError.name]);
+  return rows[0]?.became ?? null;
 }
+
+/**
+ * One statement (a suppressed address gives its claim back on every tick). The row is locked first; only the
+ * attempt that owns the claim changes it. A dead letter or a resolution for the key is written only together with
+ * a state change of its row (failure-branch.ts, resolve.ts, both under this row lock), so the `fresh` check cannot
+ * miss one and the delete cannot break the foreign key.
+ */
+const GIVE_BACK = `
+  WITH mine AS (
+    SELECT s.idempotency_key,
+           s.attempts = 1 AND s.resends = 0 AND s.last_error_type IS NULL AND s.reason IS NULL
+             AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.idempotency_key = s.idempotency_key)
+             AND NOT EXISTS (SELECT 1 FROM unknown_resolutions r WHERE r.idempotency_key = s.idempotency_key) AS fresh,
+           s.resends > 0 OR s.last_error_type IS NOT DISTINCT FROM $4
+             OR EXISTS (SELECT 1 FROM unknown_resolutions r WHERE r.idempotency_key = s.idempotency_key) AS maybe_sent
+      FROM email_sends s
+     WHERE s.idempotency_key = $1 AND s.attempts = $2 AND s.state = 'claimed'
+       FOR UPDATE
+  ), deleted AS (
+    DELETE FROM email_sends s USING mine m
+     WHERE s.idempotency_key = m.idempotency_key AND m.fresh
+    RETURNING 'deleted'::text AS became
+  ), kept AS (
+    UPDATE email_sends s
+       SET state = CASE WHEN m.maybe_sent THEN 'unknown' ELSE 'released' END,
+           attempts = s.attempts - 1, lease_until = NULL, updated_at = now(),
+           reason = 'claim given back by attempt ' || s.attempts || ' (recipient ' || $3::text || '), nothing sent by it' ||
+                    CASE WHEN m.maybe_sent
+                         THEN '; an earlier attempt may have reached the server: ' ||
+                              COALESCE(s.reason, s.last_error_type, 'its outcome was not recorded')
+                         ELSE '; the key is open' END
+      FROM mine m
+     WHERE s.idempotency_key = m.idempotency_key AND NOT m.fresh
+    RETURNING s.state AS became
+  )
+  SELECT became FROM deleted UNION ALL SELECT became FROM kept`;

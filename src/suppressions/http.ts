@@ -4,8 +4,10 @@
  * exactly this port, and nothing else answers on it. node:http, no framework: two routes and a small body.
  *
  *   POST /unsubscribe?t=TOKEN   body List-Unsubscribe=One-Click (form-encoded or multipart, as mailbox providers
- *                               send it) → 200, the opt-out recorded (idempotent); a bad or expired token, or a
- *                               POST without that body → 400 and nothing changes. Never a redirect (RFC 8058 §3.1).
+ *                               send it) → 200 once the opt-out is on record ("You are unsubscribed", or "already"
+ *                               for a second click); 500 and no success claimed when it could not be recorded; a
+ *                               bad or expired token, or a POST without that body → 400 and nothing changes.
+ *                               Never a redirect (RFC 8058 §3.1).
  *   GET  /unsubscribe?t=TOKEN   a page with one button that makes that POST. A GET changes nothing: link scanners
  *                               and previews fetch URLs, people click buttons.
  */
@@ -42,7 +44,8 @@ export async function startUnsubscribeServer(opts: UnsubscribeServerOptions): Pr
   const server = http.createServer((req, res) => {
     handle(opts, req, res).catch((err: Error) => {
       opts.logger.error({ err: err.message }, 'unsubscribe_failed');
-      if (!res.headersSent) reply(res, 500, page('Try again', '<p>Something went wrong; please try again later.</p>'));
+      // Never a success page unless the opt-out is on record: whatever failed, nothing was recorded.
+      if (!res.headersSent) reply(res, 500, page('Try again', '<p>Something went wrong: your unsubscribe was not recorded. Please try again later.</p>'));
     });
   });
   return listen(server, opts.port, opts.host ?? '0.0.0.0');
@@ -84,7 +87,11 @@ async function handle(opts: UnsubscribeServerOptions, req: http.IncomingMessage,
     const done = await unsubscribeWithToken(opts.pool, opts.keys, token);
     // Ids only: never the address (src/logger.ts scrubs addresses anyway).
     opts.logger.info({ jobName: done.jobName, recipientId: done.recipientId, scope: done.scope, recorded: done.recorded }, 'unsubscribed');
-    reply(res, 200, page('Unsubscribed', '<p>You are unsubscribed. You will not get these emails any more.</p>'));
+    // The answer says what is on record: this unsubscribe (a row of its own, whatever else suppresses the
+    // address), or the same unsubscribe from an earlier click. A failure to record it is the 500 above.
+    reply(res, 200, done.recorded
+      ? page('Unsubscribed', '<p>You are unsubscribed. You will not get these emails any more.</p>')
+      : page('Unsubscribed', '<p>You were already unsubscribed. You will not get these emails.</p>'));
   } catch (err) {
     if (err instanceof UnsubscribeTokenError) return refuse(err.message);
     throw err;

@@ -1,15 +1,21 @@
 /**
- * The suppressions table (migration 0008), alone: who must not be mailed any more. Two scopes:
+ * The suppressions table (migrations 0008, 0011), alone: who must not be mailed any more, and why. Two scopes:
  *   job      — a recipient of one job unsubscribed: checked per page by recipient id (pages.ts), one statement.
- *   address  — no mail at all to an address (unsubscribed from everything, a hard bounce, an operator): checked by
- *              the send after its loader returned the address (send.ts), grouped with concurrent sends.
- * Recording is idempotent (one row per job recipient or per address); the first reason stays.
+ *   address  — no mail at all to an address (unsubscribed from everything, a hard bounce, a complaint, an
+ *              operator): checked by the send after its loader returned the address (send.ts), grouped with
+ *              concurrent sends.
+ * One row per reason: a recipient or address can be suppressed for several reasons at once, and lifting one
+ * (a redrive lifts `hard_bounce`) leaves the others. Recording a reason twice changes nothing. Every removal is
+ * kept in suppression_removals (who, when, why); an unsubscribe or a complaint is removed only with a note.
  */
 import type { Pool, PoolClient } from 'pg';
 import { Coalescer } from '../db/coalesce';
 import { perPool } from '../db/per-pool';
 
-export type SuppressionReason = 'unsubscribe' | 'hard_bounce' | 'operator';
+export type SuppressionReason = 'unsubscribe' | 'hard_bounce' | 'complaint' | 'manual';
+export const SUPPRESSION_REASONS: readonly SuppressionReason[] = ['unsubscribe', 'hard_bounce', 'complaint', 'manual'];
+/** The person's own word: lifting these takes an explicit force and a note (removeSuppressions, src/api). */
+export const CONSENT_REASONS: readonly SuppressionReason[] = ['unsubscribe', 'complaint'];
 
 export type SuppressionRequest =
   | { scope: 'job'; jobName: string; recipientId: string; reason: SuppressionReason; detail?: string }
@@ -25,9 +31,12 @@ export type SuppressionRequest =
       detail?: string;
     };
 
-/** True when a new row was written; false when the job recipient or address was already suppressed. */
+/**
+ * True when this reason was written now; false when the job recipient or address was already suppressed for
+ * this same reason (its row stays as it was). Another reason on record never stops a new one being written.
+ */
 export async function recordSuppression(db: Pool | PoolClient, req: SuppressionRequest): Promise<boolean> {
-  const target = req.scope === 'job' ? '(job_name, recipient_id) WHERE scope = \'job\'' : "(address_hash) WHERE scope = 'address'";
+  const target = req.scope === 'job' ? "(job_name, recipient_id, reason) WHERE scope = 'job'" : "(address_hash, reason) WHERE scope = 'address'";
   const { rowCount } = await db.query(
     `INSERT INTO suppressions (scope, job_name, recipient_id, address_hash, address, reason, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -45,7 +54,7 @@ export async function recordSuppression(db: Pool | PoolClient, req: SuppressionR
   return rowCount === 1;
 }
 
-/** Which of a page's recipient ids unsubscribed from this job — one indexed statement per page. */
+/** Which of a page's recipient ids are suppressed for this job (for any reason) — one indexed statement per page. */
 export async function unsubscribedFromJob(pool: Pool, jobName: string, recipientIds: readonly string[]): Promise<Set<string>> {
   if (recipientIds.length === 0) return new Set();
   const { rows } = await pool.query<{ recipient_id: string }>(
@@ -85,18 +94,30 @@ async function checkMany(pool: Pool, checks: SuppressionCheck[]): Promise<boolea
 
 /**
  * A redrive of a dead letter is an operator saying "this mailbox works now": the hard-bounce suppression that
- * dead letter's 5.1.1 recorded (learned from that job and recipient) is lifted with it. Runs in the caller's
- * transaction. Unsubscribes and operator entries are never lifted this way.
+ * dead letter's 5.1.1 recorded (learned from that job and recipient) is lifted with it, and the removal kept.
+ * Runs in the caller's transaction. Only the `hard_bounce` reason goes: an unsubscribe, complaint or manual entry
+ * for the same address or recipient stays, and the redrive run then skips the recipient as suppressed.
  */
-export async function liftHardBounces(db: PoolClient, keys: ReadonlyArray<{ jobName: string; recipientId: string }>): Promise<number> {
+export async function liftHardBounces(
+  db: PoolClient,
+  keys: ReadonlyArray<{ jobName: string; recipientId: string; deadLetterId: number }>,
+  by: string,
+): Promise<number> {
   if (keys.length === 0) return 0;
   const { rowCount } = await db.query(
-    `DELETE FROM suppressions s USING unnest($1::text[], $2::text[]) AS k(job, recipient)
-      WHERE s.scope = 'address' AND s.reason = 'hard_bounce' AND s.job_name = k.job AND s.recipient_id = k.recipient`,
-    [keys.map((k) => k.jobName), keys.map((k) => k.recipientId)],
+    `WITH gone AS (
+       DELETE FROM suppressions s USING unnest($1::text[], $2::text[], $3::bigint[]) AS k(job, recipient, letter)
+        WHERE s.scope = 'address' AND s.reason = 'hard_bounce' AND s.job_name = k.job AND s.recipient_id = k.recipient
+       RETURNING s.*, k.letter)
+     ${KEEP_REMOVED} SELECT ${REMOVED_COLUMNS}, $4, 'lifted by the redrive of dead letter ' || letter FROM gone`,
+    [keys.map((k) => k.jobName), keys.map((k) => k.recipientId), keys.map((k) => k.deadLetterId), by],
   );
   return rowCount ?? 0;
 }
+
+const REMOVED_COLUMNS = 'id, scope, job_name, recipient_id, address_hash, address, reason, detail, created_at';
+const KEEP_REMOVED = `INSERT INTO suppression_removals
+  (suppression_id, scope, job_name, recipient_id, address_hash, address, reason, detail, created_at, removed_by, note)`;
 
 export interface SuppressionRow {
   id: number;
@@ -124,8 +145,45 @@ export async function listSuppressionRows(pool: Pool, opts: { job?: string; reas
   return rows;
 }
 
-/** Delete by id; returns the ids that existed (and are gone now). */
-export async function deleteSuppressions(db: Pool | PoolClient, ids: readonly number[]): Promise<number[]> {
-  const { rows } = await db.query<{ id: number }>('DELETE FROM suppressions WHERE id = ANY($1::bigint[]) RETURNING id::int AS id', [ids]);
-  return rows.map((r) => r.id);
+/** The rows of these ids that exist, locked until the caller's transaction ends. */
+export async function lockSuppressionRows(db: PoolClient, ids: readonly number[]): Promise<Array<{ id: number; reason: SuppressionReason }>> {
+  const { rows } = await db.query<{ id: number; reason: SuppressionReason }>(
+    'SELECT id::int AS id, reason FROM suppressions WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
+    [ids],
+  );
+  return rows;
+}
+
+/** Delete by id, keeping each removed row in suppression_removals with who and why; returns the ids gone now. */
+export async function deleteSuppressions(db: Pool | PoolClient, ids: readonly number[], by: string, note: string | null): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `WITH gone AS (DELETE FROM suppressions WHERE id = ANY($1::bigint[]) RETURNING *)
+     ${KEEP_REMOVED} SELECT ${REMOVED_COLUMNS}, $2, $3 FROM gone
+     RETURNING suppression_id::int AS id`,
+    [ids, by, note],
+  );
+  return rows.map((r) => r.id).sort((a, b) => a - b);
+}
+
+export interface SuppressionRemovalRow extends SuppressionRow {
+  /** The id it had in `suppressions`. */
+  suppressionId: number;
+  removedAt: string;
+  removedBy: string;
+  note: string | null;
+}
+
+export async function listSuppressionRemovals(pool: Pool, opts: { job?: string; reason?: SuppressionReason; limit?: number } = {}): Promise<SuppressionRemovalRow[]> {
+  const { rows } = await pool.query<SuppressionRemovalRow>(
+    `SELECT id::int AS id, suppression_id::int AS "suppressionId", scope, job_name AS "jobName", recipient_id AS "recipientId",
+            address, address_hash AS "addressHash", reason, detail,
+            to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "createdAt",
+            to_char(removed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "removedAt",
+            removed_by AS "removedBy", note
+       FROM suppression_removals
+      WHERE ($1::text IS NULL OR job_name = $1) AND ($2::text IS NULL OR reason = $2)
+      ORDER BY id LIMIT $3`,
+    [opts.job ?? null, opts.reason ?? null, opts.limit ?? 1_000],
+  );
+  return rows;
 }

@@ -4,7 +4,11 @@ import { recordSuppression } from './store';
 import { verifyUnsubscribeToken, type UnsubscribeClaims, type UnsubscribeKeys } from './token';
 
 export interface UnsubscribeResult extends UnsubscribeClaims {
-  /** False when this opt-out was recorded before: a second click changes nothing. */
+  /**
+   * True when this unsubscribe was written now; false when the same unsubscribe was on record already (a second
+   * click changes nothing). Either way it is on record when this returns: other reasons (a hard bounce, an
+   * operator's entry) never stop it being written. A failure to write it throws.
+   */
   recorded: boolean;
 }
 

@@ -89,7 +89,8 @@ async function begin(input: BatchInput, board: ProgressBoard, ending: Ending): P
     cursor: null,
     counts: zeroCounts(),
     segment: 1,
-    ...(input.recipientIds ? { recipientIds: input.recipientIds } : {}),
+    // Each id once: the redrive's pages move on by the position of the last id, so a repeated id would loop.
+    ...(input.recipientIds ? { recipientIds: [...new Set(input.recipientIds)] } : {}),
   };
 }
 

@@ -6,40 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Context } from '@temporalio/activity';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { RunSummary, SendResult } from '../../src/contract';
+import type { SendResult } from '../../src/contract';
 import { SmtpAuthError, SmtpTransientError } from '../../src/errors';
-import { batchWorkflow } from '../../src/workflows';
-import { temporalAddress } from '../../devkit/shared-services';
-import { uniqueName } from '../../devkit/databases';
-import { stubActivities, withStubWorker, type StubBehaviour, type StubLog } from './stub-activities';
+import { runStubbedBatch, type StubBehaviour } from './stub-activities';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i + 1));
 const sent = (attempt = 1): SendResult => ({ outcome: 'sent', attempt });
 
-async function runBatch(behaviour: StubBehaviour): Promise<{ summary?: RunSummary; error?: unknown; log: StubLog }> {
-  const { activities, log } = stubActivities(behaviour);
-  const connection = await Connection.connect({ address: temporalAddress() });
-  try {
-    const client = new Client({ connection });
-    return await withStubWorker(activities, async (taskQueue) => {
-      const handle = await client.workflow.start(batchWorkflow, {
-        taskQueue,
-        workflowId: uniqueName('wf'),
-        args: [{ jobName: 'stub-job', scheduledAt: '2026-11-20T10:00:00Z' }],
-        workflowExecutionTimeout: '2m',
-      });
-      try {
-        return { summary: await handle.result(), log };
-      } catch (error) {
-        return { error, log };
-      }
-    });
-  } finally {
-    await connection.close();
-  }
-}
+const runBatch = (behaviour: StubBehaviour) => runStubbedBatch(behaviour);
 
 test('fenced: the run stops sending after the chunk that saw a newer lock holder, ends lock_lost and leaves the lock alone', async () => {
   const { summary, log } = await runBatch({

@@ -6,11 +6,15 @@
  */
 import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import type { Activities } from '../../src/activities';
+import type { PageRequest } from '../../src/activities/fetch-recipient-page';
 import {
   chunkTaskQueue,
+  type BatchInput,
   type ChunkInput,
   type ChunkItemResult,
+  type RecipientPage,
   type RunSettings,
   type RunSummary,
   type SendInput,
@@ -19,6 +23,7 @@ import {
 } from '../../src/contract';
 import { DEFAULT_RETRY, isRetryable } from '../../src/retry';
 import { SendonceWorker } from '../../src/sendonce-worker';
+import { batchWorkflow } from '../../src/workflows';
 import { workflowBundle } from '../support/harness';
 import { temporalAddress } from '../../devkit/shared-services';
 import { uniqueName } from '../../devkit/databases';
@@ -36,6 +41,8 @@ export const TEST_SETTINGS: RunSettings = {
 export interface StubBehaviour {
   recipients: string[];
   settings?: Partial<RunSettings>;
+  /** One fetchRecipientPage call; default: the next `limit` of `recipients` after `afterId`, none finished. */
+  page?(request: PageRequest): Promise<RecipientPage>;
   /** One recipient's send (per-recipient path, and each item of a chunk unless `chunk` is set). */
   send?(input: SendInput, attempt: number): Promise<SendResult>;
   /** A whole chunk; default: `send` for each item (a thrown error becomes a 'failed' item, as the real one does). */
@@ -52,10 +59,13 @@ export interface StubLog {
   released: number;
   fencedOff: number;
   pagesFetched: number;
+  /** Every fetchRecipientPage call, and the page each returned (in the same order; a failed call returns none). */
+  pageRequests: PageRequest[];
+  pages: RecipientPage[];
 }
 
 export function stubActivities(b: StubBehaviour): { activities: Activities; log: StubLog } {
-  const log: StubLog = { summaries: [], chunks: [], sends: [], deadLetters: [], released: 0, fencedOff: 0, pagesFetched: 0 };
+  const log: StubLog = { summaries: [], chunks: [], sends: [], deadLetters: [], released: 0, fencedOff: 0, pagesFetched: 0, pageRequests: [], pages: [] };
   const settings = { ...TEST_SETTINGS, ...b.settings };
   const send = b.send ?? (async (): Promise<SendResult> => ({ outcome: 'sent', attempt: Context.current().info.attempt }));
   const stub: Partial<Activities> = {
@@ -76,11 +86,12 @@ export function stubActivities(b: StubBehaviour): { activities: Activities; log:
       log.released++;
       return true;
     },
-    async fetchRecipientPage({ afterId, limit }) {
+    async fetchRecipientPage(request) {
       log.pagesFetched++;
-      const start = afterId === null ? 0 : b.recipients.indexOf(afterId) + 1;
-      const ids = b.recipients.slice(start, start + limit);
-      return { toSend: ids, lastId: ids[ids.length - 1] ?? null, size: ids.length, finished: { deduped: 0, sent: 0, dead: 0, unknown: 0 } };
+      log.pageRequests.push(request);
+      const page = b.page ? await b.page(request) : nextRecipients(b.recipients, request);
+      log.pages.push(page);
+      return page;
     },
     async sendEmail(input) {
       log.sends.push(input);
@@ -112,6 +123,13 @@ export function stubActivities(b: StubBehaviour): { activities: Activities; log:
   return { activities: stub as Activities, log };
 }
 
+/** The next `limit` of `recipients` after `afterId`, all still to send: keyset paging over a fixed list. */
+function nextRecipients(recipients: string[], { afterId, limit }: PageRequest): RecipientPage {
+  const start = afterId === null ? 0 : recipients.indexOf(afterId) + 1;
+  const ids = recipients.slice(start, start + limit);
+  return { toSend: ids, lastId: ids[ids.length - 1] ?? null, size: ids.length, finished: { deduped: 0, sent: 0, dead: 0, unknown: 0 } };
+}
+
 let runtimeInstalled = false;
 /** Failed stub activities are expected here: keep the SDK's per-failure warnings out of the test output. */
 function quietRuntime(): void {
@@ -136,6 +154,51 @@ export async function withStubWorker<T>(activities: Activities, fn: (taskQueue: 
       worker.shutdown();
       await running;
     }
+  } finally {
+    await connection.close();
+  }
+}
+
+export interface StubRun {
+  summary?: RunSummary;
+  /** Why the run did not return a summary: its failure, or that it did not end within the time allowed. */
+  error?: unknown;
+  log: StubLog;
+  /** The messages of the failed workflow tasks in the last run's history (an unhandled rejection fails one). */
+  workflowTaskFailures: string[];
+}
+
+export interface StubRunOptions {
+  /** Start the run as a redrive of these recipient ids (BatchInput.recipientIds). */
+  recipientIds?: BatchInput['recipientIds'];
+  /** Give up (and terminate the run) after this long; default 2 minutes. */
+  timeoutMs?: number;
+}
+
+/** Run the batch workflow on the dev server with these stubbed activities, and say how it ended. */
+export async function runStubbedBatch(behaviour: StubBehaviour, options: StubRunOptions = {}): Promise<StubRun> {
+  const { activities, log } = stubActivities(behaviour);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const connection = await Connection.connect({ address: temporalAddress() });
+  try {
+    const client = new Client({ connection });
+    return await withStubWorker(activities, async (taskQueue) => {
+      const workflowId = uniqueName('wf');
+      const input: BatchInput = { jobName: 'stub-job', scheduledAt: '2026-11-20T10:00:00Z', ...(options.recipientIds ? { recipientIds: options.recipientIds } : {}) };
+      const handle = await client.workflow.start(batchWorkflow, { taskQueue, workflowId, args: [input], workflowExecutionTimeout: timeoutMs + 60_000 });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+      const ended = await Promise.race([handle.result().then((summary) => ({ summary }), (error: unknown) => ({ error })), late]);
+      clearTimeout(timer);
+      const last = client.workflow.getHandle(workflowId);
+      if (ended === 'late') await last.terminate('test: the run did not end in time');
+      const history = await last.fetchHistory();
+      const workflowTaskFailures = (history.events ?? []).flatMap((e) =>
+        e.workflowTaskFailedEventAttributes ? [e.workflowTaskFailedEventAttributes.failure?.message ?? '(no message)'] : [],
+      );
+      if (ended === 'late') return { error: new Error(`the run did not end within ${timeoutMs} ms`), log, workflowTaskFailures };
+      return { ...ended, log, workflowTaskFailures };
+    });
   } finally {
     await connection.close();
   }
