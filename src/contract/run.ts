@@ -63,6 +63,12 @@ export interface CarriedState extends RunIdentity {
   segment: number;
   /** Carried from BatchInput.recipientIds (the cursor is then the last id of that list processed). */
   recipientIds?: string[];
+  /**
+   * When the chain's first segment started (ISO): the time budget counts from here. Each segment's own start is
+   * its started event's time, so counting from it would reset the budget at every continue-as-new while the
+   * schedule's run timeout covers the whole chain. Absent in continuations written before it was carried.
+   */
+  chainStartedAt?: string;
 }
 
 /**

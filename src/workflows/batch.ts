@@ -30,7 +30,7 @@ export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
     if (input.continuation) markRunStarted(input.jobName, input.continuation.window);
     const carried = input.continuation ?? (await begin(input, board, ending));
     if (!('lock' in carried)) return carried; // skipped: the lock is held elsewhere or unavailable (recorded)
-    const run = new Run(input.jobName, ending.workflowId, carried, workflowInfo().startTime);
+    const run = new Run(input.jobName, ending.workflowId, carried, new Date(carried.chainStartedAt ?? workflowInfo().startTime));
     ending.run = board.run = run;
     updateDetails(run);
     if (await sendWhileHoldingLock(run)) {
@@ -89,6 +89,7 @@ async function begin(input: BatchInput, board: ProgressBoard, ending: Ending): P
     cursor: null,
     counts: zeroCounts(),
     segment: 1,
+    chainStartedAt: info.startTime.toISOString(),
     // Each id once: the redrive's pages move on by the position of the last id, so a repeated id would loop.
     ...(input.recipientIds ? { recipientIds: [...new Set(input.recipientIds)] } : {}),
   };

@@ -123,6 +123,24 @@ test('continue-as-new carries the cursor, counts and lock: every recipient once,
   assert.equal(log.released, 1);
 });
 
+test('the time budget counts from the chain\'s first segment, not from each continue-as-new', async () => {
+  // 200 recipients at 10 per 300 ms need ~6 s; the budget is 3 s and a segment lasts well under that, so a budget
+  // that restarted with every segment would let the chain send everyone.
+  const { summary, log } = await runBatch({
+    recipients: ids(200),
+    settings: { chunkSize: 5, maxInFlight: 10, pageSize: 10, continueAsNewAfterEvents: 40, timeBudgetMs: 3_000 },
+    send: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return sent();
+    },
+  });
+  assert.deepEqual([summary?.outcome, summary?.reason], ['stopped', 'time_budget']);
+  assert.ok((summary?.segments ?? 0) > 1, `segments ${summary?.segments}`);
+  const handled = log.chunks.flatMap((c) => c.recipientIds).length;
+  assert.ok(handled < 200, `${handled} recipients handled within the budget`);
+  assert.equal(summary?.counts.sent, handled, 'every chunk that started finished and is counted');
+});
+
 test('one activity per recipient (chunkSize 1): fenced stops the run the same way', async () => {
   const { summary, log } = await runBatch({
     recipients: ids(10),
