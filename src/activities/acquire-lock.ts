@@ -13,9 +13,10 @@ import type { ActivityDeps } from './deps';
 
 export function acquireLockActivity(deps: Pick<ActivityDeps, 'pool' | 'lock' | 'logger' | 'lockUnavailable'>, metrics: AppMetrics) {
   const { pool, logger } = deps;
-  return async function acquireLock(input: { jobName: string; runId: string; ttlMs: number }): Promise<LockAcquireResult> {
+  /** `token`: the run's own (workflow-made, so every retry of this activity asks with the same one). */
+  return async function acquireLock(input: { jobName: string; runId: string; ttlMs: number; token?: string }): Promise<LockAcquireResult> {
     try {
-      const lease = await deps.lock.acquire(input.jobName, input.ttlMs);
+      const lease = await deps.lock.acquire(input.jobName, input.ttlMs, input.token);
       if (lease) {
         await recordLockTaken(pool, input.runId, lease).catch(async (err: unknown) => {
           await deps.lock.release(input.jobName, lease.token).catch(() => false); // the retry takes it again

@@ -31,18 +31,19 @@ export function createPostgresJobLock(pool: Pool): JobLock {
   }
 
   return {
-    async acquire(jobName: string, ttlMs: number): Promise<LockLease | null> {
+    async acquire(jobName: string, ttlMs: number, ownToken?: string): Promise<LockLease | null> {
       assertTtl(ttlMs);
-      const token = crypto.randomUUID();
-      // One statement: insert, or take over a lease that has expired. Two racing inserts serialise on the
-      // primary key; the loser re-checks the WHERE against the winner's row and gets no row back.
+      const token = ownToken ?? crypto.randomUUID();
+      // One statement: insert, or take over a lease that has expired — or that is ours already (an earlier try of
+      // this acquisition got it and its answer was lost). Two racing inserts serialise on the primary key; the
+      // loser re-checks the WHERE against the winner's row and gets no row back.
       const rows = await query(
         `acquire lease ${jobName}`,
         `INSERT INTO job_leases (job_name, holder_token, expires_at)
          VALUES ($1, $2, now() + $3 * interval '1 millisecond')
          ON CONFLICT (job_name) DO UPDATE
            SET holder_token = EXCLUDED.holder_token, expires_at = EXCLUDED.expires_at
-           WHERE job_leases.expires_at < now()
+           WHERE job_leases.expires_at < now() OR job_leases.holder_token = EXCLUDED.holder_token
          RETURNING holder_token`,
         [jobName, token, ttlMs],
       );

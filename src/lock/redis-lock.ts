@@ -55,12 +55,14 @@ export function createRedisJobLock(redis: Redis, pool: Pool, opts: RedisJobLockO
   }
 
   return {
-    async acquire(jobName: string, ttlMs: number): Promise<LockLease | null> {
+    async acquire(jobName: string, ttlMs: number, ownToken?: string): Promise<LockLease | null> {
       assertTtl(ttlMs);
       const key = lockKey(jobName);
-      const token = crypto.randomUUID();
+      const token = ownToken ?? crypto.randomUUID();
       const reply = await call(`acquire ${key}`, () => redis.set(key, token, 'PX', ttlMs, 'NX'));
-      if (reply !== 'OK') return null;
+      // Held: by us already (an earlier try of this acquisition got it, its answer was lost) only if the token matches.
+      const ours = reply === 'OK' || (ownToken !== undefined && (await call(`acquire ${key}`, () => scripts.sendonceLockExtend(key, token, ttlMs))) === 1);
+      if (!ours) return null;
       return fenceOrRelease(pool, jobName, token, release);
     },
 

@@ -11,8 +11,12 @@ export interface LockLease {
 }
 
 export interface JobLock {
-  /** Try once; null when someone else holds it. Throws LockUnavailableError when the store can't be reached. */
-  acquire(jobName: string, ttlMs: number): Promise<LockLease | null>;
+  /**
+   * Try once; null when someone else holds it. Throws LockUnavailableError when the store can't be reached.
+   * With `token`, a lock already held under that same token is taken again (TTL reset, a new fence): the retry of
+   * an acquisition whose answer was lost finds its own lock, not someone else's. Default: a fresh random token.
+   */
+  acquire(jobName: string, ttlMs: number, token?: string): Promise<LockLease | null>;
   /** Token-checked: true only if the caller still holds it (then the TTL is reset to ttlMs). */
   extend(jobName: string, token: string, ttlMs: number): Promise<boolean>;
   /** Token-checked compare-and-delete: true if it was ours and is now released; never deletes another's lock. */

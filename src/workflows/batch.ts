@@ -5,7 +5,7 @@
  * Every ending is recorded: the normal ones here, failures and cancellation in endings.ts.
  * Deterministic code only: all I/O is in activities, imported here as a type.
  */
-import { ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, uuid4, workflowInfo } from '@temporalio/workflow';
 import { zeroCounts, type BatchInput, type CarriedState, type RunSummary } from '../contract';
 import { bookkeeping, sendActivities } from './activity-proxies';
 import { endAbnormally } from './endings';
@@ -77,7 +77,8 @@ async function begin(input: BatchInput, board: ProgressBoard, ending: Ending): P
     board.outcome = 'skipped';
     return finish(runSummary(ending, identity, 'skipped', started.skip));
   }
-  const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs });
+  // The run's own token, made here (deterministically) so a retried acquireLock recognises a lock it already took.
+  const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs, token: uuid4() });
   if (!lock.acquired) {
     board.outcome = 'skipped';
     return finish(runSummary(ending, identity, 'skipped', lock.reason));

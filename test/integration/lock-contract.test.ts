@@ -147,6 +147,20 @@ function contractSuite(backend: LockBackend): void {
       for (let i = 1; i < fences.length; i++) assert.ok(fences[i]! > fences[i - 1]!, `fences ${fences.join(',')}`);
     });
 
+    test('an acquire that asks with the holder\'s own token takes the lock again (a retry whose answer was lost)', async () => {
+      const job = uniqueName('job');
+      const token = `run-token-${uniqueName('t')}`;
+      const first = await lock.acquire(job, 5_000, token);
+      assert.equal(first?.token, token);
+      const again = await lock.acquire(job, 5_000, token);
+      assert.equal(again?.token, token, 'the same holder gets its lock back');
+      assert.ok(again!.fence > first!.fence, 'with a newer fence');
+      assert.equal(await currentFence(db.pool, job), again!.fence);
+      assert.equal(await lock.acquire(job, 5_000, 'someone-else'), null, 'any other token is still refused');
+      assert.equal(await lock.acquire(job, 5_000), null, 'and so is a fresh one');
+      assert.equal(await lock.release(job, token), true);
+    });
+
     test('an unreachable store throws LockUnavailableError, not null', async () => {
       const dead = await unreachableLockFor(backend);
       const job = uniqueName('job');
