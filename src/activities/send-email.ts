@@ -8,6 +8,7 @@
 import { Context } from '@temporalio/activity';
 import type { SendInput, SendResult } from '../contract';
 import { messageIdFor } from '../delivery';
+import { isPostgresConnectionError } from '../db/unreachable';
 import { AttemptsExhaustedError, ClaimBusyError } from '../errors';
 import type { Logger } from '../logger';
 import { observeSend, type AppMetrics } from '../metrics';
@@ -30,7 +31,7 @@ export async function sendToRecipient(deps: SendDeps, input: SendInput): Promise
 }
 
 /** Outcomes in which this attempt did not talk to the provider: their rate budget is given back. */
-const NOTHING_SENT = new Set<SendResult['outcome']>(['skipped_dedupe', 'fenced', 'ineligible', 'suppressed']);
+const NOTHING_SENT = new Set<SendResult['outcome']>(['skipped_dedupe', 'fenced', 'ineligible', 'suppressed', 'database_unavailable']);
 
 /**
  * Reserve rate budget BEFORE claiming: over a limit nothing is claimed and the workflow waits (durable timer)
@@ -57,6 +58,21 @@ async function withinRateLimit(deps: SendDeps, input: SendInput): Promise<SendRe
   }
 }
 
+/**
+ * A step before anything reaches the mail server, with Postgres unreachable: the attempt ends `database_unavailable`
+ * (the run stops; this recipient's attempts are untouched) instead of failing and being retried into a dead letter.
+ * After delivery a database error still fails the attempt: the message may be out, and the claim says so.
+ */
+async function beforeDelivery<T>(attempt: Attempt, step: () => Promise<T>): Promise<T | SendResult> {
+  try {
+    return await step();
+  } catch (err) {
+    if (!isPostgresConnectionError(err)) throw err;
+    attempt.log().warn({ err: (err as Error).message }, 'send_stopped_database_unavailable');
+    return { outcome: 'database_unavailable', attempt: attempt.attemptNo };
+  }
+}
+
 async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResult> {
   const job = deps.jobs.get(input.jobName);
   const attemptNo = Context.current().info.attempt;
@@ -71,9 +87,9 @@ async function claimAndSend(deps: SendDeps, input: SendInput): Promise<SendResul
   // while this send holds its send slot. A duplicate wastes the read (grouped with others, so cheap); an
   // ineligible recipient gives its fresh claim back. The read's error is handled after the claim.
   const loading = loadAndCheck(deps, input);
-  const claimed = await claimKey(deps, attempt);
+  const claimed = await beforeDelivery(attempt, () => claimKey(deps, attempt));
   if (claimed) return claimed;
-  const message = await prepare(deps, attempt, await loading);
+  const message = await beforeDelivery(attempt, async () => prepare(deps, attempt, await loading));
   if (!('to' in message)) return message;
   // Step 3, the at-least-once window: from here until the outcome is recorded, a crash leaves the row `claimed`
   // and the provider may or may not have the message. The next attempt finds the expired lease and records

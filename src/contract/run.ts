@@ -74,7 +74,7 @@ export interface CarriedState extends RunIdentity {
 /**
  * How a run ended. Every ending leaves its job_runs row, a `job_run_finished` line and a released lock:
  * - completed, skipped (lock held or unavailable), lock_lost (the lock expired or a newer holder fenced us),
- *   stopped (`reason`: rate_limiter_unavailable, time_budget — the rest is left for the next run),
+ *   stopped (`reason`: rate_limiter_unavailable, database_unavailable, time_budget — the rest is left for the next run),
  *   failed (a run-fatal error, or an activity out of retries), cancelled — recorded by the workflow itself;
  * - terminated, timed_out (the schedule's run timeout) — no workflow code runs then: recorded by the reaper
  *   (src/runs/reaper.ts), which asks Temporal how the run ended.
@@ -90,7 +90,7 @@ export type SkipReason = 'locked' | 'locked_no_expiry' | 'locked_unknown_holder'
 /** The window is older than retention keeps: its keys may be gone, so sending could repeat what was sent. */
 export type PastRetention = 'window_past_retention';
 /** Why a run stopped sending and left the rest for the next run. */
-export type StopReason = 'rate_limiter_unavailable' | 'time_budget';
+export type StopReason = 'rate_limiter_unavailable' | 'database_unavailable' | 'time_budget';
 /** Why a run failed, for the errors that have a reason of their own (src/errors, failureReason). */
 export type FailReason = 'recipient_page_out_of_order';
 export type RunReason = SkipReason | StopReason | FailReason;

@@ -19,6 +19,8 @@ export interface ChunkInput extends Omit<SendInput, 'recipientId'> {
 /**
  * `rate_limited`: over the job's rate limit, nothing claimed — wait `retryAfterMs`, then call again.
  * `rate_limiter_unavailable`: Redis for the rate limit is unreachable, nothing claimed — the run stops sending.
+ * `database_unavailable`: Postgres could not be reached before anything was handed to the mail server — the run
+ * stops sending, and the recipient's attempt bound is untouched (an outage is not the recipient's failure).
  * `fenced`: a newer lock holder exists for the job — this run stops sending.
  * `ineligible` / `suppressed`: nothing was sent and the claim was given back (no longer eligible; unsubscribed or
  * suppressed address, src/suppressions/).
@@ -34,7 +36,8 @@ export type SendOutcome =
   | 'ineligible'
   | 'suppressed'
   | 'rate_limited'
-  | 'rate_limiter_unavailable';
+  | 'rate_limiter_unavailable'
+  | 'database_unavailable';
 
 export interface SendResult {
   outcome: SendOutcome;

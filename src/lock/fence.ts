@@ -5,6 +5,7 @@
  * counter would restart from 1 after a Redis restart and let an old holder's fence look new again.
  */
 import type { Pool } from '../db/pool';
+import { isPostgresConnectionError } from '../db/unreachable';
 import { LockUnavailableError, type LockLease } from './types';
 
 /**
@@ -38,20 +39,6 @@ export async function currentFence(pool: Pool, jobName: string): Promise<number>
 /** True when no newer fence than `fence` has been handed out for the job (the claim side enforces this in SQL). */
 export async function isFenceCurrent(pool: Pool, jobName: string, fence: number): Promise<boolean> {
   return fence >= (await currentFence(pool, jobName));
-}
-
-// Node socket errors, and SQLSTATEs that mean "the server is not there for us": class 08 (connection
-// exception), shutdowns and start-up (57P01-57P03), too many connections (53300).
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
-const UNREACHABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connection timeout|not queryable|Connection refused/i;
-
-/** True when a pg error means Postgres could not be reached (as opposed to a bad statement or a constraint). */
-export function isPostgresConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err instanceof AggregateError && err.errors.some(isPostgresConnectionError)) return true;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  return UNREACHABLE_MESSAGES.test(err.message);
 }
 
 /** Wrap a Postgres connection failure as LockUnavailableError; return any other error unchanged. */

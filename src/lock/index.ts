@@ -27,5 +27,6 @@ export function createJobLock(backend: LockBackend, deps: JobLockDeps): JobLock 
 
 export { createPostgresJobLock } from './postgres-lease';
 export { createLockRedisClient, createRedisJobLock, isRedisConnectionError, whenReady, type RedisJobLockOptions } from './redis-lock';
-export { currentFence, isFenceCurrent, isPostgresConnectionError, takeFence } from './fence';
+export { currentFence, isFenceCurrent, takeFence } from './fence';
+export { isPostgresConnectionError } from '../db/unreachable';
 export { LockUnavailableError, type JobLock, type LockBackend, type LockHolder, type LockLease } from './types';

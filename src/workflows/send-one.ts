@@ -53,6 +53,10 @@ export function takeResult(run: Run, result: SendResult, attemptsUsed = 0): void
       // Fail closed, like the lock: without the count we cannot keep the cap, so stop sending.
       run.stopSending('rate_limiter_unavailable');
       return;
+    case 'database_unavailable':
+      // Nothing can be claimed: every further send would fail the same way and use up recipients' attempts.
+      run.stopSending('database_unavailable');
+      return;
     case 'rate_limited':
       return; // waited for by sendWithinRateLimit; a chunk hands these to sendOne
     default:
