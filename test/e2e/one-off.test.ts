@@ -58,13 +58,16 @@ test('one-off email a few ticks ahead: sent once by the first tick at or after i
   assert.equal(message.subject, 'Your appointment');
   assert.match(message.html ?? '', /See you &lt;soon&gt;/);
 
-  const { rows: [send] } = await h.db.pool.query<{ state: string; run_id: string; idempotency_key: string }>(
-    `SELECT state, run_id, idempotency_key FROM email_sends WHERE job_name = $1`, [job.name]);
-  assert.equal(send?.idempotency_key, `email:notice:${rowId}:once`);
-  assert.equal(send?.state, 'sent');
+  // The sink has the message before it answers 250, and the row is marked `sent` only after that answer: wait for it.
+  const send = await eventually(async () => {
+    const { rows: [r] } = await h.db.pool.query<{ state: string; run_id: string; idempotency_key: string }>(
+      `SELECT state, run_id, idempotency_key FROM email_sends WHERE job_name = $1`, [job.name]);
+    return r?.state === 'sent' ? r : undefined;
+  }, 'the key marked sent');
+  assert.equal(send.idempotency_key, `email:notice:${rowId}:once`);
   const runs = async () => (await h.db.pool.query<RunRow>(
     `SELECT run_id, scheduled_at, started_at, outcome, sent FROM job_runs WHERE job_name = $1 ORDER BY scheduled_at, started_at`, [job.name])).rows;
-  const sender = (await runs()).find((r) => r.run_id === send!.run_id)!;
+  const sender = (await runs()).find((r) => r.run_id === send.run_id)!;
   assert.ok(sender.scheduled_at.getTime() >= due.getTime(), `sent by a tick at or after its time (${sender.scheduled_at.toISOString()} ≥ ${due.toISOString()})`);
   // The first tick at or after the due time that ran once the row existed (a tick that started before the CLI
   // committed could not see it) is the one that sent it.
