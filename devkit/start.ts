@@ -19,7 +19,7 @@ import { createPool } from '../src/db/pool';
 import { scheduleIdFor, upsertSchedule } from '../src/schedule';
 import { connectClient, connectWorker, temporalTarget } from '../src/temporal-connection';
 import { registerSearchAttributes } from '../src/visibility';
-import { joinDeployment } from '../src/deploy';
+import { joinDeployment } from '../src/worker-versioning';
 import { createWorker, installRuntimeLogger, openResources, startRunReaper, versioningFrom, workflowBundleCode } from '../src/worker';
 import type { JobDefinition } from '../src/jobs';
 import type { RunSummary } from '../src/contract';

@@ -80,7 +80,7 @@ const schema = z.object({
   REAPER_INTERVAL_MS: int(0, 3600_000).default(10_000),
   /** SIGTERM: how long in-flight activities (sends) may take to finish before they are cancelled. */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(30_000),
-  /** Join a Temporal Worker Deployment (src/deploy/versioning.ts): runs stay on the version that started them. */
+  /** Join a Temporal Worker Deployment (src/worker-versioning/options.ts): runs stay on the version that started them. */
   WORKER_VERSIONING: bool.default(true),
   /** The deployment every worker of this system joins (no dots). */
   DEPLOYMENT_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only').default('sendonce'),

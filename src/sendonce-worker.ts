@@ -13,7 +13,7 @@ import { Worker, type NativeConnection, type State, type WorkerOptions } from '@
 import type { DataConverter } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from './activities';
 import { chunkTaskQueue } from './contract';
-import { deploymentOptionsFor, type VersioningSettings } from './deploy/versioning';
+import { deploymentOptionsFor, type VersioningSettings } from './worker-versioning/options';
 import { bundleWorkflows } from './workflow-bundle';
 import { capWorkflowThreadYoungGeneration } from './workflow-thread-memory';
 
@@ -36,7 +36,7 @@ export interface CreateWorkerOptions {
   chunksPerWorker?: number;
   /** Payload codec (encryption), when configured. */
   dataConverter?: DataConverter;
-  /** Join this Worker Deployment version (src/deploy/versioning.ts); unset = an unversioned worker. */
+  /** Join this Worker Deployment version (src/worker-versioning/options.ts); unset = an unversioned worker. */
   versioning?: VersioningSettings;
 }
 

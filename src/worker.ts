@@ -19,7 +19,7 @@ import { startHealthServer } from './health';
 import { createLogger, type Logger } from './logger';
 import { createAppMetrics, noMetrics, RUN_DURATION_BUCKETS, RUN_DURATION_METRIC, type AppMetrics } from './metrics';
 import { startReaper } from './runs/reaper';
-import { buildIdOf, joinDeployment, type VersioningSettings } from './deploy';
+import { buildIdOf, joinDeployment, type VersioningSettings } from './worker-versioning';
 import { createWorker, workflowBundleCode, type SendonceWorker } from './sendonce-worker';
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     const running = worker.run();
-    // Once polling, the server knows the version: apply DEPLOY_PROMOTE (src/deploy/join.ts).
+    // Once polling, the server knows the version: apply DEPLOY_PROMOTE (src/worker-versioning/join.ts).
     if (versioning) void joinDeployment(client, versioning, logger).catch((err: Error) => logger.error({ err: err.message }, 'worker_version_join_failed'));
     await running;
     logger.info({ step: 'worker', durationMs: Date.now() - started }, 'worker_closed');

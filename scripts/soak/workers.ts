@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { deployStatus, promoteVersion } from '../../src/api';
-import { buildIdOf } from '../../src/deploy/versioning';
+import { buildIdOf } from '../../src/worker-versioning/options';
 import type { WorkerProcess } from '../../devkit/worker-process';
 
 export interface PoolWorker {

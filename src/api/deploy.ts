@@ -5,7 +5,7 @@
  * again — its workers must still be running.
  */
 import type { Client } from '@temporalio/client';
-import { describeDeployment, setCurrentVersion, type DeploymentStatus } from '../deploy';
+import { describeDeployment, setCurrentVersion, type DeploymentStatus } from '../worker-versioning';
 import { NotFoundError } from '../errors';
 
 export interface DeployStatus extends DeploymentStatus {

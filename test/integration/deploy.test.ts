@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { decodeVersioningBehavior } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { DeployStatus } from '../../src/api';
-import { buildIdOf, joinDeployment, type VersioningSettings } from '../../src/deploy';
+import { buildIdOf, joinDeployment, type VersioningSettings } from '../../src/worker-versioning';
 import { createWorker, type SendonceWorker } from '../../src/sendonce-worker';
 import { uniqueName } from '../../devkit/databases';
 import { userEmails } from '../../devkit/seed';

@@ -1,4 +1,4 @@
 /** Safe deploys: Worker Versioning settings, joining a deployment, and steering it (status, promote, rollback). */
-export * from './versioning';
+export * from './options';
 export * from './deployments';
 export * from './join';

@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import { describeDeployment, setCurrentVersion } from './deployments';
-import type { VersioningSettings } from './versioning';
+import type { VersioningSettings } from './options';
 
 export type JoinResult = 'current' | 'promoted' | 'not current';
 
