@@ -65,6 +65,8 @@ export async function prune(pool: Pool, jobs: readonly JobDefinition[], opts: Pr
     opts.onBatch?.(result.emailSends + result.jobRuns);
     if (r.sends < batch) break;
   }
+  // The windows' template records go with their windows (a once window's stays, like its keys).
+  await pool.query(`DELETE FROM job_windows WHERE created_at < $1 AND window_key <> 'once'`, [horizon]);
   for (;;) {
     const { rowCount } = await pool.query(PRUNE_RUNS_BATCH, [horizon, batch]);
     result.jobRuns += rowCount ?? 0;

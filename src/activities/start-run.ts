@@ -7,6 +7,7 @@ import type { StartRunResult } from '../contract';
 import type { AppMetrics } from '../metrics';
 import { earliestKeptTick } from '../pruning';
 import { recordRunStart } from '../runs/records';
+import { windowTemplate } from '../sends';
 import { reapEndedRuns } from '../runs/reaper';
 import { windowFor } from '../window';
 import type { ActivityDeps } from './deps';
@@ -37,6 +38,12 @@ export function startRunActivity(deps: ActivityDeps, metrics: AppMetrics) {
     if (kept && scheduledAt.getTime() < kept.tick.getTime()) {
       logger.warn({ runId: input.runId, jobName: job.name, window, earliestKeptTick: kept.tick.toISOString() }, 'job_skipped_window_past_retention');
       return { window, settings, skip: 'window_past_retention' };
+    }
+    const keyedWith = await windowTemplate(pool, job.name, window, job.template);
+    if (keyedWith !== job.template) {
+      const fix = `the window's keys are under template '${keyedWith}': its next window sends with '${job.template}'; to finish this one, deploy '${keyedWith}' again`;
+      logger.error({ runId: input.runId, jobName: job.name, window, template: job.template, windowTemplate: keyedWith, fix }, 'job_skipped_template_renamed');
+      return { window, settings, skip: 'template_renamed' };
     }
     return { window, settings };
   };

@@ -86,9 +86,12 @@ export type RunOutcome = (typeof RUN_OUTCOMES)[number];
  * Why a run was skipped: the lock is held (`locked`), held with no expiry or by a token no run recorded (both need
  * a person, src/runs/lock-holder.ts), or its backend is unreachable.
  */
-export type SkipReason = 'locked' | 'locked_no_expiry' | 'locked_unknown_holder' | 'lock_unavailable' | PastRetention;
-/** The window is older than retention keeps: its keys may be gone, so sending could repeat what was sent. */
-export type PastRetention = 'window_past_retention';
+export type SkipReason = 'locked' | 'locked_no_expiry' | 'locked_unknown_holder' | 'lock_unavailable' | StartSkipReason;
+/**
+ * Refused by startRun, before the lock: the window is older than retention keeps (its keys may be gone), or its
+ * keys were made with another template (renamed mid-window). Either way sending could repeat what was sent.
+ */
+export type StartSkipReason = 'window_past_retention' | 'template_renamed';
 /** Why a run stopped sending and left the rest for the next run. */
 export type StopReason = 'rate_limiter_unavailable' | 'database_unavailable' | 'time_budget';
 /** Why a run failed, for the errors that have a reason of their own (src/errors, failureReason). */
@@ -140,7 +143,7 @@ export interface StartRunResult {
   window: string;
   settings: RunSettings;
   /** Set when the run must send nothing: it ends `skipped` with this reason, without taking the lock. */
-  skip?: PastRetention;
+  skip?: StartSkipReason;
 }
 
 export type LockAcquireResult =

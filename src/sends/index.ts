@@ -5,3 +5,4 @@ export * from './marks';
 export * from './failure-branch';
 export * from './redrive';
 export * from './resolve';
+export * from './window-template';
