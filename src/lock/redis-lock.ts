@@ -54,23 +54,24 @@ export function createRedisJobLock(redis: Redis, pool: Pool, opts: RedisJobLockO
     return (await call(`release ${key}`, () => scripts.sendonceLockRelease(key, token))) === 1;
   }
 
+  async function extend(jobName: string, token: string, ttlMs: number): Promise<boolean> {
+    assertTtl(ttlMs);
+    const key = lockKey(jobName);
+    return (await call(`extend ${key}`, () => scripts.sendonceLockExtend(key, token, ttlMs))) === 1;
+  }
+
   return {
     async acquire(jobName: string, ttlMs: number, ownToken?: string): Promise<LockLease | null> {
       assertTtl(ttlMs);
       const key = lockKey(jobName);
       const token = ownToken ?? crypto.randomUUID();
       const reply = await call(`acquire ${key}`, () => redis.set(key, token, 'PX', ttlMs, 'NX'));
-      // Held: by us already (an earlier try of this acquisition got it, its answer was lost) only if the token matches.
-      const ours = reply === 'OK' || (ownToken !== undefined && (await call(`acquire ${key}`, () => scripts.sendonceLockExtend(key, token, ttlMs))) === 1);
-      if (!ours) return null;
+      // Held already: ours only if it is under our token (an earlier try of this acquisition got it, its answer was lost).
+      if (reply !== 'OK' && !(ownToken !== undefined && (await extend(jobName, token, ttlMs)))) return null;
       return fenceOrRelease(pool, jobName, token, release);
     },
 
-    async extend(jobName: string, token: string, ttlMs: number): Promise<boolean> {
-      assertTtl(ttlMs);
-      const key = lockKey(jobName);
-      return (await call(`extend ${key}`, () => scripts.sendonceLockExtend(key, token, ttlMs))) === 1;
-    },
+    extend,
 
     release,
 
