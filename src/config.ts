@@ -78,6 +78,16 @@ const schema = z.object({
   PRUNE_EVERY: z.string().regex(/^\d+(s|m|h|d)$/, "must be a duration such as '1h'").default('1h'),
   /** How often each worker closes the rows of runs that ended unrecorded (terminated, timed out); 0 = only at run start. */
   REAPER_INTERVAL_MS: int(0, 3600_000).default(10_000),
+  /**
+   * How often each worker's window keeper starts the follow-up runs of windows a run left incomplete, and expires
+   * the windows whose deadline passed (src/windows/keeper.ts); 0 = off (windows then finish only by their ticks).
+   */
+  WINDOW_KEEPER_INTERVAL_MS: int(0, 3600_000).default(15_000),
+  /** Delay before a window's first follow-up run; each next one waits twice as long, up to the maximum below. */
+  WINDOW_FOLLOW_UP_DELAY_MS: int(0, 24 * 3600_000).default(30_000),
+  WINDOW_FOLLOW_UP_MAX_DELAY_MS: int(0, 24 * 3600_000).default(600_000),
+  /** Follow-up runs per window at most; then it waits for a person (sendonce windows finish) or its deadline. */
+  WINDOW_FOLLOW_UPS: int(0, 1000).default(8),
   /** SIGTERM: how long in-flight activities (sends) may take to finish before they are cancelled. */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(30_000),
   /** Join a Temporal Worker Deployment (src/worker-versioning/options.ts): runs stay on the version that started them. */

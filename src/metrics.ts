@@ -33,6 +33,10 @@ export interface AppMetrics {
   pageFinished(jobName: string, finished: FinishedBefore): void;
   lockSkipped(jobName: string, reason: string): void;
   runFinished(jobName: string, outcome: string, durationMs: number): void;
+  /** The keeper recorded a window's unsent recipients expired (src/windows/keeper.ts). */
+  windowExpired(jobName: string, recipients: number): void;
+  /** Windows of the job left incomplete right now (the keeper's last round). */
+  windowsIncomplete(jobName: string, windows: number): void;
 }
 
 export const noMetrics: AppMetrics = {
@@ -43,6 +47,8 @@ export const noMetrics: AppMetrics = {
   pageFinished() {},
   lockSkipped() {},
   runFinished() {},
+  windowExpired() {},
+  windowsIncomplete() {},
 };
 
 /** Each count's counter help text: a Record, so a count added to the contract without one does not compile. */
@@ -88,6 +94,9 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
   const runs = meter.createCounter('sendonce_runs', '', 'Finished runs, by outcome');
   const duration: MetricHistogram = meter.createHistogram(RUN_DURATION_METRIC, 'float', '', 'Run duration (start row to finish)');
   const lastDuration: MetricGauge = meter.createGauge('sendonce_last_run_duration_seconds', 'float', '', 'Duration of the latest finished run');
+  const expiredWindows = meter.createCounter('sendonce_windows_expired', '', 'Windows whose deadline passed before they were complete');
+  const expiredRecipients = meter.createCounter('sendonce_window_recipients_expired', '', 'Recipients a window did not reach before its deadline (never sent late)');
+  const incomplete: MetricGauge = meter.createGauge('sendonce_windows_incomplete', 'int', '', 'Windows a run left incomplete, not yet finished by a follow-up nor expired');
   return {
     sendFinished(job, outcome, attempt) {
       if (attempt > 1) bump('retries', job);
@@ -122,6 +131,13 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
       if (outcome === 'skipped') return;
       duration.record(durationMs / 1000, { job });
       lastDuration.set(durationMs / 1000, { job });
+    },
+    windowExpired(job, recipients) {
+      expiredWindows.add(1, { job });
+      expiredRecipients.add(recipients, { job });
+    },
+    windowsIncomplete(job, windows) {
+      incomplete.set(windows, { job });
     },
   };
 }

@@ -17,6 +17,11 @@ export interface WindowSpec {
   timezone: string;
   /** The job's cron schedule runs in another timezone on purpose (otherwise refused, see src/jobs/validate.ts). */
   scheduleTimezoneDiffers?: boolean;
+  /**
+   * Stop sending a window this long after its first tick (e.g. '9h': a 09:00 digest is not worth sending after
+   * 18:00); default, at the window's end. Recipients still unsent then are recorded expired (src/windows/).
+   */
+  finishWithin?: string;
 }
 
 /** Throws a RangeError naming the zone when it is not a valid IANA timezone. */

@@ -19,6 +19,7 @@ import { startHealthServer } from './health';
 import { createLogger, type Logger } from './logger';
 import { createAppMetrics, noMetrics, RUN_DURATION_BUCKETS, RUN_DURATION_METRIC, type AppMetrics } from './metrics';
 import { startReaper } from './runs/reaper';
+import { startWindowKeeper, type FollowUpPolicy } from './windows';
 import { buildIdOf, joinDeployment, type VersioningSettings } from './worker-versioning';
 import { createWorker, workflowBundleCode, type SendonceWorker } from './sendonce-worker';
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
@@ -80,6 +81,11 @@ export function startRunReaper(deps: ActivityDeps, client: Client, intervalMs: n
   return startReaper({ ...deps, metrics: deps.metrics ?? noMetrics }, client, intervalMs);
 }
 
+/** WINDOW_FOLLOW_UP_*: how follow-up runs of unfinished windows are spaced and bounded. */
+export function followUpPolicy(config: Pick<Config, 'WINDOW_FOLLOW_UP_DELAY_MS' | 'WINDOW_FOLLOW_UP_MAX_DELAY_MS' | 'WINDOW_FOLLOW_UPS'>): FollowUpPolicy {
+  return { firstDelayMs: config.WINDOW_FOLLOW_UP_DELAY_MS, maxDelayMs: config.WINDOW_FOLLOW_UP_MAX_DELAY_MS, maxFollowUps: config.WINDOW_FOLLOW_UPS };
+}
+
 /** Everything a worker process owns, in creation order, so shutdown can close it in reverse. */
 export interface WorkerResources {
   config: Config;
@@ -139,6 +145,7 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
         retryDefaults: { attemptTimeoutMs: config.SEND_ATTEMPT_TIMEOUT_MS },
         maxConcurrentSends: config.SMTP_MAX_CONNECTIONS,
         unsubscribe: unsubscribeSettings(config),
+        followUps: followUpPolicy(config),
         ...(metrics ? { metrics } : {}),
       },
       closeSteps: () => [...closers].reverse(),
@@ -175,6 +182,9 @@ async function main(): Promise<void> {
     logger.warn({ namespace: target.namespace }, 'search_attributes_not_checked_no_permission_to_list_them');
   }
   const reaper = startRunReaper(resources.activities, client, config.REAPER_INTERVAL_MS);
+  const keeper = config.WINDOW_KEEPER_INTERVAL_MS
+    ? startWindowKeeper({ ...resources.activities, metrics: resources.activities.metrics ?? noMetrics, client, taskQueue: config.TASK_QUEUE, policy: followUpPolicy(config) }, config.WINDOW_KEEPER_INTERVAL_MS)
+    : undefined;
   worker = await createWorker({
     connection,
     namespace: target.namespace,
@@ -207,6 +217,7 @@ async function main(): Promise<void> {
     logger.error({ step: 'worker', durationMs: Date.now() - started, err: (err as Error).message }, 'worker_close_failed');
   }
   const steps: CloseStep[] = [
+    ...(keeper ? [{ name: 'window_keeper', close: () => keeper.stop() }] : []),
     ...(reaper ? [{ name: 'reaper', close: () => reaper.stop() }] : []),
     { name: 'temporal_connection', close: () => connection.close() },
   ];

@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
 import type { SendRetryOptions } from '../retry';
 import type { UnsubscribeSettings } from '../suppressions/links';
+import type { FollowUpPolicy } from '../windows/ledger';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -46,4 +47,6 @@ export interface ActivityDeps {
    * claim is the guarantee; tests turn it off to show that.
    */
   filterFinishedKeys?: boolean;
+  /** How follow-up runs of unfinished windows are spaced and bounded (WINDOW_FOLLOW_UP_*); default DEFAULT_FOLLOW_UP_POLICY. */
+  followUps?: FollowUpPolicy;
 }

@@ -42,6 +42,8 @@ async function withinRateLimit(deps: SendDeps, input: SendInput): Promise<SendRe
   // The run ended (terminated, timed out, cancelled) while this send waited for a slot: claim nothing more.
   if (ctx.cancellationSignal.aborted) await ctx.cancelled;
   const attempt = ctx.info.attempt;
+  // A send scheduled before the window's deadline but started after it (it waited in a queue): never sent late.
+  if (input.notAfter && Date.now() >= Date.parse(input.notAfter)) return { outcome: 'past_deadline', attempt };
   const budget = await deps.rateLimiter.reserve(deps.jobs.get(input.jobName));
   if (budget.kind === 'wait') return { outcome: 'rate_limited', retryAfterMs: budget.retryAfterMs, attempt };
   if (budget.kind === 'unavailable') {

@@ -10,6 +10,8 @@ import { recordRunStart } from '../runs/records';
 import { windowTemplate } from '../sends';
 import { reapEndedRuns } from '../runs/reaper';
 import { windowFor } from '../window';
+import { windowDeadline } from '../windows/deadline';
+import { openWindow } from '../windows/ledger';
 import type { ActivityDeps } from './deps';
 import { runSettings } from './run-settings';
 
@@ -18,6 +20,8 @@ export interface StartRunInput {
   runId: string;
   workflowId: string;
   scheduledAt: string;
+  /** A redrive of named recipients: it may send an expired window's dead letters, and leaves the ledger's state. */
+  redrive?: boolean;
 }
 
 export function startRunActivity(deps: ActivityDeps, metrics: AppMetrics) {
@@ -27,7 +31,7 @@ export function startRunActivity(deps: ActivityDeps, metrics: AppMetrics) {
     const scheduledAt = new Date(input.scheduledAt);
     const window = windowFor(scheduledAt, job.window);
     // Runs of this job that ended unrecorded (terminated, timed out) are closed first, and their lock freed.
-    await reapEndedRuns({ pool, lock: deps.lock, logger, metrics }, Context.current().client, { jobName: job.name, exceptRunId: input.runId }).catch(
+    await reapEndedRuns({ pool, lock: deps.lock, logger, metrics, ...(deps.followUps ? { followUps: deps.followUps } : {}) }, Context.current().client, { jobName: job.name, exceptRunId: input.runId }).catch(
       (err: Error) => logger.warn({ runId: input.runId, jobName: job.name, err: err.message }, 'reaper_round_failed'),
     );
     await recordRunStart(pool, { ...input, scheduledAt, window });
@@ -45,6 +49,12 @@ export function startRunActivity(deps: ActivityDeps, metrics: AppMetrics) {
       logger.error({ runId: input.runId, jobName: job.name, window, template: job.template, windowTemplate: keyedWith, fix }, 'job_skipped_template_renamed');
       return { window, settings, skip: 'template_renamed' };
     }
-    return { window, settings };
+    const opened = await openWindow(pool, { jobName: job.name, window, scheduledAt, deadline: windowDeadline(job, scheduledAt), runId: input.runId, redrive: Boolean(input.redrive) });
+    if (opened.state === 'expired' && !input.redrive) {
+      const fix = `its unsent recipients were recorded expired at the deadline: sendonce windows --job ${job.name} --state expired`;
+      logger.warn({ runId: input.runId, jobName: job.name, window, fix }, 'job_skipped_window_expired');
+      return { window, settings, skip: 'window_expired' };
+    }
+    return { window, settings: opened.deadline ? { ...settings, windowDeadline: opened.deadline.toISOString() } : settings };
   };
 }

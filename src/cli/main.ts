@@ -14,6 +14,7 @@ import { addScheduleCommands } from './schedules';
 import { addSetupCommands } from './setup';
 import { addSuppressionCommands } from './suppressions';
 import { addUnknownCommands } from './unknown';
+import { addWindowsCommands } from './windows';
 import { printJson, printRows } from './output';
 import { Session } from './session';
 
@@ -62,6 +63,7 @@ export function buildProgram(session: () => Session): Command {
   addRedriveCommand(deadLetters, session);
   addEmailCommands(program, session);
   addUnknownCommands(program, session);
+  addWindowsCommands(program, session);
   addLockCommands(program, session);
   addSuppressionCommands(program, session);
   addRetentionCommands(program, session);

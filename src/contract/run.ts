@@ -15,6 +15,11 @@ export interface BatchInput {
    * src/api/dead-letters.ts). Same window rules, same lock, same claims: still at most once per key.
    */
   recipientIds?: string[];
+  /**
+   * A follow-up run of a window an earlier run left incomplete: its number (1, 2, …), set by the window keeper
+   * (src/windows/keeper.ts) for the Web UI and logs only. It runs like any run of the window.
+   */
+  followUp?: number;
   /** Set by continue-as-new only. */
   continuation?: CarriedState;
 }
@@ -42,6 +47,11 @@ export interface RunSettings {
    * `stopped` with reason `time_budget`; the rest is left for the next tick. Below the schedule's run timeout.
    */
   timeBudgetMs: number;
+  /**
+   * The window's deadline (ISO; src/windows/deadline.ts): a run that began before it sends nothing after it and
+   * ends `stopped` (`window_deadline`). Absent for `once` windows, and in results recorded before it existed.
+   */
+  windowDeadline?: string;
 }
 
 /** A run's identity: the same in every continue-as-new segment. */
@@ -89,11 +99,12 @@ export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 export type SkipReason = 'locked' | 'locked_no_expiry' | 'locked_unknown_holder' | 'lock_unavailable' | StartSkipReason;
 /**
  * Refused by startRun, before the lock: the window is older than retention keeps (its keys may be gone), or its
- * keys were made with another template (renamed mid-window). Either way sending could repeat what was sent.
+ * keys were made with another template (renamed mid-window) — either way sending could repeat what was sent — or
+ * the window expired (its unsent recipients were recorded expired at its deadline: never sent late).
  */
-export type StartSkipReason = 'window_past_retention' | 'template_renamed';
+export type StartSkipReason = 'window_past_retention' | 'template_renamed' | 'window_expired';
 /** Why a run stopped sending and left the rest for the next run. */
-export type StopReason = 'rate_limiter_unavailable' | 'database_unavailable' | 'time_budget';
+export type StopReason = 'rate_limiter_unavailable' | 'database_unavailable' | 'time_budget' | 'window_deadline';
 /** Why a run failed, for the errors that have a reason of their own (src/errors, failureReason). */
 export type FailReason = 'recipient_page_out_of_order';
 export type RunReason = SkipReason | StopReason | FailReason;

@@ -9,6 +9,11 @@ export interface SendInput {
   recipientId: string;
   window: string;
   fence: number;
+  /**
+   * The window's deadline (ISO) for a run that began before it: from then on nothing more is claimed — a send that
+   * waited in a queue past it answers `past_deadline` instead (src/windows/deadline.ts).
+   */
+  notAfter?: string;
 }
 
 /** A chunk of recipients for the fast path (one activity, per-recipient claims and outcomes). */
@@ -21,6 +26,7 @@ export interface ChunkInput extends Omit<SendInput, 'recipientId'> {
  * `rate_limiter_unavailable`: Redis for the rate limit is unreachable, nothing claimed — the run stops sending.
  * `database_unavailable`: Postgres could not be reached before anything was handed to the mail server — the run
  * stops sending, and the recipient's attempt bound is untouched (an outage is not the recipient's failure).
+ * `past_deadline`: the window's deadline passed before this send began, nothing claimed — the run stops sending.
  * `fenced`: a newer lock holder exists for the job — this run stops sending.
  * `ineligible` / `suppressed`: nothing was sent and the claim was given back (no longer eligible; unsubscribed or
  * suppressed address, src/suppressions/).
@@ -37,7 +43,8 @@ export type SendOutcome =
   | 'suppressed'
   | 'rate_limited'
   | 'rate_limiter_unavailable'
-  | 'database_unavailable';
+  | 'database_unavailable'
+  | 'past_deadline';
 
 export interface SendResult {
   outcome: SendOutcome;

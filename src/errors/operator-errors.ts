@@ -24,3 +24,6 @@ export class SuppressionError extends SendonceError {}
 
 /** A lock command cannot be done as asked (not confirmed, no terminal to ask in). */
 export class LockCommandError extends SendonceError {}
+
+/** A `sendonce windows finish|expire` that cannot be done as asked (unknown window, expired, deadline passed). */
+export class WindowCommandError extends SendonceError {}

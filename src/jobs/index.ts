@@ -5,7 +5,7 @@ import { assertTimezone } from '../window';
 import { dailyDigest } from './daily-digest';
 import { oneOffJob } from './one-off';
 import type { JobDefinition } from './types';
-import { rateLimitProblems, reservedNameProblems, sharedTemplateProblems, timeBudgetProblems, timezoneProblems } from './validate';
+import { finishWithinProblems, rateLimitProblems, reservedNameProblems, sharedTemplateProblems, timeBudgetProblems, timezoneProblems } from './validate';
 
 export * from './types';
 export { oneOffJob, type OneOffJobOptions } from './one-off';
@@ -44,7 +44,7 @@ export function createJobRegistry(
       if (job.schedule.timezone) assertTimezone(job.schedule.timezone);
       // Compiles the template too: a syntax error, unknown filter or missing partial is refused here.
       validateTemplate(getTemplate(job.template, templateRegistry), [...job.variables, ...BUILT_IN_VARIABLES]);
-      problems.push(...rateLimitProblems(job), ...timeBudgetProblems(job), ...timezoneProblems(job), ...reservedNameProblems(job));
+      problems.push(...rateLimitProblems(job), ...timeBudgetProblems(job), ...timezoneProblems(job), ...reservedNameProblems(job), ...finishWithinProblems(job));
       if (job.kind === 'one-off' && job.window.granularity !== 'once') problems.push(`job '${job.name}': a one-off job needs the 'once' window`);
     } catch (err) {
       problems.push(`job '${job.name}': ${(err as Error).message}`);

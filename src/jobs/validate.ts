@@ -43,6 +43,17 @@ export function timeBudgetProblems(job: JobDefinition): string[] {
   }
 }
 
+/** window.finishWithin is a positive duration (the window's deadline, src/windows/deadline.ts). */
+export function finishWithinProblems(job: JobDefinition): string[] {
+  if (job.window.finishWithin === undefined) return [];
+  try {
+    durationMs(job.window.finishWithin, 'window.finishWithin');
+    return job.window.granularity === 'once' ? [`job '${job.name}': window.finishWithin has no meaning for 'once' windows (they never end); remove it`] : [];
+  } catch (err) {
+    return [`job '${job.name}': ${(err as Error).message}`];
+  }
+}
+
 /**
  * A cron schedule fires by the clock of its timezone (UTC when none is set) while the window is counted in the
  * window's timezone: when they differ, "once a day at 9" and "one email per day" can disagree around midnight

@@ -8,6 +8,7 @@
  *      next claim;
  *   3. releases the run's lock, token-checked (a lock taken since by another run is left alone);
  *   4. logs `job_run_finished` and counts the run in the metrics, like any other ending.
+ *   5. marks the run's window incomplete in the ledger (src/windows/ledger.ts), so a follow-up run finishes it.
  * It runs at the start of every run (for its job: the lock of a terminated run is freed for the next tick) and
  * every REAPER_INTERVAL_MS in each worker (for all jobs).
  */
@@ -19,6 +20,8 @@ import type { JobLock } from '../lock';
 import { takeFence } from '../lock/fence';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
+import { startRounds, type Rounds } from '../rounds';
+import { recordRunEnding, type FollowUpPolicy } from '../windows/ledger';
 import { countsFromSends, recordRunFinish } from './records';
 
 export interface ReaperDeps {
@@ -26,6 +29,8 @@ export interface ReaperDeps {
   lock: JobLock;
   logger: Logger;
   metrics: AppMetrics;
+  /** Follow-ups of the windows these runs leave incomplete (ActivityDeps.followUps). */
+  followUps?: FollowUpPolicy;
 }
 
 /** How a closed chain's last run ended, as a run outcome. */
@@ -47,6 +52,7 @@ interface RunningRow {
   run_id: string;
   workflow_id: string;
   job_name: string;
+  window_key: string;
   lock_token: string | null;
   fence: number | null;
 }
@@ -54,7 +60,7 @@ interface RunningRow {
 /** Close every `running` row (of `jobName`, or of all jobs) whose workflow chain has ended. */
 export async function reapEndedRuns(deps: ReaperDeps, client: Client, opts: { jobName?: string; exceptRunId?: string } = {}): Promise<ReapedRun[]> {
   const { rows } = await deps.pool.query<RunningRow>(
-    `SELECT run_id, workflow_id, job_name, lock_token, fence FROM job_runs
+    `SELECT run_id, workflow_id, job_name, window_key, lock_token, fence FROM job_runs
       WHERE outcome = 'running' AND ($1::text IS NULL OR job_name = $1) AND run_id <> $2
       ORDER BY started_at LIMIT 100`,
     [opts.jobName ?? null, opts.exceptRunId ?? ''],
@@ -75,6 +81,15 @@ async function close(deps: ReaperDeps, row: RunningRow, ended: { outcome: RunOut
   if (durationMs === null) return false; // another reaper (or the run itself) closed it first
   await takeFence(deps.pool, row.job_name);
   if (row.lock_token) await deps.lock.release(row.job_name, row.lock_token).catch(() => false);
+  // Its window is left incomplete: a follow-up sends the rest — unless a person cancelled the run. (A redrive's
+  // row looks like any other here; its follow-up walks the window and finds the others' keys finished.)
+  // A chain that completed without recording its end may have stopped early all the same: incomplete too (a
+  // follow-up of a window that was complete walks it, finds every key finished, and completes it).
+  await recordRunEnding(
+    deps.pool,
+    { jobName: row.job_name, window: row.window_key, runId: row.run_id, outcome: ended.outcome === 'completed' ? 'failed' : ended.outcome, reason: 'closed_by_reaper', needsPerson: ended.outcome === 'cancelled' },
+    deps.followUps,
+  );
   deps.metrics.runFinished(row.job_name, ended.outcome, durationMs);
   deps.logger.warn(
     { runId: row.run_id, workflowId: row.workflow_id, jobName: row.job_name, outcome: ended.outcome, durationMs, ...counts, error, reapedBy: 'reaper' },
@@ -116,21 +131,6 @@ async function nextRunOf(client: Client, workflowId: string, runId: string): Pro
 }
 
 /** Reap every `intervalMs` until stopped; a failed round is logged and the next one tries again. */
-export function startReaper(deps: ReaperDeps, client: Client, intervalMs: number): { stop(): Promise<void> } {
-  let stopped = false;
-  let round: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    round = round.then(async () => {
-      if (stopped) return;
-      await reapEndedRuns(deps, client).catch((err: Error) => deps.logger.warn({ err: err.message }, 'reaper_round_failed'));
-    });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await round;
-    },
-  };
+export function startReaper(deps: ReaperDeps, client: Client, intervalMs: number): Rounds {
+  return startRounds(intervalMs, () => reapEndedRuns(deps, client), { logger: deps.logger, event: 'reaper_round_failed' });
 }

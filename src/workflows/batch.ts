@@ -14,20 +14,21 @@ import { PageFeed } from './page-feed';
 import { runLanes } from './lanes';
 import { registerProgressQuery, updateDetails, type ProgressBoard } from './progress';
 import { Run } from './run-state';
-import { markRunEnded, markRunStarted } from './search-attributes';
+import { markFollowUp, markRunEnded, markRunStarted } from './search-attributes';
 import { chunkSenders, sendInChunk } from './chunked-send';
 import { sendOne } from './send-one';
 import { runSummary, type Ending } from './summary';
 
 export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
-  const ending: Ending = { jobName: input.jobName, workflowId: workflowInfo().workflowId };
+  const requestedIds = input.recipientIds ?? input.continuation?.recipientIds;
+  const ending: Ending = { jobName: input.jobName, workflowId: workflowInfo().workflowId, ...(requestedIds ? { redrive: true } : {}) };
   const board: ProgressBoard = { jobName: input.jobName, workflowId: ending.workflowId };
-  const requested = input.recipientIds ?? input.continuation?.recipientIds;
-  if (requested) board.recipientsRequested = requested.length;
+  if (requestedIds) board.recipientsRequested = requestedIds.length;
   registerProgressQuery(board);
   let recorded = false;
   try {
     if (input.continuation) markRunStarted(input.jobName, input.continuation.window);
+    if (input.followUp) markFollowUp(input.followUp);
     const carried = input.continuation ?? (await begin(input, board, ending));
     if (!('lock' in carried)) return carried; // skipped: the lock is held elsewhere or unavailable (recorded)
     const run = new Run(input.jobName, ending.workflowId, carried, new Date(carried.chainStartedAt ?? workflowInfo().startTime));
@@ -42,7 +43,7 @@ export async function batchWorkflow(input: BatchInput): Promise<RunSummary> {
     board.outcome = outcome;
     updateDetails(run, outcome);
     const fatal = run.fatal && `${run.fatal.type}: ${run.fatal.message}`;
-    const summary = await finish(runSummary(ending, run.carried, outcome, run.stopReason), fatal);
+    const summary = await finish(runSummary(ending, run.carried, outcome, run.stopReason), { error: fatal, redrive: Boolean(ending.redrive), needsPerson: Boolean(run.fatal) });
     recorded = true;
     if (run.fatal) throw ApplicationFailure.nonRetryable(`run stopped by a configuration error — ${fatal}`, run.fatal.type);
     return summary;
@@ -69,19 +70,20 @@ async function begin(input: BatchInput, board: ProgressBoard, ending: Ending): P
   const info = workflowInfo();
   const scheduledAt = nominalTime(input).toISOString();
   const runId = info.firstExecutionRunId;
-  const started = await bookkeeping.startRun({ jobName: input.jobName, runId, workflowId: info.workflowId, scheduledAt });
+  const redrive = Boolean(ending.redrive);
+  const started = await bookkeeping.startRun({ jobName: input.jobName, runId, workflowId: info.workflowId, scheduledAt, ...(redrive ? { redrive } : {}) });
   const identity = { runId, scheduledAt, window: started.window };
   ending.identity = identity;
   markRunStarted(input.jobName, started.window);
   if (started.skip) {
     board.outcome = 'skipped';
-    return finish(runSummary(ending, identity, 'skipped', started.skip));
+    return finish(runSummary(ending, identity, 'skipped', started.skip), { redrive });
   }
   // The run's own token, made here (deterministically) so a retried acquireLock recognises a lock it already took.
   const lock = await bookkeeping.acquireLock({ jobName: input.jobName, runId, ttlMs: started.settings.lockTtlMs, token: uuid4() });
   if (!lock.acquired) {
     board.outcome = 'skipped';
-    return finish(runSummary(ending, identity, 'skipped', lock.reason));
+    return finish(runSummary(ending, identity, 'skipped', lock.reason), { redrive });
   }
   return {
     ...identity,
@@ -146,9 +148,12 @@ function keepLockAlive(run: Run): { stop(): void; done: Promise<void> } {
   return { stop: () => (stopping = true), done };
 }
 
-/** A run that ended normally (or was skipped) shows its ending, then records it in job_runs and logs it (finishRun). */
-async function finish(summary: RunSummary, error?: string): Promise<RunSummary> {
+/**
+ * A run that ended normally (or was skipped) shows its ending, then records it in job_runs and in its window's
+ * ledger row, and logs it (finishRun).
+ */
+async function finish(summary: RunSummary, how: { error?: string | undefined; redrive: boolean; needsPerson?: boolean }): Promise<RunSummary> {
   markRunEnded(summary.outcome, summary.reason, summary.counts);
-  await bookkeeping.finishRun({ summary, ...(error ? { error } : {}) });
+  await bookkeeping.finishRun({ summary, ...(how.error ? { error: how.error } : {}), ...(how.redrive ? { redrive: true } : {}), ...(how.needsPerson ? { needsPerson: true } : {}) });
   return summary;
 }

@@ -30,7 +30,13 @@ export async function endAbnormally(ending: Ending, err: unknown): Promise<unkno
     const identity = run?.carried ?? ending.identity;
     if (!identity) return; // the run's row was never written (startRun failed): nothing to close
     const summary = runSummary(ending, identity, outcome, reason);
-    await bestEffort('finish_run', () => bookkeeping.finishRun({ summary, error: `${error.type}: ${error.message}` }));
+    // A cancel is a person's decision, and a failure with a reason of its own (a job's page out of order) would
+    // only fail again: neither is followed up by itself. Anything else (an activity out of retries) is.
+    const needsPerson = outcome === 'cancelled' || reason !== undefined;
+    const redrive = Boolean(ending.redrive);
+    await bestEffort('finish_run', () =>
+      bookkeeping.finishRun({ summary, error: `${error.type}: ${error.message}`, ...(redrive ? { redrive } : {}), ...(needsPerson ? { needsPerson } : {}) }),
+    );
   });
   // Temporal failures end the workflow as they are (failed, or cancelled); anything else would fail only the
   // workflow task and retry it forever, holding the schedule: fail the workflow with it instead.

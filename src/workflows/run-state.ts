@@ -14,8 +14,13 @@ export class Run {
   private stoppedFor?: StopReason;
   /** Sends waiting for rate-limit budget right now (a durable timer each). */
   waitingForRateLimit = 0;
-  /** Workflow time (ms) after which no new send starts: the chain's start plus the time budget. */
+  /**
+   * Workflow time (ms) after which no new send starts: the chain's start plus the time budget, or the window's
+   * deadline when that comes first — for a run that began before it. A run begun after it (a backfill, or a direct
+   * start of an old window that was not expired yet) is a person's choice to send the window late.
+   */
   readonly deadline: number;
+  private readonly deadlineReason: StopReason;
 
   constructor(
     readonly jobName: string,
@@ -24,7 +29,11 @@ export class Run {
     chainStartedAt: Date,
   ) {
     this.tally = new RunTally(carried.counts);
-    this.deadline = chainStartedAt.getTime() + carried.settings.timeBudgetMs;
+    const budgetEnd = chainStartedAt.getTime() + carried.settings.timeBudgetMs;
+    const windowEnd = carried.settings.windowDeadline ? Date.parse(carried.settings.windowDeadline) : Infinity;
+    const windowBinds = windowEnd > chainStartedAt.getTime() && windowEnd < budgetEnd;
+    this.deadline = windowBinds ? windowEnd : budgetEnd;
+    this.deadlineReason = windowBinds ? 'window_deadline' : 'time_budget';
   }
 
   get settings() {
@@ -34,21 +43,26 @@ export class Run {
   /** The input of one recipient's send activity. */
   sendInput(recipientId: string): SendInput {
     const { runId, window, lock } = this.carried;
-    return { jobName: this.jobName, runId, recipientId, window, fence: lock.fence };
+    return { jobName: this.jobName, runId, recipientId, window, fence: lock.fence, ...this.notAfter() };
   }
 
   /** The input of a chunk activity. */
   chunkInput(recipientIds: string[]): ChunkInput {
     const { runId, window, lock } = this.carried;
-    return { jobName: this.jobName, runId, recipientIds, window, fence: lock.fence };
+    return { jobName: this.jobName, runId, recipientIds, window, fence: lock.fence, ...this.notAfter() };
+  }
+
+  /** Sends of a run the window's deadline binds carry it: one that starts late claims nothing. */
+  private notAfter(): { notAfter?: string } {
+    return this.deadlineReason === 'window_deadline' ? { notAfter: new Date(this.deadline).toISOString() } : {};
   }
 
   /**
-   * Asked before every new send (and retry): false once the run has stopped — or its time budget is spent, which
-   * stops it now with reason `time_budget`. Workflow time (Date.now() in a workflow) is deterministic.
+   * Asked before every new send (and retry): false once the run has stopped — or its deadline passed, which stops
+   * it now with reason `time_budget` or `window_deadline`. Workflow time (Date.now() in a workflow) is deterministic.
    */
   mayStartMore(): boolean {
-    if (!this.stopped && Date.now() >= this.deadline) this.stopSending('time_budget');
+    if (!this.stopped && Date.now() >= this.deadline) this.stopSending(this.deadlineReason);
     return !this.stopped;
   }
 

@@ -9,7 +9,7 @@
  * the worker refuses to start without them (src/visibility.ts). Workflow-safe: no I/O.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { RunCounts, RunOutcome, RunReason } from '../contract';
 
 export const SENDONCE_JOB = defineSearchAttributeKey('SendonceJob', SearchAttributeType.KEYWORD);
@@ -41,8 +41,22 @@ export function markRunStarted(jobName: string, window: string): void {
   ]);
 }
 
+/**
+ * The memo (shown on a run's page in the Web UI, no registration needed): a follow-up run says which one it is,
+ * and a run that left its window unfinished says so and where to look. Patched like the attributes above.
+ */
+const memoEnabled = () => patched('sendonce-window-memo');
+
+/** At the start of a follow-up run (src/windows/keeper.ts). */
+export function markFollowUp(followUp: number): void {
+  if (memoEnabled()) upsertMemo({ sendonceFollowUp: followUp });
+}
+
 /** When the run ends: its outcome, the reason (if any) and the counts that need a person's eye. */
 export function markRunEnded(outcome: RunOutcome, reason: RunReason | undefined, counts: RunCounts): void {
+  if (outcome !== 'completed' && outcome !== 'skipped' && memoEnabled()) {
+    upsertMemo({ sendonceWindow: 'left unfinished: a follow-up run sends the rest before its deadline, or they are recorded expired (sendonce windows)' });
+  }
   if (!enabled()) return;
   upsertSearchAttributes([
     { key: SENDONCE_OUTCOME, value: outcome },

@@ -57,6 +57,10 @@ export function takeResult(run: Run, result: SendResult, attemptsUsed = 0): void
       // Nothing can be claimed: every further send would fail the same way and use up recipients' attempts.
       run.stopSending('database_unavailable');
       return;
+    case 'past_deadline':
+      // The window's deadline passed while this send waited: nothing more of the window is sent.
+      run.stopSending('window_deadline');
+      return;
     case 'rate_limited':
       return; // waited for by sendWithinRateLimit; a chunk hands these to sendOne
     default:

@@ -11,6 +11,8 @@ export interface Ending {
   workflowId: string;
   identity?: RunIdentity;
   run?: Run;
+  /** A redrive of named recipients (BatchInput.recipientIds): its ending leaves the window's ledger row alone. */
+  redrive?: boolean;
 }
 
 /** The fence, segments and counts are the run's once it took the lock; before that it has processed nobody. */

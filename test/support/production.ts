@@ -39,7 +39,9 @@ export async function workerEnv(o: WorkerEnvOptions): Promise<Record<string, str
     sendAttemptTimeoutMs: 10_000,
     bundlePath: await prebuiltBundlePath(),
   });
-  return { ...env, ...(await observabilityPorts()), ...o.extra };
+  // The window keeper follows up and expires windows by itself (src/windows/keeper.ts): off unless a test is about it,
+  // so that a test's own "the next run sends the rest" is not raced by a follow-up or an expiry.
+  return { ...env, WINDOW_KEEPER_INTERVAL_MS: '0', ...(await observabilityPorts()), ...o.extra };
 }
 
 export async function temporalClient(dataConverter?: DataConverter): Promise<Client> {
