@@ -61,6 +61,9 @@ before(async () => {
       SMTP_PASSWORD: 'not-the-password',
       // Renewed every second, so a stolen lock is noticed within a run.
       LOCK_TTL_MS: '3000',
+      // The window keeper on: the runs' tick windows are long past their deadline, so the windows that lost their
+      // lock are expired (SendonceWindowExpired), and `blocked`'s stay incomplete while its lock is held.
+      WINDOW_KEEPER_INTERVAL_MS: '1000',
     };
     const env = await workerEnv({ databaseUrl: db.url, smtpPort: sink.port, taskQueue, lockKeyPrefix, extra });
     workers.push({ proc: await startWorkerProcess(env), target: `127.0.0.1:${env.METRICS_PORT}` });
