@@ -3,7 +3,7 @@
  * how many recipients are still unsent or were recorded expired, and the follow-ups; `finish` and `expire` act on
  * one window (a thin shell over src/api/windows.ts; the workers' keeper does the work at its next round).
  */
-import { Argument, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { expiredRecipients, expireWindow, finishWindow, listWindows, WINDOW_STATES, type WindowRow, type WindowState } from '../api';
 import { WindowCommandError } from '../errors';
 import type { Session } from './session';
@@ -50,34 +50,34 @@ export function addWindowsCommands(program: Command, session: () => Session): vo
   windows
     .command('expired')
     .description('the recipient ids a window did not reach before its deadline')
-    .addArgument(new Argument('<job>'))
-    .addArgument(new Argument('<window>', 'window label, e.g. 2026-12-07'))
+    .requiredOption('--job <name>', 'the job')
+    .requiredOption('--window <label>', 'window label, e.g. 2026-12-07')
     .option('--json', 'print JSON')
-    .action(async (job: string, window: string, opts: { json?: boolean }) => {
+    .action(async ({ job, window, json }: { job: string; window: string; json?: boolean }) => {
       const s = session();
       s.job(job);
       const ids = await expiredRecipients(s.db(), job, window);
-      if (opts.json) printJson(ids);
+      if (json) printJson(ids);
       else console.log(ids.length ? ids.join('\n') : '(none)');
     });
   windows
     .command('finish')
     .description('start a follow-up run of the window now (the workers do it within their keeper interval)')
-    .addArgument(new Argument('<job>'))
-    .addArgument(new Argument('<window>', 'window label, e.g. 2026-12-07'))
+    .requiredOption('--job <name>', 'the job')
+    .requiredOption('--window <label>', 'window label, e.g. 2026-12-07')
     .option('--deadline <time>', 'a new deadline (ISO 8601): needed when the old one has passed, or the window expired', parseDeadline)
-    .action(async (job: string, window: string, opts: { deadline?: Date }) => {
+    .action(async ({ job, window, deadline }: { job: string; window: string; deadline?: Date }) => {
       const s = session();
       s.job(job);
-      const row = await finishWindow(s.db(), { jobName: job, window, ...(opts.deadline ? { deadline: opts.deadline } : {}) });
+      const row = await finishWindow(s.db(), { jobName: job, window, ...(deadline ? { deadline } : {}) });
       console.log(`window ${row.window} of ${row.jobName}: follow-up due now (deadline ${time(row.deadline)} UTC); a worker starts it within WINDOW_KEEPER_INTERVAL_MS`);
     });
   windows
     .command('expire')
     .description('give up on the window: its unsent recipients are recorded expired, never sent')
-    .addArgument(new Argument('<job>'))
-    .addArgument(new Argument('<window>', 'window label, e.g. 2026-12-07'))
-    .action(async (job: string, window: string) => {
+    .requiredOption('--job <name>', 'the job')
+    .requiredOption('--window <label>', 'window label, e.g. 2026-12-07')
+    .action(async ({ job, window }: { job: string; window: string }) => {
       const s = session();
       s.job(job);
       const row = await expireWindow(s.db(), { jobName: job, window });

@@ -129,7 +129,7 @@ test('deadline passed mid-run: the run stops at it, the rest is recorded expired
   const last = Math.max(...sink.messages().map((m) => m.receivedAt.getTime()));
   assert.ok(last <= deadline + 2_000, `a message arrived ${last - deadline} ms after the deadline`);
   // Who: the ids, and they are exactly the ones without a sent row.
-  const who = await cli(['windows', 'expired', 'short-lived', window, '--json']);
+  const who = await cli(['windows', 'expired', '--job', 'short-lived', '--window', window, '--json']);
   assert.equal((JSON.parse(who.stdout) as string[]).length, N - sent);
   const { rows } = await db.pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM window_expired_recipients x JOIN email_sends s
@@ -146,10 +146,10 @@ test('deadline passed mid-run: the run stops at it, the rest is recorded expired
   assert.equal(new Set(sink.messages().flatMap((m) => m.envelopeRcpt)).size, sent);
 
   // Finishing it by hand needs a new deadline, and says so.
-  const refused = await cli(['windows', 'finish', 'short-lived', window]);
+  const refused = await cli(['windows', 'finish', '--job', 'short-lived', '--window', window]);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /expired .*give --deadline/);
-  const unknown = await cli(['windows', 'expire', 'short-lived', '1999-01-01']);
+  const unknown = await cli(['windows', 'expire', '--job', 'short-lived', '--window', '1999-01-01']);
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /no window '1999-01-01'/);
 });
