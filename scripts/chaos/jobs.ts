@@ -65,7 +65,18 @@ export const chaosDeploy: JobDefinition = {
   pageSize: 25,
 };
 
-export const jobs: readonly JobDefinition[] = [chaosDigest, chaosDigestResend, chaosScheduled, chaosDeploy];
+/**
+ * One tick per window (a daily digest at 09:00): "the next tick sends the rest" is false here, so the window keeper's
+ * follow-up runs must (scenarios/one-tick-windows.ts). Its runs use today's window, whose deadline is ahead.
+ */
+export const chaosDaily: JobDefinition = {
+  ...chaosDigest,
+  name: 'chaos-daily',
+  template: 'chaos-daily',
+  schedule: { cron: '0 9 * * *', maxRunDuration: '1h' },
+};
+
+export const jobs: readonly JobDefinition[] = [chaosDigest, chaosDigestResend, chaosScheduled, chaosDeploy, chaosDaily];
 
 /**
  * Each job its own copy of the demo digest: jobs that send one template in daily windows would share keys, and

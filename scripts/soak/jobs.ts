@@ -30,7 +30,15 @@ export const soakOnce: JobDefinition = {
   maxInFlight: 50,
 };
 
-export const recurringJobs: readonly JobDefinition[] = [soakDigest, soakResend, soakLimited];
+/**
+ * One tick per window (a 10:00 daily digest): each tick is a new window, so nothing but the window keeper's follow-up
+ * runs finishes a window a fault cut short (issue 29). The ticker moves on every tick (ticker.ts).
+ */
+export const soakDaily: JobDefinition = { ...chaosDigest, name: 'soak-daily', template: 'soak-daily', schedule: { cron: '0 10 * * *', maxRunDuration: '1h' } };
+
+export const recurringJobs: readonly JobDefinition[] = [soakDigest, soakResend, soakLimited, soakDaily];
+/** Jobs whose every tick opens a new window: their timelines never tick a window twice. */
+export const oneTickJobs: readonly JobDefinition[] = [soakDaily];
 export const jobs: readonly JobDefinition[] = [...recurringJobs, soakOnce];
 
 export const templates: Record<string, EmailTemplate> = {

@@ -1,7 +1,9 @@
 /**
  * The soak's ticks, as the Schedules would start them: each tick starts one run per job, all at once. Each
  * recurring job works through daily windows (2031-01-01, 2031-01-02, …): its ticks stay in a window until a run
- * completes it — the next tick of the same day in production — then move to the next day. Each tick also adds a
+ * completes it — the next tick of the same day in production — then move to the next day; a one-tick job
+ * (soak-daily) moves to the next day at every tick, and only the window keeper's follow-ups finish its windows (its
+ * completed windows are read from the window ledger). Each tick also adds a
  * few one-off emails due at its time (fresh addresses, some of them at a bouncing domain), sent by the one-off
  * job's run of that tick. The nemesis adds duplicate triggers and backfills of completed windows through here.
  *
@@ -15,7 +17,7 @@ import type { Pool } from '../../src/db/pool';
 import { uniqueName } from '../../devkit/databases';
 import { startBatchRun } from '../../devkit/runs';
 import { sleep } from '../chaos/stack';
-import { jobs as soakJobs, recurringJobs, soakOnce, templates as soakTemplates } from './jobs';
+import { oneTickJobs, jobs as soakJobs, recurringJobs, soakOnce, templates as soakTemplates } from './jobs';
 
 export type RunKind = 'tick' | 'duplicate' | 'backfill' | 'settle';
 
@@ -41,6 +43,8 @@ interface Timeline {
   ticksInWindow: number;
   windows: string[];
   completed: Set<string>;
+  /** Every tick a new window (soak-daily): follow-up runs of the keeper finish them, not more ticks. */
+  oneTick: boolean;
 }
 
 export interface OneOffRow {
@@ -72,7 +76,7 @@ export class Ticker {
     private readonly rng: () => number,
     private readonly violation: (line: string) => void,
   ) {
-    this.timelines = recurringJobs.map((job) => ({ job, day: 0, ticksInWindow: 0, windows: [], completed: new Set() }));
+    this.timelines = recurringJobs.map((job) => ({ job, day: 0, ticksInWindow: 0, windows: [], completed: new Set(), oneTick: oneTickJobs.includes(job) }));
   }
 
   /** One tick: a run of every job, all at once; resolves when every run has ended. */
@@ -81,7 +85,8 @@ export class Ticker {
     const runs: Array<Promise<RunRecord>> = [];
     for (const t of this.timelines) {
       const scheduledAt = new Date(FIRST_DAY + t.day * DAY_MS + 10 * 3_600_000 + t.ticksInWindow * 300_000).toISOString();
-      t.ticksInWindow++;
+      if (t.oneTick) t.day++;
+      else t.ticksInWindow++;
       const window = scheduledAt.slice(0, 10);
       if (!t.windows.includes(window)) t.windows.push(window);
       runs.push(this.run('tick', t.job, scheduledAt));
@@ -90,6 +95,15 @@ export class Ticker {
     await this.scheduleOneOffs(new Date(this.oneOffAt));
     runs.push(this.run('tick', soakOnce, new Date(this.oneOffAt).toISOString()));
     await Promise.all(runs);
+    await this.readLedger();
+  }
+
+  /** One-tick jobs: the windows the ledger says are complete (finished by a tick's run or by follow-ups). */
+  private async readLedger(): Promise<void> {
+    for (const t of this.timelines.filter((x) => x.oneTick)) {
+      const { rows } = await retrying(() => this.pool.query<{ window_key: string }>(`SELECT window_key FROM job_windows WHERE job_name = $1 AND state = 'complete'`, [t.job.name]));
+      for (const r of rows) t.completed.add(r.window_key);
+    }
   }
 
   /** A second trigger of a tick in flight (a manual trigger, a retried API call): it must send nothing twice. */
@@ -117,7 +131,14 @@ export class Ticker {
 
   /** After the nemesis stops: tick every job whose window is not completed yet until it is (at most `max` each). */
   async settle(max = 5): Promise<void> {
-    for (const t of this.timelines) {
+    // One-tick jobs get no settling ticks: their windows are finished by the keeper's follow-ups, or never.
+    const deadline = Date.now() + RUN_TIMEOUT_MS;
+    await this.readLedger();
+    while (this.timelines.some((t) => t.oneTick && t.windows.some((w) => !t.completed.has(w))) && Date.now() < deadline) {
+      await sleep(2_000);
+      await this.readLedger();
+    }
+    for (const t of this.timelines.filter((x) => !x.oneTick)) {
       for (let i = 0; i < max && !t.completed.has(t.windows.at(-1) ?? ''); i++) {
         const window = t.windows.at(-1)!;
         await this.run('settle', t.job, new Date(Date.parse(`${window}T10:00:00Z`) + t.ticksInWindow++ * 300_000).toISOString());
@@ -125,6 +146,12 @@ export class Ticker {
     }
     for (let i = 0; i < max && this.oneOffCompletedAt < this.oneOffAt; i++) {
       await this.run('settle', soakOnce, new Date(this.oneOffAt).toISOString());
+    }
+    // Follow-up runs the keeper started (not the ticker's) end too before the final check reads job_runs.
+    while (Date.now() < deadline) {
+      const { rows } = await retrying(() => this.pool.query(`SELECT 1 FROM job_runs WHERE outcome = 'running' LIMIT 1`));
+      if (rows.length === 0) break;
+      await sleep(1_000);
     }
   }
 
@@ -173,7 +200,7 @@ export class Ticker {
     }
     const t = this.timelines.find((x) => x.job.name === job.name)!;
     t.completed.add(window);
-    if (window === t.windows.at(-1)) {
+    if (window === t.windows.at(-1) && !t.oneTick) {
       t.day++;
       t.ticksInWindow = 0;
     }

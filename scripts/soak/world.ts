@@ -71,7 +71,11 @@ export async function createSoakWorld(services: ChaosStack, o: SoakWorldOptions)
       sendAttemptTimeoutMs: 4_000,
       jobsModule: JOBS_MODULE,
       // A 10 s lock: a pause of a few seconds is ridden out, a longer one loses the lock to the next tick.
-      extra: { LOCK_TTL_MS: '10000', SHUTDOWN_GRACE_MS: '2000', REAPER_INTERVAL_MS: '5000' },
+      extra: {
+        LOCK_TTL_MS: '10000', SHUTDOWN_GRACE_MS: '2000', REAPER_INTERVAL_MS: '5000',
+        // The window keeper, quick and patient: faults come every few seconds here, so follow-ups are many.
+        WINDOW_KEEPER_INTERVAL_MS: '2000', WINDOW_FOLLOW_UP_DELAY_MS: '3000', WINDOW_FOLLOW_UP_MAX_DELAY_MS: '20000', WINDOW_FOLLOW_UPS: '50',
+      },
     });
     const workers = new WorkerPool({
       size: o.workers,

@@ -9,6 +9,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { Redis } from 'ioredis';
 import { uniqueName } from '../../devkit/databases';
 import { startBatchRun } from '../../devkit/runs';
 import { seedUsers, userEmails } from '../../devkit/seed';
@@ -152,4 +153,70 @@ test('deadline passed mid-run: the run stops at it, the rest is recorded expired
   const unknown = await cli(['windows', 'expire', '--job', 'short-lived', '--window', '1999-01-01']);
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /no window '1999-01-01'/);
+});
+
+/** The day after today plus `n` (UTC): a window of its own whose deadline is ahead. */
+function dayAhead(n: number): { scheduledAt: string; window: string } {
+  const day = new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+  return { scheduledAt: `${day}T09:00:00.000Z`, window: day };
+}
+
+/** Recipients the sink holds a message for in `window` (each message carries its key, email:{template}:{id}:{window}). */
+function recipientsIn(window: string): string[] {
+  return sink.messages().filter((m) => new RegExp(`^X-Sendonce-Key:[ \\t]*\\S+:${window}\\s*$`, 'im').test(m.rawHeaders)).flatMap((m) => m.envelopeRcpt);
+}
+
+async function completedByFollowUps(window: string): Promise<void> {
+  await eventually(async () => (await ledger('daily', window)).state === 'complete', `window ${window} to be complete`, 120_000);
+  const got = recipientsIn(window);
+  assert.equal(new Set(got).size, N, `recipients of ${window} at the sink`);
+  assert.equal(got.length, N, 'somebody got two');
+}
+
+test('a window whose only tick was skipped (lock held elsewhere) is sent by a follow-up once the lock is free', async () => {
+  sink.onData(undefined);
+  const { scheduledAt, window } = dayAhead(1);
+  const admin = new Redis(redisServer!.url);
+  const lockKey = `${env.LOCK_KEY_PREFIX}job:daily:lock`;
+  try {
+    await admin.set(lockKey, 'someone-else', 'PX', 60_000);
+    const skipped = await (await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt })).result();
+    assert.equal(skipped.outcome, 'skipped');
+    await eventually(async () => (await ledger('daily', window)).state === 'incomplete', 'the window to be incomplete', 20_000);
+    await admin.del(lockKey);
+  } finally {
+    admin.disconnect();
+  }
+  await completedByFollowUps(window);
+});
+
+test('a terminated run: the reaper closes it and a follow-up sends the rest', async () => {
+  sink.onData(() => ({ delayMs: 20 }));
+  const { scheduledAt, window } = dayAhead(2);
+  const handle = await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt });
+  await eventually(async () => recipientsIn(window).length >= 100, 'the run to be sending', 60_000);
+  await handle.terminate('test: terminated mid-run');
+  await eventually(async () => (await ledger('daily', window)).reason === 'terminated: closed_by_reaper' || (await ledger('daily', window)).state === 'complete', 'the reaper to mark the window', 30_000);
+  await completedByFollowUps(window);
+  sink.onData(undefined);
+});
+
+test('a cancelled run waits for a person; `sendonce windows finish` sends the rest', async () => {
+  sink.onData(() => ({ delayMs: 20 }));
+  const { scheduledAt, window } = dayAhead(3);
+  const handle = await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt });
+  await eventually(async () => recipientsIn(window).length >= 100, 'the run to be sending', 60_000);
+  await handle.cancel();
+  await eventually(async () => (await ledger('daily', window)).state === 'incomplete', 'the window to be incomplete', 30_000);
+  sink.onData(undefined);
+  const row = await ledger('daily', window);
+  assert.deepEqual([row.reason, row.nextFollowUpAt], ['cancelled', null], 'a cancel is not followed up by itself');
+  const before = recipientsIn(window).length;
+  await new Promise((resolve) => setTimeout(resolve, 5_000)); // several keeper rounds
+  assert.equal(recipientsIn(window).length, before, 'nothing was sent after the cancel');
+  assert.equal((await ledger('daily', window)).followUps, 0);
+
+  const finish = await cli(['windows', 'finish', '--job', 'daily', '--window', window]);
+  assert.equal(finish.code, 0, finish.stderr);
+  await completedByFollowUps(window);
 });

@@ -1,7 +1,8 @@
-/** The twelve scenarios of issue 6, in its order, then issue 14's deploys. */
+/** The twelve scenarios of issue 6, in its order, then issue 14's deploys, then issue 29's one-tick windows. */
 import type { Scenario } from '../scenario';
 import { clockSkew } from './clock';
 import { deployMidRun, deployMidRunUnversioned } from './deploy';
+import { oneTickPostgresOutage, oneTickRedisRestarted, oneTickWorkerKilled } from './one-tick-windows';
 import { oneOfTwoKilled, pausedHolder, workerKilled } from './processes';
 import { duplicateTriggers } from './schedules';
 import { postgresRestarted, redisRestarted, temporalRestarted } from './services';
@@ -22,6 +23,9 @@ export const scenarios: readonly Scenario[] = [
   temporalRestarted,
   deployMidRun,
   deployMidRunUnversioned,
+  oneTickWorkerKilled,
+  oneTickRedisRestarted,
+  oneTickPostgresOutage,
 ];
 
 /** CHAOS_ONLY="worker-sigkill,7": names or ids; empty = all. */
