@@ -77,6 +77,18 @@ export const BOOKKEEPING_ACTIVITY_OPTIONS: ActivityOptions = {
 };
 
 /**
+ * Recording a run's ending (finishRun): as bookkeeping, but ten attempts (1 + 2 + 4 + 8 + 16 s, then every 20 s,
+ * within the same 3 minutes) so that it rides out a database outage of about two minutes. A run stopped by the
+ * outage (`database_unavailable`) then records that ending, and its window's ledger row, once Postgres is back;
+ * with five attempts (15 s of backoff) a 20 s outage made finishRun give up and the run end `failed` (chaos
+ * scenario 17).
+ */
+export const ENDING_ACTIVITY_OPTIONS: ActivityOptions = {
+  ...BOOKKEEPING_ACTIVITY_OPTIONS,
+  retry: { ...BOOKKEEPING_ACTIVITY_OPTIONS.retry, maximumAttempts: 10 },
+};
+
+/**
  * The retention job's one activity (workflows/prune.ts): up to an hour of batched deletes. It heartbeats after
  * every batch, so a worker that died is noticed in minutes, not after an hour; three tries in all.
  */

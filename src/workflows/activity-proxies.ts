@@ -2,10 +2,13 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { chunkTaskQueue, type RunSettings } from '../contract';
-import { BOOKKEEPING_ACTIVITY_OPTIONS, chunkActivityOptions, sendActivityOptions } from '../retry';
+import { BOOKKEEPING_ACTIVITY_OPTIONS, chunkActivityOptions, ENDING_ACTIVITY_OPTIONS, sendActivityOptions } from '../retry';
 
 /** Bookkeeping activities (run rows, lock, pages, dead letters). */
 export const bookkeeping = proxyActivities<Activities>(BOOKKEEPING_ACTIVITY_OPTIONS);
+
+/** Recording the run's ending (finishRun), patient enough to outlast a short database outage. */
+export const endingRecorder = proxyActivities<Activities>(ENDING_ACTIVITY_OPTIONS);
 
 /** Per-recipient send activities; `attemptsUsed` = attempts the recipient already had (see sendActivityOptions). */
 export function sendActivities(settings: RunSettings, attemptsUsed = 0) {

@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure, condition, ContinueAsNew, continueAsNew, isCancellation, log, uuid4, workflowInfo } from '@temporalio/workflow';
 import { zeroCounts, type BatchInput, type CarriedState, type RunSummary } from '../contract';
-import { bookkeeping, sendActivities } from './activity-proxies';
+import { bookkeeping, endingRecorder, sendActivities } from './activity-proxies';
 import { endAbnormally } from './endings';
 import { nominalTime } from './nominal-time';
 import { PageFeed } from './page-feed';
@@ -154,6 +154,6 @@ function keepLockAlive(run: Run): { stop(): void; done: Promise<void> } {
  */
 async function finish(summary: RunSummary, how: { error?: string | undefined; redrive: boolean; needsPerson?: boolean }): Promise<RunSummary> {
   markRunEnded(summary.outcome, summary.reason, summary.counts);
-  await bookkeeping.finishRun({ summary, ...(how.error ? { error: how.error } : {}), ...(how.redrive ? { redrive: true } : {}), ...(how.needsPerson ? { needsPerson: true } : {}) });
+  await endingRecorder.finishRun({ summary, ...(how.error ? { error: how.error } : {}), ...(how.redrive ? { redrive: true } : {}), ...(how.needsPerson ? { needsPerson: true } : {}) });
   return summary;
 }

@@ -10,7 +10,7 @@
 import { ApplicationFailure, CancellationScope, isCancellation, log, TemporalFailure } from '@temporalio/workflow';
 import { zeroCounts, type RunOutcome } from '../contract';
 import { failureReason } from '../errors';
-import { bookkeeping } from './activity-proxies';
+import { bookkeeping, endingRecorder } from './activity-proxies';
 import { describeRunError } from './failure';
 import { markRunEnded } from './search-attributes';
 import { runSummary, type Ending } from './summary';
@@ -35,7 +35,7 @@ export async function endAbnormally(ending: Ending, err: unknown): Promise<unkno
     const needsPerson = outcome === 'cancelled' || reason !== undefined;
     const redrive = Boolean(ending.redrive);
     await bestEffort('finish_run', () =>
-      bookkeeping.finishRun({ summary, error: `${error.type}: ${error.message}`, ...(redrive ? { redrive } : {}), ...(needsPerson ? { needsPerson } : {}) }),
+      endingRecorder.finishRun({ summary, error: `${error.type}: ${error.message}`, ...(redrive ? { redrive } : {}), ...(needsPerson ? { needsPerson } : {}) }),
     );
   });
   // Temporal failures end the workflow as they are (failed, or cancelled); anything else would fail only the

@@ -27,8 +27,15 @@ function todaysTick(): { scheduledAt: string; window: string } {
   return { scheduledAt: now.toISOString(), window: windowFor(now, chaosDaily.window) };
 }
 
-/** No follow-up tick from the scenario: wait for the keeper to complete the window, then list the runs it took. */
-async function windowFinishedByItself(world: World, first: RunSummary, window: string): Promise<ScenarioOutcome> {
+/**
+ * No follow-up tick from the scenario: wait for the keeper to complete the window, then list the runs it took. The
+ * first run may itself fail (an activity out of retries while Postgres is down): that is one more early ending.
+ */
+async function windowFinishedByItself(world: World, result: Promise<RunSummary>, window: string): Promise<ScenarioOutcome> {
+  const first = await result.catch((err: Error) => {
+    world.notes.push(`first run failed: ${err.message}`);
+    return undefined;
+  });
   await until(async () => {
     const { rows } = await world.pool.query<{ state: string }>('SELECT state FROM job_windows WHERE job_name = $1 AND window_key = $2', [chaosDaily.name, window]);
     return rows[0]?.state === 'complete';
@@ -38,8 +45,9 @@ async function windowFinishedByItself(world: World, first: RunSummary, window: s
     [chaosDaily.name, window],
   );
   const followUps = rows.filter((r) => r.workflow_id.includes('-follow-up-'));
-  world.notes.push(`first run ${first.outcome}${first.reason ? ` (${first.reason})` : ''}; keeper follow-ups: ${followUps.map((r) => r.outcome + (r.reason ? ` (${r.reason})` : '')).join(', ') || 'none'}`);
-  return { windows: [window], runs: [first], followUps: followUps.length, violations: [] };
+  const firstEnding = first ? `${first.outcome}${first.reason ? ` (${first.reason})` : ''}` : `${rows[0]?.outcome} (${rows[0]?.reason ?? 'no reason'})`;
+  world.notes.push(`first run ${firstEnding}; keeper follow-ups: ${followUps.map((r) => r.outcome + (r.reason ? ` (${r.reason})` : '')).join(', ') || 'none'}`);
+  return { windows: [window], runs: first ? [first] : [], followUps: followUps.length, violations: [] };
 }
 
 export const oneTickWorkerKilled: Scenario = {
@@ -58,7 +66,7 @@ export const oneTickWorkerKilled: Scenario = {
     await first.exited;
     world.notes.push(`killed while the sink held message ${k}`);
     await world.startWorker(KEEPER);
-    return windowFinishedByItself(world, await world.result(handle), tick.window);
+    return windowFinishedByItself(world, world.result(handle), tick.window);
   },
 };
 
@@ -82,7 +90,7 @@ export const oneTickRedisRestarted: Scenario = {
     const handle = await world.startRun({ scheduledAt: tick.scheduledAt });
     await fault.done;
     world.notes.push(`Redis killed while the sink held message ${k}`);
-    return windowFinishedByItself(world, await world.result(handle), tick.window);
+    return windowFinishedByItself(world, world.result(handle), tick.window);
   },
 };
 
@@ -103,6 +111,6 @@ export const oneTickPostgresOutage: Scenario = {
     const handle = await world.startRun({ scheduledAt: tick.scheduledAt });
     await fault.done;
     world.notes.push(`Postgres down ${POSTGRES_DOWN_MS / 1000} s from message ${k}`);
-    return windowFinishedByItself(world, await world.result(handle), tick.window);
+    return windowFinishedByItself(world, world.result(handle), tick.window);
   },
 };
