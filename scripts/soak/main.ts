@@ -99,6 +99,7 @@ async function main(): Promise<number> {
     await ticker.settle();
     await waitForEndingsRecorded(world);
     await world.workers.stopAll();
+    world.notes.push(await followUpFigures(world));
     const final: CheckResult = await checkAll(world, ticker, true);
     final.violations.unshift(...violationsOutsideChecks);
     checks.push({ tick: ticker.ticks, final: true, reads: final.reads, violations: final.violations });
@@ -167,3 +168,16 @@ main().then(
     process.exit(1);
   },
 );
+
+/** What the workers' window keeper did (issue 29): follow-up runs by job and outcome, and the windows' final states. */
+async function followUpFigures(world: SoakWorld): Promise<string> {
+  const runs = await world.pool.query<{ job_name: string; outcome: string; n: number }>(
+    `SELECT job_name, outcome, count(*)::int AS n FROM job_runs WHERE workflow_id LIKE '%-follow-up-%' GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  const windows = await world.pool.query<{ job_name: string; state: string; n: number }>(
+    `SELECT job_name, state, count(*)::int AS n FROM job_windows GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  const list = (rows: Array<{ job_name: string; n: number } & Record<string, unknown>>, key: string) =>
+    rows.map((r) => `${r.job_name} ${String(r[key])}: ${r.n}`).join(', ') || 'none';
+  return `window keeper: follow-up runs ${list(runs.rows, 'outcome')}; windows at the end ${list(windows.rows, 'state')}`;
+}

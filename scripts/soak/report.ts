@@ -134,7 +134,7 @@ export function renderSoakSection(r: SoakReport): string {
     `- commit: \`${r.commit}\` (checked out when the soak started)`,
     `- date: ${r.startedAt.toISOString()}; faults for ${minutes.toFixed(1)} min, then settling; ${total.toFixed(1)} min in all`,
     `- machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-    `- world: ${r.workers} worker processes (supervised), ${r.users} users, four jobs on one task queue — \`soak-digest\` (unknown → record), \`soak-resend\` (resend-once), \`soak-limited\` (rate limit, 30 per 3 s bucket), \`soak-once\` (one-off emails); scripts/soak/jobs.ts`,
+    `- world: ${r.workers} worker processes (supervised), ${r.users} users, five jobs on one task queue — \`soak-digest\` (unknown → record), \`soak-resend\` (resend-once), \`soak-limited\` (rate limit, 30 per 3 s bucket), \`soak-daily\` (one tick per window: only the window keeper's follow-ups finish its windows), \`soak-once\` (one-off emails); scripts/soak/jobs.ts`,
     '',
     '| figure | value |',
     '|---|---|',

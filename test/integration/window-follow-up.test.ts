@@ -220,3 +220,20 @@ test('a cancelled run waits for a person; `sendonce windows finish` sends the re
   assert.equal(finish.code, 0, finish.stderr);
   await completedByFollowUps(window);
 });
+
+test('`sendonce windows expire` gives up on a window: the rest is recorded expired, and its next run sends nothing', async () => {
+  sink.onData(() => ({ delayMs: 20 }));
+  const { scheduledAt, window } = dayAhead(4);
+  const handle = await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt });
+  await eventually(async () => recipientsIn(window).length >= 100, 'the run to be sending', 60_000);
+  await handle.cancel();
+  await eventually(async () => (await ledger('daily', window)).state === 'incomplete', 'the window to be incomplete', 30_000);
+  sink.onData(undefined);
+  const expire = await cli(['windows', 'expire', '--job', 'daily', '--window', window]);
+  assert.equal(expire.code, 0, expire.stderr);
+  await eventually(async () => (await ledger('daily', window)).state === 'expired', 'the keeper to expire the window', 30_000);
+  const sent = recipientsIn(window).length;
+  assert.equal((await ledger('daily', window)).expired, N - sent, `sent ${sent}`);
+  const again = await (await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt })).result();
+  assert.deepEqual([again.outcome, again.reason, recipientsIn(window).length], ['skipped', 'window_expired', sent]);
+});
