@@ -120,7 +120,7 @@ async function main(): Promise<number> {
         for (const r of rs) {
           // A replica that exited during start-up is in a crash loop (its restart policy starts it again).
           if (r.program.restarts() >= 1) {
-            throw new Error(`${r.name} exited ${r.program.lastExit() ?? ''} and was restarted by its policy (a crash loop): ${scenario.readLog(ctx, r.name).split('\n').filter((l) => l.includes('sendonce worker:') || l.includes('"level":50')).slice(-1)[0] ?? ''}`);
+            throw new stack.StopPolling(`${r.name} exited ${r.program.lastExit() ?? ''} and was restarted by its policy (a crash loop): ${scenario.readLog(ctx, r.name).split('\n').filter((l) => l.includes('sendonce worker:') || l.includes('"level":50')).slice(-1)[0] ?? ''}`);
           }
         }
         return (await Promise.all(rs.map((r) => stack.replicaHealthy(ctx, r)))).every(Boolean);

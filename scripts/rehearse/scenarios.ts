@@ -124,3 +124,4 @@ export function readLog(ctx: Context, name: string): string {
   const f = path.join(ctx.runDir, `logs/${name}.log`);
   return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
 }
+

@@ -33,6 +33,9 @@ export const lastLines = (file: string, n = 5) => (fs.existsSync(file) ? fs.read
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Thrown from a poll's probe to stop polling at once (a crash loop will not heal by waiting). */
+export class StopPolling extends Error {}
+
 export async function poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, everyMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -41,6 +44,7 @@ export async function poll<T>(what: string, timeoutMs: number, probe: () => Prom
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (err) {
+      if (err instanceof StopPolling) throw err;
       last = err;
     }
     await sleep(everyMs);
@@ -169,9 +173,9 @@ export async function startTemporal(ctx: Context): Promise<Program> {
   return program;
 }
 
-export async function runTemporalNamespace(ctx: Context, scriptOverride?: string): Promise<{ code: number; output: string }> {
+export async function runTemporalNamespace(ctx: Context, scriptOverride?: string, extraEnv: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   const s = service(ctx.compose, 'temporal-namespace');
-  const env = rewriteEnvironment(environmentOf(s), ctx.endpoints);
+  const env = { ...rewriteEnvironment(environmentOf(s), ctx.endpoints), ...extraEnv };
   const argv = entrypointOnHost(ctx, 'temporal-namespace');
   if (scriptOverride) argv[argv.length - 1] = scriptOverride;
   return runOnce(argv, { PATH: basePath(ctx), HOME: ctx.runDir, ...env }, ctx.runDir, 180_000);
