@@ -181,7 +181,8 @@ async function main(): Promise<number> {
     process.stderr.write(`\n[rehearse] FAILED: ${failure.message}\n`);
     return 1;
   }
-  if (!args.has('--keep')) fs.rmSync(path.join(runDir, 'app'), { recursive: true, force: true });
+  // A pass keeps the logs and summary.json only (the data directories are ~100 MB per run); --keep keeps all.
+  if (!args.has('--keep')) for (const dir of ['app', 'postgres', 'prometheus', 'mail', 'temporal']) fs.rmSync(path.join(runDir, dir), { recursive: true, force: true });
   process.stdout.write('[rehearse] passed\n');
   return 0;
 }
