@@ -42,6 +42,8 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
 # package.json's `worker` script. Raise --max-old-space-size (compose: NODE_OPTIONS) if your recipients are large.
 # The SDK's workflow thread gets V8's default young generation instead (src/workflow-thread-memory.ts).
 ENV NODE_OPTIONS="--max-semi-space-size=64 --max-old-space-size=384"
-# SIGTERM drains in-flight sends (SHUTDOWN_GRACE_MS); node runs as PID 1 and handles signals itself.
+# SIGTERM drains in-flight sends (SHUTDOWN_GRACE_MS). docker-compose.yml runs the image with `init: true` (tini as
+# PID 1 forwards signals and reaps); without an init node is PID 1 and the kernel drops any signal it has no handler
+# for, so the worker installs its handler before its slow start-up steps (npm run rehearse checks both).
 # The `schedules` service runs the same image with `node dist/src/schedule.js`.
 CMD ["node", "dist/src/worker.js"]

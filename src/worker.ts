@@ -159,24 +159,28 @@ export async function openResources(config: Config, logger: Logger, metrics?: Ap
   }
 }
 
-async function main(): Promise<void> {
+/** Exit code of the process: 0 after a requested stop that drained; 1 when the worker failed or its drain was cut. */
+async function main(): Promise<number> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, undefined, { recipientAddresses: config.LOG_RECIPIENT_ADDRESSES });
+  let worker: SendonceWorker | undefined;
+  // Installed before anything slow (bundle, migrations, Temporal connection): a stop during start-up has nothing to
+  // drain and exits at once. Installed later, a container's PID 1 (which ignores signals it has no handler for)
+  // sat out the whole stop grace period and was SIGKILLed (npm run rehearse: "SIGTERM during start-up").
+  handleTerminationSignals(logger, {
+    graceful: () => (worker ? worker.shutdown() : process.exit(0)),
+  });
   installRuntimeLogger(logger, { metricsPort: config.METRICS_PORT });
   logger.info({ config: redactConfig(config) }, 'worker_starting');
   const workflowBundle = await workflowBundleCode(config.WORKFLOW_BUNDLE_PATH);
   const versioning = versioningFrom(config, workflowBundle.code);
   const resources = await openResources(config, logger, createAppMetrics(Runtime.instance().metricMeter));
-  let worker: SendonceWorker | undefined;
   const health = config.HEALTH_PORT
     ? await startHealthServer(config.HEALTH_PORT, { workerState: () => worker?.getState() ?? 'INITIALIZED', pool: resources.activities.pool })
     : undefined;
   const unsubscribe = await serveUnsubscribe(resources);
   const target = temporalTarget();
   const connection = await connectWorker(target);
-  handleTerminationSignals(logger, {
-    graceful: () => (worker ? worker.shutdown() : process.exit(0)),
-  });
   const client = new Client({ connection, namespace: target.namespace });
   if (!(await checkSearchAttributes(client, target.namespace))) {
     logger.warn({ namespace: target.namespace }, 'search_attributes_not_checked_no_permission_to_list_them');
@@ -206,6 +210,7 @@ async function main(): Promise<void> {
     'worker_started',
   );
   const started = Date.now();
+  let exitCode = 0;
   try {
     const running = worker.run();
     // Once polling, the server knows the version: apply DEPLOY_PROMOTE (src/worker-versioning/join.ts).
@@ -213,7 +218,9 @@ async function main(): Promise<void> {
     await running;
     logger.info({ step: 'worker', durationMs: Date.now() - started }, 'worker_closed');
   } catch (err) {
-    // Grace and force time exceeded: close the rest anyway; unfinished sends end `unknown`, not resent.
+    // A fatal worker error, or grace and force time exceeded: close the rest anyway (unfinished sends end `unknown`,
+    // not resent), then exit non-zero so `restart: on-failure`, systemd and Kubernetes see a failure, not "done".
+    exitCode = 1;
     logger.error({ step: 'worker', durationMs: Date.now() - started, err: (err as Error).message }, 'worker_close_failed');
   }
   const steps: CloseStep[] = [
@@ -224,11 +231,14 @@ async function main(): Promise<void> {
   if (health) steps.push({ name: 'health_server', close: () => health.close() });
   if (unsubscribe) steps.push({ name: 'unsubscribe_server', close: () => unsubscribe.close() });
   await closeInOrder([...steps, ...resources.closeSteps()], logger);
-  logger.info('worker_stopped');
+  logger.info({ exitCode }, 'worker_stopped');
+  return exitCode;
 }
 
 if (require.main === module) {
-  main().catch((err: Error) => {
+  main().then((code) => {
+    process.exitCode = code;
+  }, (err: Error) => {
     // One clear line for a bad configuration or an unreachable dependency, then a non-zero exit.
     process.stderr.write(`sendonce worker: ${err.message}\n`);
     process.exit(1);

@@ -3,7 +3,8 @@
  * - first SIGTERM: /readyz turns 503, polling stops, the sends already handed to SMTP finish and are recorded
  *   `sent` (none left `claimed`), then the worker, the Temporal connection, the health server, the SMTP
  *   transport, Redis and the Postgres pool close in that order, one log line each, and the process exits 0;
- * - a second SIGTERM exits at once, without waiting for in-flight sends.
+ * - a second SIGTERM exits at once, without waiting for in-flight sends;
+ * - a drain cut short by the force time still closes everything, and exits 1.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -104,4 +105,14 @@ test('a second SIGTERM exits at once, without waiting for in-flight sends', asyn
   assert.equal(exit.code, 143);
   assert.ok(worker.lines.some((l) => l.msg === 'worker_exit_now'));
   assert.ok(!worker.lines.some((l) => l.msg === 'worker_closed' && l.step === 'worker'), 'did not wait for the drain');
+});
+
+test('a drain cut short by the force time closes everything and exits 1, not 0 (restart policies see a failure)', async () => {
+  // Sends that outlast SHUTDOWN_GRACE_MS + 10 s: worker.run() rejects. Before issue 25 main() then resolved: exit 0.
+  const { worker } = await startSlowRun(25_000, { SHUTDOWN_GRACE_MS: '500', SMTP_SOCKET_TIMEOUT_MS: '40000', SEND_ATTEMPT_TIMEOUT_MS: '60000' });
+  worker.child.kill('SIGTERM');
+  const exit = await worker.exited;
+  assert.ok(worker.lines.some((l) => l.msg === 'worker_close_failed' && l.step === 'worker'), 'the worker failed to drain');
+  assert.ok(worker.lines.some((l) => l.msg === 'worker_closed' && l.step === 'postgres_pool'), 'the rest closed anyway');
+  assert.deepEqual(exit, { code: 1, signal: null });
 });

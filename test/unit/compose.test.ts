@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CONFIG_KEYS, FILE_VARIABLES, REQUIRED_CONFIG_KEYS, loadConfig } from '../../src/config';
+import { parse as parseYaml } from 'yaml';
 import { temporalTarget } from '../../src/temporal-connection';
+import { searchAttributeFlags } from '../../src/visibility';
 import { ROOT, compose, interpolate, TEMPORAL_ENV } from './deploy-files';
 
 const services = compose.services;
@@ -163,4 +165,43 @@ test('a versioned deploy: workers join one deployment, and worker-next (profile 
   assert.deepEqual(next.profiles, ['release'], 'started only for a release');
   assert.deepEqual(envOf('worker-next'), worker, 'the same environment: same task queue, same deployment');
   assert.notEqual(next.image, services.worker!.image, 'another image: the next version');
+});
+
+// --- found by the production rehearsal (scripts/rehearse, issue 25) ------------------------------------------------
+
+test('the namespace one-shot registers every search attribute a run sets (the worker refuses to start without them)', () => {
+  const script = fs.readFileSync(path.join(ROOT, 'deploy/temporal/create-namespace.sh'), 'utf8');
+  const listed = /^SEARCH_ATTRIBUTES="([^"]*)"/m.exec(script)?.[1]?.split(/\s+/).sort();
+  assert.deepEqual(listed, searchAttributeFlags().sort());
+  assert.match(script, /temporal operator search-attribute create/);
+});
+
+test('every long-running service restarts on its own, and node never runs as PID 1 without an init', () => {
+  for (const [name, s] of Object.entries(services)) {
+    if (ONE_SHOT.has(name)) assert.match(s.restart ?? '', /^on-failure/, `${name} (one-shot) retries a failure only`);
+    else assert.match(s.restart ?? '', /^(unless-stopped|always)$/, `${name} has a restart policy`);
+  }
+  for (const name of ['worker', 'worker-next', 'schedules']) assert.equal(services[name]!.init, true, `${name}: init: true (tini forwards signals, reaps)`);
+});
+
+test('the Postgres health check uses TCP, not the Unix socket the image\'s init server already answers on', () => {
+  const probe = ([] as string[]).concat(services.postgres!.healthcheck!.test).join(' ');
+  assert.match(probe, /pg_isready -h 127\.0\.0\.1 /);
+});
+
+test('the history shard count is chosen, not the image default (it cannot change once the database exists)', () => {
+  const shards = Number(envOf('temporal').NUM_HISTORY_SHARDS);
+  assert.ok(Number.isInteger(shards) && shards >= 64, `NUM_HISTORY_SHARDS=${shards}`);
+});
+
+test('Prometheus scrapes both worker services and the Temporal server\'s own metrics', () => {
+  const config = parseYaml(fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+    scrape_configs: Array<{ dns_sd_configs?: Array<{ names: string[] }>; static_configs?: Array<{ targets: string[] }> }>;
+  };
+  const names = config.scrape_configs.flatMap((j) => (j.dns_sd_configs ?? []).flatMap((d) => d.names));
+  assert.ok(names.includes('worker') && names.includes('worker-next'), `dns names ${names.join(', ')}`);
+  const endpoint = envOf('temporal').PROMETHEUS_ENDPOINT;
+  assert.match(endpoint ?? '', /^0\.0\.0\.0:\d+$/, 'the server serves its metrics to the compose network');
+  const targets = config.scrape_configs.flatMap((j) => (j.static_configs ?? []).flatMap((s) => s.targets));
+  assert.ok(targets.includes(`temporal:${endpoint!.split(':')[1]}`), `static targets ${targets.join(', ')}`);
 });

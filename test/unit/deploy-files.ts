@@ -22,6 +22,8 @@ export interface Service {
   volumes?: string[];
   deploy?: { replicas?: number };
   stop_grace_period?: string;
+  restart?: string;
+  init?: boolean;
 }
 export const composeText = read('docker-compose.yml');
 export const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };

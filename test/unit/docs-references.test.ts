@@ -60,11 +60,14 @@ const OUTSIDE_SCHEMA: Record<string, string> = {
   SOAK_EVIDENCE_DIR: "scripts/soak: where a failed soak's evidence goes",
   BENCH_HUGE: 'scripts/bench: the one-million-recipient tick',
   CODEC_CORS_ORIGIN: 'scripts/codec-server.ts',
+  BOOTSTRAP_TEMPORAL_SERVER: 'scripts/bootstrap.sh: build the Temporal server for npm run rehearse',
   // Docker: the image and the compose file, and the images it runs.
   NODE_OPTIONS: "Node's own; the Dockerfile sets the worker's memory flags in it",
   POSTGRES_PASSWORD: 'docker-compose.yml: the postgres image',
+  POSTGRES_DB: 'docker-compose.yml: the postgres image',
   GRAFANA_ADMIN_PASSWORD: 'docker-compose.yml: the grafana image',
   TEMPORAL_CODEC_ENDPOINT: "docker-compose.yml: the Temporal UI's codec server",
+  NUM_HISTORY_SHARDS: 'docker-compose.yml: the temporalio/server configuration template',
   // Not a variable: Temporal's overlap policy, named where backfill is explained.
   BUFFER_ALL: 'Temporal ScheduleOverlapPolicy (src/api/schedules.ts)',
 };

@@ -58,7 +58,7 @@ test('Prometheus scrapes the compose workers on their metrics port and keeps sen
   assert.ok(job, 'scrape job sendonce-worker (the alerts and the dashboard select up{job="sendonce-worker"})');
   assert.equal(job.honor_labels, true);
   const worker = compose.services.worker!;
-  assert.deepEqual(job.dns_sd_configs?.[0]?.names, ['worker'], 'every replica of the compose service');
+  assert.deepEqual(job.dns_sd_configs?.[0]?.names, ['worker', 'worker-next'], 'every replica of both worker services (a release runs worker-next)');
   assert.equal(String(job.dns_sd_configs?.[0]?.port), worker.environment!.METRICS_PORT);
 });
 

@@ -27,7 +27,7 @@ export interface PrometheusServer {
 
 interface ScrapeConfig { job_name: string; honor_labels?: boolean; dns_sd_configs?: unknown; static_configs?: unknown }
 
-/** deploy/prometheus/prometheus.yml with `targets` (host:port) for the worker job, 1 s intervals, absolute rule paths. */
+/** deploy/prometheus/prometheus.yml's worker job with `targets` (host:port), 1 s intervals, absolute rule paths. */
 export function testConfig(targets: string[]): string {
   const config = parse(fs.readFileSync(path.join(DEPLOY, 'prometheus.yml'), 'utf8')) as {
     global: Record<string, string>;
@@ -40,6 +40,8 @@ export function testConfig(targets: string[]): string {
   if (!job) throw new Error(`deploy/prometheus/prometheus.yml has no scrape job ${SCRAPE_JOB}`);
   delete job.dns_sd_configs;
   job.static_configs = [{ targets }];
+  // Only the worker job: the Temporal server's (temporal:8000) has no target here (npm run rehearse scrapes it).
+  config.scrape_configs = [job];
   return stringify(config);
 }
 
