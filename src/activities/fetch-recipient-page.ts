@@ -6,6 +6,7 @@
  */
 import type { Pool } from 'pg';
 import type { FinishedBefore, RecipientPage } from '../contract';
+import { isPostgresConnectionError } from '../db/unreachable';
 import { RecipientPageOrderError } from '../errors';
 import type { JobDefinition, RecipientIdOrder } from '../jobs';
 import type { AppMetrics } from '../metrics';
@@ -36,9 +37,18 @@ const SCAN_AHEAD_MS = 2_000;
  * The next page with something to send, or the last page read: `toSend` and `size` are that page's, `lastId` the
  * last id read (null if none), `finished` and `suppressed` summed over every page read.
  */
-export function fetchRecipientPageActivity(deps: Pick<ActivityDeps, 'pool' | 'jobs' | 'filterFinishedKeys'>, metrics: AppMetrics) {
+export function fetchRecipientPageActivity(deps: Pick<ActivityDeps, 'pool' | 'jobs' | 'filterFinishedKeys' | 'logger'>, metrics: AppMetrics) {
   return async function fetchRecipientPage(input: PageRequest): Promise<RecipientPage> {
-    const page = await readRecipientPage(deps.pool, deps.jobs.get(input.jobName), input, { filterFinished: deps.filterFinishedKeys ?? true });
+    let page: RecipientPage;
+    try {
+      page = await readRecipientPage(deps.pool, deps.jobs.get(input.jobName), input, { filterFinished: deps.filterFinishedKeys ?? true });
+    } catch (err) {
+      // An outage is not the page's fault: answer "unavailable" at once, as a claim does (send-email.ts), so the run
+      // stops instead of failing after this activity's retries; a follow-up run of the window reads the page again.
+      if (!isPostgresConnectionError(err)) throw err;
+      deps.logger.warn({ runId: input.runId, jobName: input.jobName, err: (err as Error).message }, 'page_stopped_database_unavailable');
+      return { toSend: [], lastId: null, size: 0, finished: { deduped: 0, sent: 0, dead: 0, unknown: 0 }, suppressed: 0, databaseUnavailable: true };
+    }
     metrics.pageFinished(input.jobName, page.finished);
     metrics.suppressedOnPage(input.jobName, page.suppressed ?? 0);
     return page;

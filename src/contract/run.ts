@@ -140,6 +140,11 @@ export interface RecipientPage {
    * recorded before this field existed (replayed histories): read it as 0.
    */
   suppressed?: number;
+  /**
+   * Postgres could not be reached to read the page: nothing was read, and the run stops sending (`stopped`,
+   * database_unavailable) rather than fail — the window's follow-up reads it again (src/windows/).
+   */
+  databaseUnavailable?: true;
 }
 
 export interface FinishedBefore {

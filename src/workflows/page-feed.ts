@@ -89,6 +89,12 @@ export class PageFeed {
     this.fetchedAny = true;
     const { pageSize } = this.run.settings;
     const page = await nextPage(this.run, this.cursor, pageSize);
+    if (page.databaseUnavailable) {
+      // Nothing was read: stop sending; the cursor stays where it was (a follow-up run reads this page again).
+      this.run.stopSending('database_unavailable');
+      this.exhausted = true;
+      return;
+    }
     if (page.size < pageSize) this.exhausted = true;
     if (page.lastId === null) return;
     this.cursor = page.lastId;

@@ -1,9 +1,10 @@
 /**
- * An outage is not a recipient failure: Postgres crashes mid-run (pg_ctl -m immediate) and comes back 8 s later.
+ * An outage is not a recipient failure: Postgres crashes mid-run (pg_ctl -m immediate) and comes back 60 s later.
  * The run stops sending (`stopped`, reason database_unavailable) instead of retrying every recipient into a dead
- * letter; nobody is dead-lettered, and the next run of the window sends the rest — each person at most once,
- * everyone not left `unknown` exactly once. Its own restartable Postgres (the shared one stays up), real Redis,
- * Temporal and SMTP sink.
+ * letter, and records that ending once Postgres is back; nobody is dead-lettered, nobody who was never offered to
+ * the mail server has an attempt, and the window keeper's follow-up run (no tick, no person) sends the rest — each
+ * person at most once, everyone not left `unknown` exactly once. Its own restartable Postgres (the shared one
+ * stays up), real Redis, Temporal and SMTP sink.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,11 +17,13 @@ import { startRestartablePostgres } from '../../devkit/services/postgres';
 import { testTmpDir } from '../../devkit/shared-services';
 import { eventually } from '../support/eventually';
 import { startHarness, testJob, type Harness } from '../support/harness';
-import { runBatch, startBatch } from '../support/never-twice';
+import { startBatch } from '../support/never-twice';
+import { noMetrics } from '../../src/metrics';
+import { getWindow, keepWindows } from '../../src/windows';
 
 const RECIPIENTS = 60;
 
-test('Postgres down mid-run: the run stops, nobody is dead-lettered, the next run sends the rest once', async () => {
+test('Postgres down 60 s mid-run: the run stops, nobody is dead-lettered, a follow-up run sends the rest once', async () => {
   const dataDir = path.join(testTmpDir(), uniqueName('outage-pg'));
   const postgres = await startRestartablePostgres(dataDir, await freePort());
   let pool: Pool | undefined;
@@ -31,23 +34,39 @@ test('Postgres down mid-run: the run stops, nobody is dead-lettered, the next ru
     const db = { url, pool, drop: async () => undefined };
     const job = testJob({ chunkSize: 5, maxInFlight: 10 });
     h = await startHarness({ jobs: [job], db });
+    // Follow-ups due at once (WINDOW_FOLLOW_UP_DELAY_MS=0): the run's ending writes when its follow-up is due.
+    h.deps.followUps = { firstDelayMs: 0, maxDelayMs: 0, maxFollowUps: 3 };
     await h.startWorker();
     const addresses = userEmails(RECIPIENTS, 'outage.test');
     await h.seedUsers(addresses);
     h.sink.onData(() => ({ delayMs: 100 })); // a slow relay: the run is mid-way when Postgres goes
 
-    const handle = await startBatch(h, job);
+    // Today's window: its deadline (midnight UTC) is ahead, so the keeper follows it up rather than expiring it.
+    const handle = await startBatch(h, job, { scheduledAt: new Date().toISOString() });
     await eventually(async () => h!.sink.count >= 15, 'the run to be sending', 60_000);
     await postgres.stopImmediate();
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
     await postgres.start();
     const stopped = await handle.result();
     assert.deepEqual([stopped.outcome, stopped.reason], ['stopped', 'database_unavailable']);
     assert.equal(stopped.counts.dead, 0, 'nobody dead-lettered by the outage');
     assert.ok(h.sink.count < RECIPIENTS, `the run stopped sending (${h.sink.count} sent)`);
+    const offered = new Set(h.sink.messages().flatMap((m) => m.envelopeRcpt));
+    const { rows: attempted } = await pool.query<{ email: string }>(
+      `SELECT u.email FROM email_sends e JOIN users u ON u.id::text = e.recipient_id WHERE e.attempts > 0 AND e.state <> 'unknown'`,
+    );
+    assert.deepEqual(attempted.map((r) => r.email).filter((e) => !offered.has(e)), [], 'an attempt recorded for someone never offered to the mail server');
 
-    const rest = await runBatch(h, job);
+    // The workers' keeper round, as each worker runs it every WINDOW_KEEPER_INTERVAL_MS: the follow-up is due, and
+    // it starts one run of the same window.
+    const keeper = { ...h.deps, metrics: noMetrics, client: h.client, taskQueue: h.taskQueue, policy: h.deps.followUps };
+    const row = await getWindow(pool, job.name, stopped.window);
+    assert.deepEqual([row?.state, row?.reason], ['incomplete', 'stopped: database_unavailable']);
+    const round = await keepWindows(keeper);
+    assert.equal(round.followUps.length, 1, JSON.stringify(round));
+    const rest = await h.client.workflow.getHandle(round.followUps[0]!.workflowId).result();
     assert.equal(rest.outcome, 'completed');
+    assert.equal((await getWindow(pool, job.name, stopped.window))?.state, 'complete');
     assert.equal((await pool.query('SELECT 1 FROM dead_letters')).rowCount, 0, 'no dead letter');
     const { rows } = await pool.query<{ state: string; email: string }>(
       'SELECT e.state, u.email FROM email_sends e JOIN users u ON u.id::text = e.recipient_id',
