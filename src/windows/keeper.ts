@@ -2,22 +2,21 @@
  * The window keeper: every worker runs a round every WINDOW_KEEPER_INTERVAL_MS (after its reaper round, which
  * closes the runs that ended without saying so and marks their windows). A round
  *   1. expires the windows whose deadline passed while they were not complete and no run of their job is running:
- *      with the job's lock held (no run sends meanwhile), the recipients still unsent are recorded in
- *      window_expired_recipients and the window becomes `expired` — they are never sent late;
+ *      the window becomes `expired` first (a run starting later sends nothing of it), then the recipients still
+ *      unsent are recorded in window_expired_recipients — they are never sent late;
  *   2. counts the unsent recipients of incomplete windows (what `sendonce windows` shows);
  *   3. starts the follow-up runs that are due: one batch run for the same job and window (same nominal time, so
  *      same keys, same lock and fence rules), when no run of the job is running, at most maxFollowUps per window,
  *      each later than the last (recordRunEnding sets when); and
  *   4. sets the sendonce_windows_incomplete gauge.
  * Rounds of several workers may overlap: a follow-up is claimed by one UPDATE … SKIP LOCKED, an expiry by the
- * job lock and a guarded UPDATE, and everything else is idempotent.
+ * guarded UPDATE (and its count by another), and everything else is idempotent.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { BatchInput } from '../contract';
 import type { JobDefinition, JobRegistry } from '../jobs';
-import type { JobLock } from '../lock';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
 import { startRounds, type Rounds } from '../rounds';
@@ -28,7 +27,6 @@ import { walkUnsent } from './unsent';
 export interface KeeperDeps {
   pool: Pool;
   jobs: JobRegistry;
-  lock: JobLock;
   logger: Logger;
   metrics: AppMetrics;
   client: Client;
@@ -75,36 +73,36 @@ interface DueRow {
 }
 
 async function expireDue(deps: KeeperDeps, round: KeeperRound): Promise<void> {
+  // First the state, then the walk: a run of the window that starts from now on finds it `expired` and sends
+  // nothing (startRun), and one already running keeps it from expiring here (NO_RUN_OF_JOB, in the same statement).
+  // So no lock is taken, and no run of the job is ever skipped because the keeper is at work.
+  await deps.pool.query(
+    `UPDATE job_windows SET state = 'expired', next_follow_up_at = NULL, unsent = 0, expired = NULL, updated_at = now()
+      WHERE (job_name, window_key) IN (
+        SELECT job_name, window_key FROM job_windows w
+         WHERE state IN ('open', 'incomplete') AND deadline <= now() AND scheduled_at IS NOT NULL AND ${NO_RUN_OF_JOB}
+           AND job_name = ANY($1::text[])
+         ORDER BY deadline LIMIT 20 FOR UPDATE SKIP LOCKED)`,
+    [jobNames(deps)],
+  );
+  // Expired windows whose recipients are not recorded yet: these, and any a keeper stopped in the middle of.
   const { rows } = await deps.pool.query<DueRow>(
-    `SELECT job_name, window_key, scheduled_at FROM job_windows w
-      WHERE state IN ('open', 'incomplete') AND deadline <= now() AND scheduled_at IS NOT NULL AND ${NO_RUN_OF_JOB}
-        AND job_name = ANY($1::text[])
-      ORDER BY deadline LIMIT 20`,
+    `SELECT job_name, window_key, scheduled_at FROM job_windows
+      WHERE state = 'expired' AND expired IS NULL AND scheduled_at IS NOT NULL AND job_name = ANY($1::text[]) LIMIT 20`,
     [jobNames(deps)],
   );
   for (const row of rows) {
     const job = deps.jobs.get(row.job_name);
-    const lease = await deps.lock.acquire(job.name, 60_000).catch(() => null);
-    if (!lease) continue; // a run (or another keeper) holds it: next round
-    try {
-      const recipients = await expireWindow(deps.pool, job, row);
-      if (recipients === null) continue;
-      round.expired.push({ jobName: job.name, window: row.window_key, recipients });
-      deps.metrics.windowExpired(job.name, recipients);
-      deps.logger.warn({ jobName: job.name, window: row.window_key, expired: recipients, fix: `sendonce windows --job ${job.name} --state expired` }, 'window_expired');
-    } finally {
-      await deps.lock.release(job.name, lease.token).catch(() => false);
-    }
+    const recipients = await recordExpired(deps.pool, job, row);
+    if (recipients === null) continue;
+    round.expired.push({ jobName: job.name, window: row.window_key, recipients });
+    deps.metrics.windowExpired(job.name, recipients);
+    deps.logger.warn({ jobName: job.name, window: row.window_key, expired: recipients, fix: `sendonce windows --job ${job.name} --state expired` }, 'window_expired');
   }
 }
 
-/** Record the unsent recipients and mark the window expired; null if it settled meanwhile (another keeper, a run). */
-async function expireWindow(pool: Pool, job: JobDefinition, row: DueRow): Promise<number | null> {
-  const still = await pool.query(
-    `SELECT 1 FROM job_windows w WHERE job_name = $1 AND window_key = $2 AND state IN ('open', 'incomplete') AND ${NO_RUN_OF_JOB}`,
-    [row.job_name, row.window_key],
-  );
-  if (!still.rowCount) return null;
+/** Record an expired window's unsent recipients and their count; null when another keeper counted them first. */
+async function recordExpired(pool: Pool, job: JobDefinition, row: DueRow): Promise<number | null> {
   await walkUnsent(pool, job, { window: row.window_key, scheduledAt: row.scheduled_at }, async (ids) => {
     await pool.query(
       `INSERT INTO window_expired_recipients (job_name, window_key, recipient_id)
@@ -113,9 +111,9 @@ async function expireWindow(pool: Pool, job: JobDefinition, row: DueRow): Promis
     );
   });
   const { rows } = await pool.query<{ expired: number }>(
-    `UPDATE job_windows SET state = 'expired', next_follow_up_at = NULL, unsent = 0, updated_at = now(),
+    `UPDATE job_windows SET updated_at = now(),
             expired = (SELECT count(*)::int FROM window_expired_recipients x WHERE x.job_name = $1 AND x.window_key = $2)
-      WHERE job_name = $1 AND window_key = $2 AND state IN ('open', 'incomplete')
+      WHERE job_name = $1 AND window_key = $2 AND state = 'expired' AND expired IS NULL
       RETURNING expired`,
     [row.job_name, row.window_key],
   );
