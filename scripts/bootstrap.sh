@@ -18,6 +18,15 @@ CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/sendonce"
 TEMPORAL_BIN="$CACHE_DIR/temporal-cli-$TEMPORAL_CLI_VERSION/bin/temporal"
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
+# Debian packages are installed only when running as root with apt-get; otherwise each step says what to install.
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+# apt_install "<what for>" [--no-install-recommends] <package>
+apt_install() {
+  local why="$1"; shift
+  log "installing ${*: -1} with apt-get $why"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
 
 # --- 1. node_modules --------------------------------------------------------------------------
 # `npm install`, not `npm ci`: some optional platform packages are missing from the registry here.
@@ -55,10 +64,8 @@ fi
 
 # --- 3. redis-server ----------------------------------------------------------------------------
 if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing redis-server with apt-get"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  if can_apt; then
+    apt_install "" redis-server
     # The package starts a system service on 6379; we run our own instances on our own ports.
     (command -v systemctl >/dev/null 2>&1 && systemctl disable --now redis-server >/dev/null 2>&1) || true
   else
@@ -71,21 +78,17 @@ fi
 # Found when either place has it (an `ls` of both failed whenever one was missing, so apt-get ran every time).
 have_libfaketime() { for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do [ -e "$f" ] && return 0; done; return 1; }
 if [ "${BOOTSTRAP_FAKETIME:-}" = 1 ] && ! have_libfaketime; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing faketime (libfaketime) with apt-get for the clock-skew chaos scenario"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+  if can_apt; then
+    apt_install "for the clock-skew chaos scenario (libfaketime)" faketime
   else
     log "libfaketime is missing: the clock-skew chaos scenario will fail (Debian/Ubuntu: sudo apt-get install faketime)"
   fi
 fi
 # --- 5. prometheus + promtool, only for `npm test` (BOOTSTRAP_PROMETHEUS=1): alert rules and monitoring tests ----
 if [ "${BOOTSTRAP_PROMETHEUS:-}" = 1 ] && ! { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; }; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing prometheus (server and promtool) with apt-get for the monitoring tests"
-    apt-get update -qq >/dev/null
+  if can_apt; then
     # Without recommends: the node exporter is not needed.
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    apt_install "for the monitoring tests (server and promtool)" --no-install-recommends prometheus
     # The package enables a system service on 9090; the tests run their own server on a free port.
     (command -v systemctl >/dev/null 2>&1 && systemctl disable --now prometheus >/dev/null 2>&1) || true
   else
@@ -96,10 +99,8 @@ if [ "${BOOTSTRAP_PROMETHEUS:-}" = 1 ] && ! { command -v prometheus >/dev/null 2
 fi
 # --- 6. chromium, only for `npm test` (BOOTSTRAP_CHROMIUM=1): the Web UI test opens the workflow list in it -----
 if [ "${BOOTSTRAP_CHROMIUM:-}" = 1 ] && ! [ -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing chromium with apt-get for the Web UI test"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  if can_apt; then
+    apt_install "for the Web UI test" --no-install-recommends chromium
   else
     log "chromium is missing: the Web UI test needs it at /usr/bin/chromium (Debian/Ubuntu: sudo apt-get install chromium)."
     exit 1
@@ -143,10 +144,8 @@ if [ "${BOOTSTRAP_TEMPORAL_SERVER:-}" = 1 ]; then
 fi
 # tini: what compose's `init: true` runs as PID 1 (Docker's init is tini); the rehearsal runs the workers under it.
 if [ "${BOOTSTRAP_TEMPORAL_SERVER:-}" = 1 ] && ! command -v tini >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing tini with apt-get for the rehearsal"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends tini >/dev/null
+  if can_apt; then
+    apt_install "for the rehearsal" --no-install-recommends tini
   else
     log "tini is missing: npm run rehearse runs the workers under it as compose's init: true does (Debian/Ubuntu: sudo apt-get install tini)"
     exit 1

@@ -20,6 +20,7 @@ import { createTestDatabase, type TestDatabase } from '../../devkit/test-databas
 import { startWorkerProcess, type WorkerProcess } from '../../devkit/worker-process';
 import type { WindowRow } from '../../src/api';
 import { windowFor } from '../../src/window';
+import { getWindow } from '../../src/windows';
 import { runSendonce } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { scrape, temporalClient, workerEnv } from '../support/production';
@@ -66,6 +67,12 @@ after(async () => {
 
 const cli = (args: string[]) => runSendonce(args, { DATABASE_URL: db.url, SENDONCE_JOBS_MODULE: JOBS_MODULE });
 
+/** The window's state, read directly (for polling: the figures a person reads are checked through the CLI, ledger()). */
+async function stateOf(jobName: string, window: string): Promise<string | undefined> {
+  return (await getWindow(db.pool, jobName, window))?.state;
+}
+
+/** The window's row as `sendonce windows --json` prints it. */
 async function ledger(jobName: string, window: string): Promise<WindowRow> {
   const out = await cli(['windows', '--job', jobName, '--json']);
   assert.equal(out.code, 0, out.stderr);
@@ -92,7 +99,7 @@ test('daily job, lock lost at ~30 %: a follow-up run sends the rest, with no oth
   assert.ok(first.counts.sent < N, `the first run sent everyone (${first.counts.sent}): nothing left for a follow-up to show`);
 
   await eventually(async () => new Set(sink.messages().flatMap((m) => m.envelopeRcpt)).size === N, `all ${N} recipients at the sink`, 180_000);
-  await eventually(async () => (await ledger('daily', window)).state === 'complete', 'the window to be complete', 30_000);
+  await eventually(async () => (await stateOf('daily', window)) === 'complete', 'the window to be complete', 30_000);
   sink.onData(undefined);
 
   const perRecipient = new Map<string, number>();
@@ -119,7 +126,7 @@ test('deadline passed mid-run: the run stops at it, the rest is recorded expired
 
   const summary = await (await startBatchRun(client, { taskQueue, jobName: 'short-lived', scheduledAt: scheduledAt.toISOString(), workflowExecutionTimeout: '5m' })).result();
   assert.deepEqual([summary.outcome, summary.reason], ['stopped', 'window_deadline'], JSON.stringify(summary));
-  await eventually(async () => (await ledger('short-lived', window)).state === 'expired', 'the window to be expired', 60_000);
+  await eventually(async () => (await stateOf('short-lived', window)) === 'expired', 'the window to be expired', 60_000);
   sink.onData(undefined);
 
   const sent = new Set(sink.messages().flatMap((m) => m.envelopeRcpt)).size;
@@ -166,8 +173,26 @@ function recipientsIn(window: string): string[] {
   return sink.messages().filter((m) => new RegExp(`^X-Sendonce-Key:[ \\t]*\\S+:${window}\\s*$`, 'im').test(m.rawHeaders)).flatMap((m) => m.envelopeRcpt);
 }
 
+/** A run of the window `dayAhead(n)` on a slow sink, once it has sent 100 of it. */
+async function runSendingMidWindow(n: number) {
+  sink.onData(() => ({ delayMs: 20 }));
+  const tick = dayAhead(n);
+  const handle = await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt: tick.scheduledAt });
+  await eventually(async () => recipientsIn(tick.window).length >= 100, 'the run to be sending', 60_000);
+  return { ...tick, handle };
+}
+
+/** The same, cancelled: its window incomplete, the sink fast again. */
+async function cancelledMidWindow(n: number): Promise<{ scheduledAt: string; window: string }> {
+  const { handle, ...tick } = await runSendingMidWindow(n);
+  await handle.cancel();
+  await eventually(async () => (await stateOf('daily', tick.window)) === 'incomplete', 'the window to be incomplete', 30_000);
+  sink.onData(undefined);
+  return tick;
+}
+
 async function completedByFollowUps(window: string): Promise<void> {
-  await eventually(async () => (await ledger('daily', window)).state === 'complete', `window ${window} to be complete`, 120_000);
+  await eventually(async () => (await stateOf('daily', window)) === 'complete', `window ${window} to be complete`, 120_000);
   const got = recipientsIn(window);
   assert.equal(new Set(got).size, N, `recipients of ${window} at the sink`);
   assert.equal(got.length, N, 'somebody got two');
@@ -182,7 +207,7 @@ test('a window whose only tick was skipped (lock held elsewhere) is sent by a fo
     await admin.set(lockKey, 'someone-else', 'PX', 60_000);
     const skipped = await (await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt })).result();
     assert.equal(skipped.outcome, 'skipped');
-    await eventually(async () => (await ledger('daily', window)).state === 'incomplete', 'the window to be incomplete', 20_000);
+    await eventually(async () => (await stateOf('daily', window)) === 'incomplete', 'the window to be incomplete', 20_000);
     await admin.del(lockKey);
   } finally {
     admin.disconnect();
@@ -191,24 +216,18 @@ test('a window whose only tick was skipped (lock held elsewhere) is sent by a fo
 });
 
 test('a terminated run: the reaper closes it and a follow-up sends the rest', async () => {
-  sink.onData(() => ({ delayMs: 20 }));
-  const { scheduledAt, window } = dayAhead(2);
-  const handle = await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt });
-  await eventually(async () => recipientsIn(window).length >= 100, 'the run to be sending', 60_000);
+  const { window, handle } = await runSendingMidWindow(2);
   await handle.terminate('test: terminated mid-run');
-  await eventually(async () => (await ledger('daily', window)).reason === 'terminated: closed_by_reaper' || (await ledger('daily', window)).state === 'complete', 'the reaper to mark the window', 30_000);
+  await eventually(async () => {
+    const row = await getWindow(db.pool, 'daily', window);
+    return row?.reason === 'terminated: closed_by_reaper' || row?.state === 'complete';
+  }, 'the reaper to mark the window', 30_000);
   await completedByFollowUps(window);
   sink.onData(undefined);
 });
 
 test('a cancelled run waits for a person; `sendonce windows finish` sends the rest', async () => {
-  sink.onData(() => ({ delayMs: 20 }));
-  const { scheduledAt, window } = dayAhead(3);
-  const handle = await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt });
-  await eventually(async () => recipientsIn(window).length >= 100, 'the run to be sending', 60_000);
-  await handle.cancel();
-  await eventually(async () => (await ledger('daily', window)).state === 'incomplete', 'the window to be incomplete', 30_000);
-  sink.onData(undefined);
+  const { window } = await cancelledMidWindow(3);
   const row = await ledger('daily', window);
   assert.deepEqual([row.reason, row.nextFollowUpAt], ['cancelled', null], 'a cancel is not followed up by itself');
   const before = recipientsIn(window).length;
@@ -222,16 +241,10 @@ test('a cancelled run waits for a person; `sendonce windows finish` sends the re
 });
 
 test('`sendonce windows expire` gives up on a window: the rest is recorded expired, and its next run sends nothing', async () => {
-  sink.onData(() => ({ delayMs: 20 }));
-  const { scheduledAt, window } = dayAhead(4);
-  const handle = await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt });
-  await eventually(async () => recipientsIn(window).length >= 100, 'the run to be sending', 60_000);
-  await handle.cancel();
-  await eventually(async () => (await ledger('daily', window)).state === 'incomplete', 'the window to be incomplete', 30_000);
-  sink.onData(undefined);
+  const { scheduledAt, window } = await cancelledMidWindow(4);
   const expire = await cli(['windows', 'expire', '--job', 'daily', '--window', window]);
   assert.equal(expire.code, 0, expire.stderr);
-  await eventually(async () => (await ledger('daily', window)).state === 'expired', 'the keeper to expire the window', 30_000);
+  await eventually(async () => (await stateOf('daily', window)) === 'expired', 'the keeper to expire the window', 30_000);
   const sent = recipientsIn(window).length;
   assert.equal((await ledger('daily', window)).expired, N - sent, `sent ${sent}`);
   const again = await (await startBatchRun(client, { taskQueue, jobName: 'daily', scheduledAt })).result();

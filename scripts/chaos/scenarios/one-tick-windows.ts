@@ -8,18 +8,13 @@ import type { RunSummary } from '../../../src/contract';
 import { windowFor } from '../../../src/window';
 import { chaosDaily } from '../jobs';
 import { pointIn, until, type Scenario, type ScenarioOutcome } from '../scenario';
-import { sleep, type ServiceFaults } from '../stack';
+import { sleep } from '../stack';
 import type { World } from '../world';
 import { faultAtMessage } from './fault-point';
+import { faults } from './services';
 
 /** The keeper on, quick: a round a second, the first follow-up 2 s after a run stops early. */
 const KEEPER = { WINDOW_KEEPER_INTERVAL_MS: '1000', WINDOW_FOLLOW_UP_DELAY_MS: '2000', WINDOW_FOLLOW_UP_MAX_DELAY_MS: '8000', REAPER_INTERVAL_MS: '1000' };
-
-function faults(world: World): ServiceFaults {
-  const f = world.services.faults;
-  if (!f) throw new Error('this scenario needs the chaos stack (npm run chaos), not shared services');
-  return f;
-}
 
 /** Today's tick at the current time: today's window, its deadline at midnight UTC ahead. */
 function todaysTick(): { scheduledAt: string; window: string } {

@@ -8,7 +8,8 @@ import { sleep, type ServiceFaults } from '../stack';
 import { CHAOS_WINDOW, type World } from '../world';
 import { faultAtMessage } from './fault-point';
 
-function faults(world: World): ServiceFaults {
+/** The chaos stack's service faults (crash and restart Postgres, Redis, Temporal); shared services have none. */
+export function faults(world: World): ServiceFaults {
   const f = world.services.faults;
   if (!f) throw new Error('this scenario needs the chaos stack (npm run chaos), not shared services');
   return f;
