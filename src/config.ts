@@ -98,6 +98,8 @@ const schema = z.object({
   BUILD_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, -, _ and . only').optional(),
   /** On start: make this version current if the deployment has none (if-none), always, or never (operators promote). */
   DEPLOY_PROMOTE: z.enum(['if-none', 'always', 'never']).default('if-none'),
+  /** How often each versioned worker checks that the deployment's current version has pollers (metric + alert); 0 = off. */
+  DEPLOY_WATCH_INTERVAL_MS: int(0, 3600_000).default(30_000),
   /** Prebuilt workflow bundle (scripts/bundle-workflows.ts); unset = bundle src/workflows at start-up. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /**

@@ -20,7 +20,7 @@ import { createLogger, type Logger } from './logger';
 import { createAppMetrics, noMetrics, RUN_DURATION_BUCKETS, RUN_DURATION_METRIC, type AppMetrics } from './metrics';
 import { startReaper } from './runs/reaper';
 import { startWindowKeeper, type FollowUpPolicy } from './windows';
-import { buildIdOf, joinDeployment, type VersioningSettings } from './worker-versioning';
+import { buildIdOf, joinDeployment, startDeploymentWatch, type VersioningSettings } from './worker-versioning';
 import { createWorker, workflowBundleCode, type SendonceWorker } from './sendonce-worker';
 import { closeInOrder, handleTerminationSignals, type CloseStep } from './shutdown';
 import { createJobLock, createLockRedisClient } from './lock';
@@ -189,6 +189,9 @@ async function main(): Promise<number> {
   const keeper = config.WINDOW_KEEPER_INTERVAL_MS
     ? startWindowKeeper({ ...resources.activities, metrics: resources.activities.metrics ?? noMetrics, client, taskQueue: config.TASK_QUEUE, policy: followUpPolicy(config) }, config.WINDOW_KEEPER_INTERVAL_MS)
     : undefined;
+  const watch = versioning && config.DEPLOY_WATCH_INTERVAL_MS
+    ? startDeploymentWatch({ client, logger, deploymentName: versioning.deploymentName, taskQueue: config.TASK_QUEUE, report: (d, n) => resources.activities.metrics?.currentVersionPollers(d, n) }, config.DEPLOY_WATCH_INTERVAL_MS)
+    : undefined;
   worker = await createWorker({
     connection,
     namespace: target.namespace,
@@ -225,6 +228,7 @@ async function main(): Promise<number> {
   }
   const steps: CloseStep[] = [
     ...(keeper ? [{ name: 'window_keeper', close: () => keeper.stop() }] : []),
+    ...(watch ? [{ name: 'deployment_watch', close: () => watch.stop() }] : []),
     ...(reaper ? [{ name: 'reaper', close: () => reaper.stop() }] : []),
     { name: 'temporal_connection', close: () => connection.close() },
   ];
