@@ -12,14 +12,20 @@ FROM node:24.21-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY deploy/build.sh ./deploy/build.sh
-COPY src ./src
-COPY scripts/bundle-workflows.ts ./scripts/bundle-workflows.ts
-RUN sh deploy/build.sh dist \
+# Your own jobs module, compiled into the image (docs/deploying.md "Your jobs in the image"):
+#   docker build --build-arg JOBS_MODULE=examples/weekly-report.ts -t sendonce .
+# Any .ts file of the build context; its folder (templates included) is built with src/. Unset: the built-in jobs.
+ARG JOBS_MODULE=""
+# The whole build context (.dockerignore leaves out node_modules, dist, test, .git), so a jobs module can live
+# anywhere in it; only what deploy/build.sh writes to dist reaches the runtime stage.
+COPY . ./
+RUN sh deploy/build.sh dist "$JOBS_MODULE" \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24.21-bookworm-slim AS runtime
+ARG JOBS_MODULE=""
+# Set only when the image was built with a jobs module (dist/jobs.js re-exports it); empty = the built-in jobs.
+ENV SENDONCE_JOBS_MODULE=${JOBS_MODULE:+/app/dist/jobs.js}
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
     METRICS_PORT=9464 \

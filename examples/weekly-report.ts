@@ -1,12 +1,14 @@
 // A jobs module of your own: SENDONCE_JOBS_MODULE=examples/weekly-report.ts (worker, `schedule create`, CLI).
 import path from 'node:path';
-import { groupedLoader, type JobDefinition } from '../src/jobs';
+import { groupedLoader, scheduledNotices, type JobDefinition } from '../src/jobs';
 import { loadTemplateDir } from '../src/templates';
 
 // Its own templates, from its own folder: examples/templates/weekly-report/{subject,html,text}.liquid (Liquid).
 export const templates = loadTemplateDir(path.join(__dirname, 'templates'));
 
 export const jobs: JobDefinition[] = [
+  // A jobs module replaces the built-in list: keep the one-off emails (`sendonce email schedule`) if you use them.
+  scheduledNotices,
   {
     name: 'weekly-report',
     template: 'weekly-report',

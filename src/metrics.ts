@@ -37,8 +37,8 @@ export interface AppMetrics {
   windowExpired(jobName: string, recipients: number): void;
   /** Windows of the job left incomplete right now (the keeper's last round). */
   windowsIncomplete(jobName: string, windows: number): void;
-  /** Workers polling the deployment's current version (src/worker-versioning/pollers.ts); 0 = new ticks stall. */
-  currentVersionPollers(deploymentName: string, pollers: number): void;
+  /** Whether this worker runs the deployment's current version (src/worker-versioning/watch.ts). */
+  workerVersionCurrent(deploymentName: string, current: boolean): void;
 }
 
 export const noMetrics: AppMetrics = {
@@ -51,7 +51,7 @@ export const noMetrics: AppMetrics = {
   runFinished() {},
   windowExpired() {},
   windowsIncomplete() {},
-  currentVersionPollers() {},
+  workerVersionCurrent() {},
 };
 
 /** Each count's counter help text: a Record, so a count added to the contract without one does not compile. */
@@ -100,7 +100,7 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
   const expiredWindows = meter.createCounter('sendonce_windows_expired', '', 'Windows whose deadline passed before they were complete');
   const expiredRecipients = meter.createCounter('sendonce_window_recipients_expired', '', 'Recipients a window did not reach before its deadline (never sent late)');
   const incomplete: MetricGauge = meter.createGauge('sendonce_windows_incomplete', 'int', '', 'Windows a run left incomplete, not yet finished by a follow-up nor expired');
-  const currentPollers: MetricGauge = meter.createGauge('sendonce_deployment_current_version_pollers', 'int', '', "Workers polling the Worker Deployment's current version (0: new runs wait)");
+  const versionCurrent: MetricGauge = meter.createGauge('sendonce_worker_version_current', 'int', '', "1 when this worker runs the Worker Deployment's current version (new runs go to it), else 0");
   return {
     sendFinished(job, outcome, attempt) {
       if (attempt > 1) bump('retries', job);
@@ -140,8 +140,8 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
       expiredWindows.add(1, { job });
       expiredRecipients.add(recipients, { job });
     },
-    currentVersionPollers(deployment, pollers) {
-      currentPollers.set(pollers, { deployment });
+    workerVersionCurrent(deployment, current) {
+      versionCurrent.set(current ? 1 : 0, { deployment });
     },
     windowsIncomplete(job, windows) {
       incomplete.set(windows, { job });

@@ -190,7 +190,7 @@ async function main(): Promise<number> {
     ? startWindowKeeper({ ...resources.activities, metrics: resources.activities.metrics ?? noMetrics, client, taskQueue: config.TASK_QUEUE, policy: followUpPolicy(config) }, config.WINDOW_KEEPER_INTERVAL_MS)
     : undefined;
   const watch = versioning && config.DEPLOY_WATCH_INTERVAL_MS
-    ? startDeploymentWatch({ client, logger, deploymentName: versioning.deploymentName, taskQueue: config.TASK_QUEUE, report: (d, n) => resources.activities.metrics?.currentVersionPollers(d, n) }, config.DEPLOY_WATCH_INTERVAL_MS)
+    ? startDeploymentWatch({ client, logger, versioning, report: (d, current) => resources.activities.metrics?.workerVersionCurrent(d, current) }, config.DEPLOY_WATCH_INTERVAL_MS)
     : undefined;
   worker = await createWorker({
     connection,

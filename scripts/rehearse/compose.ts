@@ -12,7 +12,7 @@ export const ROOT = path.resolve(__dirname, '../..');
 
 export interface ComposeService {
   image?: string;
-  build?: unknown;
+  build?: { context?: string; dockerfile?: string; args?: Record<string, string> };
   profiles?: string[];
   command?: string[] | string;
   entrypoint?: string[] | string;
@@ -77,30 +77,48 @@ export function containerPorts(s: ComposeService): number[] {
 
 export const asList = (v: string[] | string | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : ['/bin/sh', '-c', v]);
 
-/** The runtime stage of the Dockerfile: its base tag, ENV and CMD. */
+/** The runtime stage of the Dockerfile: its base tag, ENV and CMD, for given build arguments. */
 export interface ImageRuntime {
   nodeTag: string;
   env: Record<string, string>;
   cmd: string[];
   workdir: string;
+  /** The build arguments it was read with (ARG defaults, then `buildArgs`): the build stage gets the same. */
+  buildArgs: Record<string, string>;
 }
 
-export function loadImageRuntime(file = path.join(ROOT, 'Dockerfile')): ImageRuntime {
+/** Docker's substitution in ENV: $NAME, ${NAME}, ${NAME:-word}, ${NAME:+word}. */
+function substitute(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\{(\w+)(?::([-+])([^}]*))?\}|\$(\w+)/g, (_m, name: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
+    const v = vars[(name ?? bare)!] ?? '';
+    if (op === '-') return v || word!;
+    if (op === '+') return v ? word! : '';
+    return v;
+  });
+}
+
+export function loadImageRuntime(buildArgs: Record<string, string> = {}, file = path.join(ROOT, 'Dockerfile')): ImageRuntime {
   const text = fs.readFileSync(file, 'utf8').replace(/\\\n\s*/g, ' ');
   const stages = text.split(/^FROM /m).slice(1);
   const runtime = stages.at(-1)!;
   const nodeTag = /^node:([\w.-]+)/.exec(runtime)?.[1];
   if (!nodeTag) throw new Error('the Dockerfile runtime stage is not FROM node:<tag>: the rehearsal cannot pick the Node version');
+  const args: Record<string, string> = {};
   const env: Record<string, string> = {};
   for (const line of runtime.split('\n')) {
+    const arg = /^ARG\s+(\w+)(?:=("([^"]*)"|\S*))?\s*$/.exec(line.trim());
+    if (arg) args[arg[1]!] = buildArgs[arg[1]!] ?? arg[3] ?? arg[2] ?? '';
     const m = /^ENV\s+(.*)$/.exec(line.trim());
     if (!m) continue;
-    for (const pair of m[1]!.matchAll(/([A-Z_][A-Z0-9_]*)=("([^"]*)"|\S+)/g)) env[pair[1]!] = pair[3] ?? pair[2]!;
+    for (const pair of m[1]!.matchAll(/([A-Z_][A-Z0-9_]*)=("([^"]*)"|\S+)/g)) env[pair[1]!] = substitute(pair[3] ?? pair[2]!, { ...args, ...env });
+  }
+  for (const name of Object.keys(buildArgs)) {
+    if (!(name in args)) throw new Error(`the Dockerfile runtime stage has no ARG ${name}: the build argument would be ignored`);
   }
   const cmdLine = /^CMD\s+(\[.*\])\s*$/m.exec(runtime)?.[1];
   if (!cmdLine) throw new Error('the Dockerfile has no exec-form CMD');
   const workdir = /^WORKDIR\s+(\S+)/m.exec(runtime)?.[1] ?? '/';
-  return { nodeTag, env, cmd: JSON.parse(cmdLine) as string[], workdir };
+  return { nodeTag, env, cmd: JSON.parse(cmdLine) as string[], workdir, buildArgs: args };
 }
 
 /** Compose durations (`45s`, `2m`, `1m30s`) in milliseconds. */

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { durationMs, loadCompose, loadImageRuntime, ROOT, service } from './compose';
 import { Endpoints } from './endpoints';
 import { startPrometheus } from './prometheus';
+import * as release from './release';
 import * as scenario from './scenarios';
 import type { Figures } from './scenarios';
 import * as stack from './stack';
@@ -26,6 +27,10 @@ import { buildImageApp, imageNode, temporalCli, temporalServerDir } from './tool
 
 const args = new Set(process.argv.slice(2));
 const TIME_SCALE = args.has('--real-alert-timing') ? 1 : 10;
+/** The jobs module the rehearsal builds into the image, as docs/deploying.md shows. */
+const REHEARSAL_JOBS_MODULE = 'examples/weekly-report.ts';
+/** Enough that the weekly-report run is still sending while the next version starts and is promoted (~10 s). */
+const RELEASE_RECIPIENTS = 3_000;
 
 interface StepResult { name: string; ms: number; ok: boolean; note?: string }
 const results: StepResult[] = [];
@@ -54,7 +59,12 @@ async function scenarioStep(name: string, fn: () => Promise<Figures>): Promise<v
 
 async function main(): Promise<number> {
   const compose = loadCompose();
-  const image = loadImageRuntime();
+  // The image as a team builds it with its own jobs module (docker-compose.yml's build args, .env's JOBS_MODULE):
+  // the example module, which keeps the built-in one-off notices and adds weekly-report (the release's run).
+  const buildArgs = { JOBS_MODULE: REHEARSAL_JOBS_MODULE };
+  const composeArgs = Object.keys(service(compose, 'worker').build?.args ?? {});
+  if (!composeArgs.includes('JOBS_MODULE')) throw new Error('docker-compose.yml no longer passes JOBS_MODULE to the worker build');
+  const image = loadImageRuntime(buildArgs);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-rehearse-'));
   fs.mkdirSync(path.join(runDir, 'logs'));
   const ctx: stack.Context = {
@@ -99,7 +109,7 @@ async function main(): Promise<number> {
       ctx.imageNode = n.node;
       return { server: t.version, node: n.version };
     }, (v) => `temporal server ${v.server}, node ${v.node} (image tag node:${image.nodeTag}; this machine ${process.version})`);
-    await step('image /app: deploy/build.sh + production dependencies only', () => buildImageApp(ctx.appDir), (v) => (v.cached ? 'production node_modules cached' : 'production node_modules installed'));
+    await step('image /app: deploy/build.sh + production dependencies only', () => buildImageApp(ctx.appDir, image.buildArgs), (v) => (v.cached ? 'production node_modules cached' : 'production node_modules installed'));
 
     const pg = await step('postgres', () => stack.startPostgres(ctx));
     await step('postgres health check', () => stack.waitHealthy(ctx, 'postgres', { 5432: pg.port }, { PGPORT: String(pg.port) }, 20_000));
@@ -147,7 +157,8 @@ async function main(): Promise<number> {
         return undefined;
       }
     })();
-    const replicaPorts: Record<string, number[]> = { worker: replicas.map((r) => r.metricsPort), 'worker-next': [] };
+    // worker-next runs only during the release scenario; its port is known now, as Prometheus' targets are fixed.
+    const replicaPorts: Record<string, number[]> = { worker: replicas.map((r) => r.metricsPort), 'worker-next': [await ctx.endpoints.add('worker-next-1', 9464)] };
     const prom = await step('prometheus', () => startPrometheus(ctx, (svc) => {
       if (!(svc in replicaPorts)) throw new Error(`prometheus.yml discovers '${svc}', which the rehearsal does not run`);
       return replicaPorts[svc]!;
@@ -155,13 +166,24 @@ async function main(): Promise<number> {
 
     // --- scenarios, in order -----------------------------------------------------------------------------------
     await scenarioStep('Prometheus scrapes what compose scrapes', () =>
-      scenario.scrapesWhatComposeScrapes(prom.url, prom.jobs, temporalMetrics, fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')));
+      scenario.scrapesWhatComposeScrapes(prom.url, prom.jobs, temporalMetrics, fs.readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8'), replicaPorts['worker-next']!));
     await scenarioStep('the first scheduled tick delivers', () => scenario.firstTickDelivers(ctx, replicas[0]!, inbox, 3));
     await scenarioStep('SIGTERM during start-up exits within 5 s', () => scenario.sigtermDuringStartup(ctx));
     await scenarioStep('a fatal configuration error exits non-zero', () => scenario.fatalConfigExitsNonZero(ctx));
     const forMs = durationMs('2m') / TIME_SCALE;
     await scenarioStep('a stopped worker fires SendonceNoWorkerUp, a restart resolves it', () => scenario.noWorkerUpAlert(ctx, replicas, prom.url, forMs));
     await scenarioStep('workers come back after a Postgres restart', () => scenario.postgresRestart(ctx, pg, replicas));
+    let current = replicas;
+    await scenarioStep('a release v1 → v2 with a run in flight, as docs/safe-deploys.md says', async () => {
+      const r = await release.releaseWhileRunInFlight(ctx, current, inbox, RELEASE_RECIPIENTS);
+      current = r.replicas;
+      return r.figures;
+    });
+    await scenarioStep('a version nobody promoted: the current one has no pollers, and it alerts', async () => {
+      const r = await release.unpromotedReleaseAlerts(ctx, current, inbox, prom.url);
+      current = r.replicas;
+      return r.figures;
+    });
     if (!temporal.running()) throw new Error('the Temporal server exited during the rehearsal');
   } catch (err) {
     failure = err as Error;

@@ -14,7 +14,7 @@ export type Figures = Record<string, string | number | boolean>;
 
 /** `docker compose exec worker node bin/sendonce.js …`: the image's operator CLI, with a replica's environment. */
 export function sendonceCli(ctx: Context, replica: Replica, args: string[]) {
-  return runOnce(['node', 'bin/sendonce.js', ...args], replica.env, ctx.appDir, 60_000);
+  return runOnce(['node', 'bin/sendonce.js', ...args], replica.env, replica.appDir, 60_000);
 }
 
 /** One-off emails due now; the scheduled-notices job's next tick (every minute) sends them: counted at the sink. */
@@ -107,9 +107,11 @@ export async function postgresRestart(ctx: Context, pg: RestartablePostgres, rep
 }
 
 /** Prometheus scrapes every job of its file with every target up, including the Temporal server and worker-next. */
-export async function scrapesWhatComposeScrapes(prometheusUrl: string, jobs: string[], temporalMetricsPort: number | undefined, configText: string): Promise<Figures> {
+export async function scrapesWhatComposeScrapes(prometheusUrl: string, jobs: string[], temporalMetricsPort: number | undefined, configText: string, notYetRunning: number[]): Promise<Figures> {
+  // worker-next (a profile service) only runs during a release: its target may be down until then.
+  const expectedUp = (x: { labels: { instance?: string } }) => !notYetRunning.some((p) => x.labels.instance === `127.0.0.1:${p}`);
   const ts = await poll('every scrape target up', 60_000, async () => {
-    const t = await targets(prometheusUrl);
+    const t = (await targets(prometheusUrl)).filter(expectedUp);
     return t.length > 0 && t.every((x) => x.health === 'up') ? t : undefined;
   }, 1_000);
   const problems: string[] = [];

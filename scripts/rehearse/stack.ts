@@ -217,19 +217,21 @@ export interface Replica {
   name: string;
   program: Program;
   env: Record<string, string>;
+  /** The image /app it runs. */
+  appDir: string;
   metricsPort: number;
   healthPort: number;
 }
 
 /** The environment of one container of `serviceName` (image ENV, then compose's environment), on this machine. */
-export async function imageEnvironment(ctx: Context, serviceName: string, replica: string): Promise<{ env: Record<string, string>; listen: Record<string, number> }> {
+export async function imageEnvironment(ctx: Context, serviceName: string, replica: string, appDir = ctx.appDir): Promise<{ env: Record<string, string>; listen: Record<string, number> }> {
   const s = service(ctx.compose, serviceName);
   const merged = { ...ctx.image.env, ...environmentOf(s) };
   const listen: Record<string, number> = {};
   for (const key of ['METRICS_PORT', 'HEALTH_PORT', 'UNSUBSCRIBE_PORT']) {
     if (merged[key]) listen[key] = await ctx.endpoints.add(replica, Number(merged[key]));
   }
-  const env = rewriteEnvironment(merged, ctx.endpoints, { listen, paths: [[ctx.image.workdir, ctx.appDir]] });
+  const env = rewriteEnvironment(merged, ctx.endpoints, { listen, paths: [[ctx.image.workdir, appDir]] });
   return { env: { PATH: basePath(ctx), HOME: ctx.runDir, ...env }, listen };
 }
 
@@ -238,16 +240,18 @@ export async function startReplica(
   serviceName: string,
   replica: string,
   extraEnv: Record<string, string> = {},
-  override: { init?: boolean; restart?: string } = {},
+  override: { init?: boolean; restart?: string; appDir?: string } = {},
 ): Promise<Replica> {
   const s = service(ctx.compose, serviceName);
-  const { env, listen } = await imageEnvironment(ctx, serviceName, replica);
+  // appDir: another image's /app (a release's next version), else the one the rehearsal built first.
+  const appDir = override.appDir ?? ctx.appDir;
+  const { env, listen } = await imageEnvironment(ctx, serviceName, replica, appDir);
   const argv = s.command ? asList(s.command) : ctx.image.cmd;
   const program = startProgram({
     name: replica,
     argv,
     env: { ...env, ...extraEnv },
-    cwd: ctx.appDir,
+    cwd: appDir,
     logFile: path.join(ctx.runDir, `logs/${replica}.log`),
     container: true,
     init: override.init ?? s.init === true,
@@ -255,7 +259,7 @@ export async function startReplica(
     stopGraceMs: durationMs(s.stop_grace_period ?? '10s'),
   });
   ctx.stops.push({ name: replica, stop: () => program.stop() });
-  return { name: replica, program, env: { ...env, ...extraEnv }, metricsPort: listen.METRICS_PORT!, healthPort: listen.HEALTH_PORT! };
+  return { name: replica, program, env: { ...env, ...extraEnv }, appDir, metricsPort: listen.METRICS_PORT!, healthPort: listen.HEALTH_PORT! };
 }
 
 /** The worker's compose health check (GET /readyz on HEALTH_PORT), run with the image's Node. */

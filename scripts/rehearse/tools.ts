@@ -62,13 +62,13 @@ export function imageNode(tag: string): { node: string; version: string } {
 }
 
 /**
- * The image's /app, here: `sh deploy/build.sh <app>/dist` (what the Dockerfile's build stage runs), package.json,
+ * The image's /app, here: `sh deploy/build.sh <app>/dist "$JOBS_MODULE"` (what the Dockerfile's build stage runs), package.json,
  * bin/, and node_modules with production dependencies only (`npm install --omit=dev`, cached per lock file:
  * the Dockerfile's `npm ci` + `npm prune --omit=dev`; bootstrap says why install rather than ci).
  */
-export function buildImageApp(appDir: string): { prodModules: string; cached: boolean } {
+export function buildImageApp(appDir: string, buildArgs: Record<string, string>): { prodModules: string; cached: boolean } {
   fs.mkdirSync(appDir, { recursive: true });
-  execFileSync('sh', ['deploy/build.sh', path.join(appDir, 'dist')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('sh', ['deploy/build.sh', path.join(appDir, 'dist'), buildArgs.JOBS_MODULE ?? ''], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(ROOT, f), path.join(appDir, f));
   fs.cpSync(path.join(ROOT, 'bin'), path.join(appDir, 'bin'), { recursive: true });
   const hash = crypto.createHash('sha256').update(fs.readFileSync(path.join(ROOT, 'package-lock.json'))).digest('hex').slice(0, 16);

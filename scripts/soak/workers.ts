@@ -25,7 +25,6 @@ export interface WorkerPoolOptions {
   /** The two versions a deploy alternates between (version 1 first). */
   bundles: [string, string];
   deploymentName: string;
-  taskQueue: string;
   client: Client;
   start(env: Record<string, string>): Promise<WorkerProcess>;
   note(line: string): void;
@@ -166,7 +165,7 @@ export class WorkerPool {
     // Visibility queries, one per version: every second only while a version drains, else every 10 s (orphans).
     if (this.draining.length === 0 && Date.now() - this.lastStatusAt < 10_000) return;
     this.lastStatusAt = Date.now();
-    const status = await deployStatus(this.o.client, this.o.deploymentName, this.o.taskQueue);
+    const status = await deployStatus(this.o.client, this.o.deploymentName);
     for (const bundlePath of this.o.bundles) {
       const open = status.openRuns[this.buildIdOf(bundlePath)] ?? 0;
       if (open > 0 && this.live(bundlePath).length === 0) {

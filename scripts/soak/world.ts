@@ -81,7 +81,6 @@ export async function createSoakWorld(services: ChaosStack, o: SoakWorldOptions)
       size: o.workers,
       bundles: [services.bundlePath, services.variantBundlePath!],
       deploymentName: deploymentNameFor(taskQueue),
-      taskQueue,
       client,
       start: (env) => startWorkerProcess({ ...baseEnv, ...env }),
       note: (line) => void (notes.includes(line) || notes.push(line)),

@@ -5,17 +5,15 @@
  * again — its workers must still be running.
  */
 import type { Client } from '@temporalio/client';
-import { currentVersionPollers, describeDeployment, setCurrentVersion, type DeploymentStatus } from '../worker-versioning';
+import { describeDeployment, setCurrentVersion, type DeploymentStatus } from '../worker-versioning';
 import { NotFoundError } from '../errors';
 
 export interface DeployStatus extends DeploymentStatus {
   /** Runs still open per build id (their workers must keep running until this is 0). */
   openRuns: Record<string, number>;
-  /** Workers polling the task queue per build id, seen in the last 90 s. 0 for the current version: new ticks wait. */
-  pollers: Record<string, number>;
 }
 
-export async function deployStatus(client: Client, deploymentName: string, taskQueue: string): Promise<DeployStatus> {
+export async function deployStatus(client: Client, deploymentName: string): Promise<DeployStatus> {
   const d = await describeDeployment(client, deploymentName);
   if (!d) throw new NotFoundError(`no worker deployment '${deploymentName}' yet: start a worker with WORKER_VERSIONING on (DEPLOYMENT_NAME=${deploymentName})`);
   const openRuns: Record<string, number> = {};
@@ -28,9 +26,7 @@ export async function deployStatus(client: Client, deploymentName: string, taskQ
       ' AND ExecutionStatus = "Running"';
     openRuns[v.buildId] = (await client.workflow.count(query)).count;
   }
-  const { byBuildId } = await currentVersionPollers(client, deploymentName, taskQueue);
-  const pollers = Object.fromEntries(d.versions.map((v) => [v.buildId, byBuildId[v.buildId] ?? 0]));
-  return { ...d, openRuns, pollers };
+  return { ...d, openRuns };
 }
 
 /** Make `buildId` (default: the newest version that is not current) the one new runs go to. */

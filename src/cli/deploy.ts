@@ -9,23 +9,17 @@ export function addDeployCommands(program: Command, session: () => Session): voi
   const deploy = program
     .command('deploy')
     .description('Worker Versioning: which version new runs go to, which still drain; promote and roll back (DEPLOYMENT_NAME)');
-  const settings = () => loadPartialConfig(['DEPLOYMENT_NAME', 'TASK_QUEUE']);
-  const name = () => settings().DEPLOYMENT_NAME;
+  const name = () => loadPartialConfig(['DEPLOYMENT_NAME']).DEPLOYMENT_NAME;
   deploy
     .command('status')
-    .description('current version, and every version with its status, open runs and pollers')
+    .description('current version, and every version with its status and open runs')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const s = session();
-      const { DEPLOYMENT_NAME, TASK_QUEUE } = settings();
-      const d = await deployStatus(await s.temporal(), DEPLOYMENT_NAME, TASK_QUEUE);
+      const d = await deployStatus(await s.temporal(), name());
       if (opts.json) return printJson(d);
       console.log(`deployment ${d.deploymentName}: current ${d.currentBuildId ?? '(unversioned workers)'}${d.rampingBuildId ? `, ramping ${d.rampingBuildId}` : ''}`);
-      printRows(d.versions.map((v) => ({ ...v, openRuns: d.openRuns[v.buildId] ?? 0, pollers: d.pollers[v.buildId] ?? 0 })), ['buildId', 'status', 'openRuns', 'pollers', 'createdAt']);
-      // The stall a release can cause: ticks go to a version nobody serves (docs/safe-deploys.md).
-      if ((d.currentBuildId ? d.pollers[d.currentBuildId] ?? 0 : 0) === 0) {
-        console.log(`WARNING: no worker polls the current version ${d.currentBuildId ?? '(unversioned)'}: new ticks wait. Promote a version whose workers run (\`sendonce deploy promote\`) or start the current version's workers.`);
-      }
+      printRows(d.versions.map((v) => ({ ...v, openRuns: d.openRuns[v.buildId] ?? 0 })), ['buildId', 'status', 'openRuns', 'createdAt']);
     });
   deploy
     .command('promote')

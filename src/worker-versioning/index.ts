@@ -2,4 +2,4 @@
 export * from './options';
 export * from './deployments';
 export * from './join';
-export * from './pollers';
+export * from './watch';

@@ -50,7 +50,7 @@ test('a run stays on the version that started it; promote, rollback and status, 
   const h = await harnessFor(t, [job], { startWorker: false });
   await h.seedUsers(userEmails(12));
   const deploymentName = uniqueName('dep').replace(/_/g, '-');
-  const env = { TEMPORAL_ADDRESS: temporalAddress(), DEPLOYMENT_NAME: deploymentName, TASK_QUEUE: h.taskQueue };
+  const env = { TEMPORAL_ADDRESS: temporalAddress(), DEPLOYMENT_NAME: deploymentName };
   const status = async () => {
     const r = await runSendonce(['deploy', 'status', '--json'], env);
     assert.equal(r.code, 0, r.stderr);
@@ -81,11 +81,6 @@ test('a run stays on the version that started it; promote, rollback and status, 
   // The run in flight is counted on v1 (its workers must keep running): an early 0 here lets operators stop them.
   await eventually(async () => (await status()).openRuns.v1 === 1, 'status to count the run in flight on v1');
   assert.equal(during.openRuns.v2 ?? 0, 0);
-  // Both versions' workers poll: the current one is served (no stall), the old one can still finish its run.
-  assert.ok(during.pollers.v1! >= 1 && during.pollers.v2! >= 1, `pollers per version: ${JSON.stringify(during.pollers)}`);
-  const table = await runSendonce(['deploy', 'status'], env);
-  assert.match(table.stdout, /pollers/);
-  assert.doesNotMatch(table.stdout, /WARNING/);
 
   h.sink.onData(undefined);
   assert.equal((await slow.result()).outcome, 'completed');

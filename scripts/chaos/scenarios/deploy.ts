@@ -50,11 +50,11 @@ export const deployMidRun: Scenario = {
     const { v1, handle, at } = await slowRunOnVersion1(world, rng, {});
     await world.startWorker({ WORKFLOW_BUNDLE_PATH: world.services.variantBundlePath! });
     const v1Build = (await pinnedBuild(client, handle.workflowId))!;
-    await until(async () => (await deployStatus(client, world.deploymentName, world.taskQueue)).versions.length === 2, 'v2 to join the deployment');
+    await until(async () => (await deployStatus(client, world.deploymentName)).versions.length === 2, 'v2 to join the deployment');
     const promoted = await promoteVersion(client, world.deploymentName);
     world.notes.push(`v2 ${promoted.current} promoted after message ${at}; v1 ${v1Build} drains`);
     const summary = await world.result(handle);
-    await until(async () => (await deployStatus(client, world.deploymentName, world.taskQueue)).openRuns[v1Build] === 0, 'v1 to have no open run');
+    await until(async () => (await deployStatus(client, world.deploymentName)).openRuns[v1Build] === 0, 'v1 to have no open run');
     await v1.stop();
     world.sink.onData(undefined);
     const next = await world.startRun();
