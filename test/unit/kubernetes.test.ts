@@ -31,7 +31,7 @@ function validator(): string {
   if (fs.existsSync(bin)) return bin;
   fs.mkdirSync(path.dirname(bin), { recursive: true });
   const partial = `${bin}.${process.pid}`;
-  const build = spawnSync('go', ['build', '-o', partial, '.'], { cwd: SOURCE, encoding: 'utf8', timeout: 15 * 60_000 });
+  const build = spawnSync('go', ['build', '-buildvcs=false', '-o', partial, '.'], { cwd: SOURCE, encoding: 'utf8', timeout: 15 * 60_000 });
   if (build.error) throw new Error(`go not runnable (${build.error.message}): the validator needs Go ≥ 1.25`);
   assert.equal(build.status, 0, `go build scripts/kubernetes-validate:\n${build.stderr}`);
   fs.renameSync(partial, bin);
