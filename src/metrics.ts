@@ -11,6 +11,10 @@
  * bumped by the activities as each send finishes, so they move during a run; per run they add up to the summary's
  * counts — except `sendonce_emails_retries`, which counts every attempt after the first (also attempts that ended
  * in a dead letter), so it can exceed the summary's `retries`.
+ *
+ * The job's name is the label `sendonce_job`, not `job`: Prometheus sets `job` on every scraped series to the name
+ * of its scrape job, so a target's own `job` becomes `exported_job` under a standard scrape config (no
+ * honor_labels), and `sum by (job)` would group by the scrape job instead.
  */
 import type { MetricCounter, MetricGauge, MetricHistogram, MetricMeter } from '@temporalio/common';
 import { COUNT_NAMES, metricOf, type CountName, type DeadLetterOutcome, type FinishedBefore, type SendOutcome } from './contract';
@@ -83,7 +87,7 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
   const counters = new Map<CountName, MetricCounter>();
   for (const name of COUNT_NAMES) counters.set(name, meter.createCounter(metricOf(name), '', COUNTER_HELP[name]));
   const add = (name: CountName, n: number, job: string) => {
-    if (n > 0) counters.get(name)!.add(n, { job });
+    if (n > 0) counters.get(name)!.add(n, { sendonce_job: job });
   };
   const bump = (name: CountName, job: string) => add(name, 1, job);
   // `n` recipients decided as `name`: also processed, and failed when it was dead or unknown (as RunTally counts).
@@ -110,7 +114,7 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
     },
     sendAttemptFailed(job, errorType, attempt) {
       if (attempt > 1) bump('retries', job);
-      attemptFailures.add(1, { job, error_type: errorType });
+      attemptFailures.add(1, { sendonce_job: job, error_type: errorType });
       // A run-fatal error is never retried: the run counts this recipient failed, and so do we.
       if (isRunFatal(errorType)) {
         bump('processed', job);
@@ -128,23 +132,23 @@ export function createAppMetrics(meter: MetricMeter): AppMetrics {
       for (const name of ['deduped', 'sent', 'dead', 'unknown'] as const) decided(name, finished[name], job);
     },
     lockSkipped(job, reason) {
-      lockSkips.add(1, { job, reason });
+      lockSkips.add(1, { sendonce_job: job, reason });
     },
     runFinished(job, outcome, durationMs) {
-      runs.add(1, { job, outcome });
+      runs.add(1, { sendonce_job: job, outcome });
       if (outcome === 'skipped') return;
-      duration.record(durationMs / 1000, { job });
-      lastDuration.set(durationMs / 1000, { job });
+      duration.record(durationMs / 1000, { sendonce_job: job });
+      lastDuration.set(durationMs / 1000, { sendonce_job: job });
     },
     windowExpired(job, recipients) {
-      expiredWindows.add(1, { job });
-      expiredRecipients.add(recipients, { job });
+      expiredWindows.add(1, { sendonce_job: job });
+      expiredRecipients.add(recipients, { sendonce_job: job });
     },
     workerVersionCurrent(deployment, current) {
       versionCurrent.set(current ? 1 : 0, { deployment });
     },
     windowsIncomplete(job, windows) {
-      incomplete.set(windows, { job });
+      incomplete.set(windows, { sendonce_job: job });
     },
   };
 }

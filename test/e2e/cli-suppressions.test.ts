@@ -83,7 +83,7 @@ test('the worker serves one-click unsubscribe; the next window skips the recipie
 
   const day2 = await run('2026-11-21T10:00:00Z');
   assert.deepEqual([day2.counts.sent, day2.counts.suppressed], [1, 1]);
-  assert.equal((await scrape(metricsPort)).total('sendonce_emails_suppressed', { job: JOB }), 1, 'the page step counted it');
+  assert.equal((await scrape(metricsPort)).total('sendonce_emails_suppressed', { sendonce_job: JOB }), 1, 'the page step counted it');
   assert.equal(sink.messagesTo(addresses[0]!).length, 1);
 
   assert.match(await sendonce('suppressions', 'remove', String(rows[0]!.id), '--force', '--note', 'resubscribed in the app'), new RegExp(`^removed: ${rows[0]!.id}\\n$`));

@@ -161,6 +161,12 @@ test('three ticks of a job whose lock is held elsewhere are skipped', async () =
 test('every dashboard query and every alert expression returns series from the scraped workers', async () => {
   // Wait until Prometheus has scraped both workers after the last run (the counters summed over them).
   await eventually(async () => Number((await prometheus!.query('sum(sendonce_runs)'))[0]?.value[1]) === runs, `Prometheus to see ${runs} runs`, 30_000);
+  // Scraped as deployed (no honor_labels): the scrape job's `job` next to sendonce's own `sendonce_job`, and no
+  // `exported_job` (what a sendonce label named `job` became).
+  const scraped = await prometheus!.query('sendonce_runs');
+  assert.deepEqual([...new Set(scraped.map((s) => s.metric.job))], [SCRAPE_JOB]);
+  assert.deepEqual([...new Set(scraped.map((s) => s.metric.sendonce_job))].sort(), ['blocked', 'digest', 'limited']);
+  assert.ok(scraped.every((s) => !('exported_job' in s.metric)), 'no exported_job');
   const workerAlerts = new Set(['SendonceWorkerDown', 'SendonceNoWorkerUp']);
   const expressions = [...dashboardExpressions(), ...alertExpressions().filter((a) => !workerAlerts.has(a.alert))];
   const empty: string[] = [];
@@ -173,9 +179,9 @@ test('every dashboard query and every alert expression returns series from the s
   assert.deepEqual(empty, [], 'expressions without series');
   // The alerts fire for the job that had the event (not for every job, not without labels).
   const firing = async (alert: string) => (await prometheus!.query(alertExpressions().find((a) => a.alert === alert)!.expr)).map((s) => s.metric);
-  assert.deepEqual((await firing('SendonceNoCompletedRun')).map((m) => m.job), ['blocked']);
-  assert.deepEqual((await firing('SendonceRunsFailing')).map((m) => `${m.job}/${m.outcome}`), ['digest/failed']);
-  assert.deepEqual((await firing('SendonceSmtpErrors')).map((m) => `${m.job}/${m.error_type}`), ['digest/SmtpTransientError']);
+  assert.deepEqual((await firing('SendonceNoCompletedRun')).map((m) => m.sendonce_job), ['blocked']);
+  assert.deepEqual((await firing('SendonceRunsFailing')).map((m) => `${m.sendonce_job}/${m.outcome}`), ['digest/failed']);
+  assert.deepEqual((await firing('SendonceSmtpErrors')).map((m) => `${m.sendonce_job}/${m.error_type}`), ['digest/SmtpTransientError']);
   for (const { metric, label } of dashboardLabelVariables()) {
     const values = await prometheus!.get<string[]>(`/api/v1/label/${label}/values?match[]=${encodeURIComponent(metric)}`);
     assert.deepEqual(values.sort(), ['blocked', 'digest', 'limited'], `dashboard variable: ${label} of ${metric}`);

@@ -146,7 +146,7 @@ test('deadline passed mid-run: the run stops at it, the rest is recorded expired
   );
   assert.equal(rows[0]!.n, 0, 'a recipient is both expired and sent');
   const metrics = await scrape(env.METRICS_PORT);
-  assert.equal(metrics.total('sendonce_window_recipients_expired', { job: 'short-lived' }), N - sent);
+  assert.equal(metrics.total('sendonce_window_recipients_expired', { sendonce_job: 'short-lived' }), N - sent);
 
   // A later run of the window (a backfill, a direct start) sends nothing: skipped window_expired.
   const again = await (await startBatchRun(client, { taskQueue, jobName: 'short-lived', scheduledAt: scheduledAt.toISOString() })).result();

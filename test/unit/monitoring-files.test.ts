@@ -48,7 +48,7 @@ test('every alert says how bad it is and what to look at', () => {
   }
 });
 
-test('Prometheus scrapes the compose workers on their metrics port and keeps sendonce\'s own `job` label', () => {
+test('Prometheus scrapes the compose workers on their metrics port with a standard scrape config (no honor_labels)', () => {
   const config = parse(read('deploy/prometheus/prometheus.yml')) as {
     rule_files: string[];
     scrape_configs: Array<{ job_name: string; honor_labels?: boolean; dns_sd_configs?: Array<{ names: string[]; port: number }> }>;
@@ -56,7 +56,8 @@ test('Prometheus scrapes the compose workers on their metrics port and keeps sen
   assert.deepEqual(config.rule_files, ['alerts.yml']);
   const job = config.scrape_configs.find((s) => s.job_name === 'sendonce-worker');
   assert.ok(job, 'scrape job sendonce-worker (the alerts and the dashboard select up{job="sendonce-worker"})');
-  assert.equal(job.honor_labels, true);
+  // sendonce's series name their job in `sendonce_job`; `job` stays Prometheus' own (the scrape job's name).
+  assert.equal(job.honor_labels, undefined);
   const worker = compose.services.worker!;
   assert.deepEqual(job.dns_sd_configs?.[0]?.names, ['worker', 'worker-next'], 'every replica of both worker services (a release runs worker-next)');
   assert.equal(String(job.dns_sd_configs?.[0]?.port), worker.environment!.METRICS_PORT);
@@ -93,5 +94,5 @@ test('the dashboard has the panels operators need, each with a query', () => {
     'sendonce_emails_rate_limit_waits', 'sendonce_run_duration_seconds_bucket', 'up{job="sendonce-worker"}', 'temporal_']) {
     assert.ok(exprs.includes(metric), `a panel shows ${metric}`);
   }
-  assert.deepEqual(dashboard.templating.list.map((v) => v.query.query), ['label_values(sendonce_runs, job)']);
+  assert.deepEqual(dashboard.templating.list.map((v) => v.query.query), ['label_values(sendonce_runs, sendonce_job)']);
 });

@@ -1,6 +1,6 @@
 /**
  * Every PromQL expression an operator will run, read from the files they are deployed from — the Grafana
- * dashboard (panel queries and the `job` variable) and the alert rules — so the test that queries them cannot
+ * dashboard (panel queries and the `sendonce_job` variable) and the alert rules — so the test that queries them cannot
  * drift from what is deployed.
  */
 import fs from 'node:fs';
@@ -13,7 +13,7 @@ const DEPLOY = path.resolve(__dirname, '../../../deploy');
  * Grafana fills these in before the query reaches Prometheus. The values are what Grafana would send for a
  * 1-hour view of a 1 s scrape (the test server's interval) with "All" jobs selected (allValue .*).
  */
-export const GRAFANA_VARIABLES: Record<string, string> = { $__rate_interval: '1m', $__range: '1h', $job: '.*' };
+export const GRAFANA_VARIABLES: Record<string, string> = { $__rate_interval: '1m', $__range: '1h', $sendonce_job: '.*' };
 
 export interface Expression { source: string; expr: string }
 

@@ -1,7 +1,7 @@
 /**
  * A private, real Prometheus server for one test file: Debian's `prometheus` binary (installed by
  * scripts/bootstrap.sh for npm test) on a free 127.0.0.1 port, its data in the test's temporary directory, with
- * the deployment's own scrape job (deploy/prometheus/prometheus.yml: job name, honor_labels) and alert rules —
+ * the deployment's own scrape job (deploy/prometheus/prometheus.yml: job name, label handling) and alert rules —
  * only the targets (local worker processes instead of the compose service's DNS name) and the intervals (1 s, so
  * a test does not wait 15 s per sample) differ. Stopped by stop(), also when start-up fails.
  */
@@ -25,7 +25,7 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-interface ScrapeConfig { job_name: string; honor_labels?: boolean; dns_sd_configs?: unknown; static_configs?: unknown }
+interface ScrapeConfig { job_name: string; dns_sd_configs?: unknown; static_configs?: unknown }
 
 /** deploy/prometheus/prometheus.yml's worker job with `targets` (host:port), 1 s intervals, absolute rule paths. */
 export function testConfig(targets: string[]): string {
