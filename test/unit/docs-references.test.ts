@@ -50,6 +50,8 @@ const OUTSIDE_SCHEMA: Record<string, string> = {
   TEMPORAL_CLI: 'src/cli/temporal-cli.ts: which temporal binary `sendonce temporal` runs',
   SENDONCE_STATE_DIR: "npm start's state folder, where the CLI looks for stack.json (src/cli/local-stack.ts)",
   LOG_FORMAT: 'npm start only: pretty or JSON log lines (devkit/start-logger.ts)',
+  // A build argument, not a runtime variable: deploy/build.sh, the Dockerfile and docker-compose.yml's build args.
+  JOBS_MODULE: 'Docker build argument: the jobs module deploy/build.sh compiles into the image',
   // The test harness, the chaos suite, the soak and the benchmarks (scripts/).
   KEEP_TEST_DB: 'scripts/run-tests.ts: keep every test database',
   CHAOS_ONLY: 'scripts/chaos: run one scenario',
