@@ -75,8 +75,8 @@ export async function resetSends(url: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query('TRUNCATE email_sends, dead_letters, unknown_resolutions, job_runs');
-    await c.query('VACUUM ANALYZE email_sends');
+    await c.query('TRUNCATE sendonce.email_sends, sendonce.dead_letters, sendonce.unknown_resolutions, sendonce.job_runs');
+    await c.query('VACUUM ANALYZE sendonce.email_sends');
   } finally {
     await c.end();
   }
