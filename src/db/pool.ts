@@ -15,12 +15,17 @@ export type Pool = pg.Pool;
  * (an app schema first, say) is kept as it was configured.
  */
 export function createPool(databaseUrl: string, max = 20): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: 5_000,
+    // Awaited by pg-pool before the new connection is handed out; if it fails, so does that checkout (and its query).
+    onConnect: async (client) => {
+      await client.query(KEEP_SENDONCE_SCHEMA_OUT);
+    },
+  });
   // An idle client losing its connection (Postgres restart) must not crash the worker; the next query reconnects.
   pool.on('error', () => undefined);
-  // Queued on the new client before the query it was made for (a client runs its queries in order). It fails only
-  // with the connection, and then so does that query: reported there, not twice.
-  pool.on('connect', (client) => void client.query(KEEP_SENDONCE_SCHEMA_OUT).catch(() => undefined));
   return pool;
 }
 
