@@ -1,10 +1,12 @@
 /**
  * Databases on a local cluster (devkit/services/postgres.ts, or the cluster npm test shares): one per test file,
- * chaos repetition or benchmark scenario, migrated like production's (src/db/migrate.ts), dropped afterwards.
+ * chaos repetition or benchmark scenario, migrated like production's (src/db/migrate.ts) and given the demo's
+ * tables (devkit/demo/schema.sql: the recipients of the demo job and of most tests), dropped afterwards.
  */
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate';
+import { applyDemoSchema } from './demo/schema';
 
 /** A short unique suffix for names (databases, task queues, schedule ids, key prefixes, workflow ids). */
 export function uniqueName(prefix: string): string {
@@ -21,6 +23,8 @@ export function databaseUrl(adminUrl: string, database: string): string {
 export interface CreateDatabaseOptions {
   /** Apply the migrations (default true). */
   migrate?: boolean;
+  /** Then make the demo's tables, users and digest_items (default: when migrating). */
+  demo?: boolean;
   /**
    * A database of that name already there: 'fail' (default; names are unique), 'reuse' it (npm start keeps
    * its demo data) or 'replace' it (the benchmark's fixed names start empty).
@@ -41,6 +45,7 @@ export async function createDatabase(adminUrl: string, name: string, options: Cr
   });
   const url = databaseUrl(adminUrl, name);
   if (options.migrate ?? true) await migrate(url);
+  if (options.demo ?? options.migrate ?? true) await withAdmin(url, applyDemoSchema);
   return url;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Recipients for the demo job (src/jobs/daily-digest.ts reads the `users` table of migration 0002 and their
- * `digest_items`, 0008): npm start's demo users, every test's and chaos repetition's recipients, the benchmark's
+ * Recipients for the demo job (devkit/demo/daily-digest.ts reads the demo's `users` table and their `digest_items`,
+ * devkit/demo/schema.sql): npm start's demo users, every test's and chaos repetition's recipients, the benchmark's
  * 100,000.
  */
 import type { Client, Pool } from 'pg';
@@ -29,7 +29,7 @@ export async function seedUsers(db: Pool | Client, emails: readonly string[], na
   return rows;
 }
 
-/** Demo digest items (migration 0008) for the daily digest's list: 0 to 3 per user, so both template branches show. */
+/** Demo digest items for the daily digest's list: 0 to 3 per user, so both template branches show. */
 export async function seedDigestItems(db: Pool | Client, userIds: readonly string[]): Promise<void> {
   await db.query(
     `INSERT INTO digest_items (user_id, title)

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole local stack and the demo job, from nothing.
  * Starts what is not configured (Postgres unless DATABASE_URL, Redis unless REDIS_URL, the Temporal dev
- * server unless TEMPORAL_ADDRESS, a MailDev inbox unless SMTP_HOST), applies migrations, seeds demo users,
+ * server unless TEMPORAL_ADDRESS, a MailDev inbox unless SMTP_HOST), applies migrations, makes the demo tables (devkit/demo/) and seeds demo users,
  * serves one-click unsubscribe (unless UNSUBSCRIBE_* is set), registers the search attributes, creates the
  * schedules, runs a worker, triggers one run right away and prints where to look. It writes .sendonce/stack.json so
  * `npx sendonce …` in a second terminal finds this stack.
@@ -24,6 +24,8 @@ import { createWorker, installRuntimeLogger, openResources, startRunReaper, vers
 import type { JobDefinition } from '../src/jobs';
 import type { RunSummary } from '../src/contract';
 import { createDatabase } from './databases';
+import { DEMO_JOBS_MODULE } from './demo/jobs';
+import { applyDemoSchema } from './demo/schema';
 import { seedDigestItems, seedUsers, userEmails } from './seed';
 import { serveUnsubscribe } from '../src/suppressions/serve';
 import { startLogger } from './start-logger';
@@ -78,9 +80,11 @@ async function startLocalServices(env: NodeJS.ProcessEnv, stops: StopStack, say:
   return urls;
 }
 
+/** The demo's tables (devkit/demo/schema.sql, kept if there) and, the first time, their rows. */
 async function seedDemoUsers(databaseUrl: string, say: (s: string) => void): Promise<void> {
   const pool = createPool(databaseUrl, 1);
   try {
+    await applyDemoSchema(pool);
     const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
     if (rows[0]!.n > 0) return;
     const users = await seedUsers(pool, userEmails(DEMO_USERS, 'example.com', 2), 'Demo User ');
@@ -141,6 +145,9 @@ async function main(): Promise<void> {
     const env = process.env;
     const urls = await startLocalServices(env, stops, say);
     configureUnsubscribe(env, say);
+    // The demo's jobs (the daily digest over the demo users, and the built-in one-off notices) unless you name yours;
+    // a deployment's worker has only the built-in ones by default. Written to the stack file for the CLI too.
+    env.SENDONCE_JOBS_MODULE ??= DEMO_JOBS_MODULE;
     // One worker, replaced at every restart: its version becomes current as it starts, even after a code change
     // (a production release waits for `sendonce deploy promote` instead; docs/safe-deploys.md).
     env.DEPLOY_PROMOTE ??= 'always';

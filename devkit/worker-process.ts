@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
+import { DEMO_JOBS_MODULE } from './demo/jobs';
 import { freePort } from './services/ports';
 import { stopChild } from './services/processes';
 import type { StopStack } from './stop-stack';
@@ -99,8 +100,11 @@ export interface WorkerEnvOptions {
   lockKeyPrefix: string;
   /** A prebuilt workflow bundle (WORKFLOW_BUNDLE_PATH); unset: the worker bundles at start-up. */
   bundlePath?: string;
-  /** SENDONCE_JOBS_MODULE; unset: the built-in jobs. */
-  jobsModule?: string;
+  /**
+   * SENDONCE_JOBS_MODULE; unset: the demo's (devkit/demo/jobs.ts: the daily digest and the built-in one-off job), as
+   * `npm start` runs. `null`: none, the image's built-in registry.
+   */
+  jobsModule?: string | null;
   /** SMTP_SOCKET_TIMEOUT_MS and SEND_ATTEMPT_TIMEOUT_MS (the attempt must outlast the socket); unset: defaults. */
   smtpSocketTimeoutMs?: number;
   sendAttemptTimeoutMs?: number;
@@ -129,7 +133,7 @@ export function workerEnv(o: WorkerEnvOptions): Record<string, string> {
     ...optional('SMTP_SOCKET_TIMEOUT_MS', o.smtpSocketTimeoutMs),
     ...optional('SEND_ATTEMPT_TIMEOUT_MS', o.sendAttemptTimeoutMs),
     ...optional('WORKFLOW_BUNDLE_PATH', o.bundlePath),
-    ...optional('SENDONCE_JOBS_MODULE', o.jobsModule),
+    ...optional('SENDONCE_JOBS_MODULE', o.jobsModule === undefined ? DEMO_JOBS_MODULE : (o.jobsModule ?? undefined)),
     ...o.extra,
   };
 }

@@ -50,7 +50,7 @@ export async function prune(pool: Pool, jobs: readonly JobDefinition[], opts: Pr
   }
   const horizon = new Date((opts.now ?? new Date()).getTime() - opts.olderThanMs);
   await pool.query(
-    `INSERT INTO retention_horizon (pruned_before) VALUES ($1)
+    `INSERT INTO sendonce.retention_horizon (pruned_before) VALUES ($1)
      ON CONFLICT (singleton) DO UPDATE SET pruned_before = GREATEST(retention_horizon.pruned_before, EXCLUDED.pruned_before), updated_at = now()`,
     [horizon],
   );
@@ -66,7 +66,7 @@ export async function prune(pool: Pool, jobs: readonly JobDefinition[], opts: Pr
     if (r.sends < batch) break;
   }
   // The windows' template records go with their windows (a once window's stays, like its keys).
-  await pool.query(`DELETE FROM job_windows WHERE created_at < $1 AND window_key <> 'once'`, [horizon]);
+  await pool.query(`DELETE FROM sendonce.job_windows WHERE created_at < $1 AND window_key <> 'once'`, [horizon]);
   for (;;) {
     const { rowCount } = await pool.query(PRUNE_RUNS_BATCH, [horizon, batch]);
     result.jobRuns += rowCount ?? 0;
@@ -86,28 +86,28 @@ export async function prune(pool: Pool, jobs: readonly JobDefinition[], opts: Pr
  */
 const PRUNE_SENDS_BATCH = `
   WITH doomed AS (
-    SELECT idempotency_key, template, recipient_id, window_key FROM email_sends
+    SELECT idempotency_key, template, recipient_id, window_key FROM sendonce.email_sends
      WHERE created_at < $1 AND state IN ('sent', 'dead', 'unknown')
        AND (window_key <> 'once' OR EXISTS (
-             SELECT 1 FROM scheduled_emails s
+             SELECT 1 FROM sendonce.scheduled_emails s
               WHERE s.template = email_sends.template
                 AND s.id = CASE WHEN email_sends.recipient_id ~ '^[0-9]{1,18}$' THEN email_sends.recipient_id::bigint END))
      LIMIT $2 FOR UPDATE SKIP LOCKED
   ), letters AS (
-    DELETE FROM dead_letters d USING doomed WHERE d.idempotency_key = doomed.idempotency_key RETURNING 1
+    DELETE FROM sendonce.dead_letters d USING doomed WHERE d.idempotency_key = doomed.idempotency_key RETURNING 1
   ), scheduled AS (
-    DELETE FROM scheduled_emails s USING doomed
+    DELETE FROM sendonce.scheduled_emails s USING doomed
      WHERE doomed.window_key = 'once' AND s.template = doomed.template AND s.id::text = doomed.recipient_id
     RETURNING 1
   ), sends AS (
-    DELETE FROM email_sends e USING doomed WHERE e.idempotency_key = doomed.idempotency_key RETURNING 1
+    DELETE FROM sendonce.email_sends e USING doomed WHERE e.idempotency_key = doomed.idempotency_key RETURNING 1
   )
   SELECT (SELECT count(*) FROM sends)::int AS sends, (SELECT count(*) FROM letters)::int AS letters,
          (SELECT count(*) FROM scheduled)::int AS scheduled`;
 
 const PRUNE_RUNS_BATCH = `
-  DELETE FROM job_runs WHERE run_id IN (
-    SELECT run_id FROM job_runs WHERE started_at < $1 AND outcome <> 'running' LIMIT $2 FOR UPDATE SKIP LOCKED
+  DELETE FROM sendonce.job_runs WHERE run_id IN (
+    SELECT run_id FROM sendonce.job_runs WHERE started_at < $1 AND outcome <> 'running' LIMIT $2 FOR UPDATE SKIP LOCKED
   )`;
 
 /** How long after its window starts a tick can be: a tick's window may hold rows created up to this much before it. */
@@ -136,6 +136,6 @@ export async function earliestKeptTick(
 
 /** Rows created before this may be gone (null: nothing was ever pruned). */
 export async function retentionHorizon(pool: Pool): Promise<Date | null> {
-  const { rows } = await pool.query<{ pruned_before: Date }>('SELECT pruned_before FROM retention_horizon');
+  const { rows } = await pool.query<{ pruned_before: Date }>('SELECT pruned_before FROM sendonce.retention_horizon');
   return rows[0]?.pruned_before ?? null;
 }

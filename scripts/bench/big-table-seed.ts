@@ -45,7 +45,7 @@ export async function seedHistory(url: string, rows: number, now = new Date()): 
     let t = Date.now();
     // Keys as src/sends/key.ts writes them, created during each day's tick (user u a few ms after u − 1).
     const inserted = await c.query(
-      `INSERT INTO email_sends
+      `INSERT INTO sendonce.email_sends
          (idempotency_key, job_name, template, recipient_id, window_key, state, attempts, fence, run_id, message_id,
           last_smtp_code, last_smtp_response, reason, created_at, updated_at, sent_at)
        SELECT k.key, 'daily-digest', 'daily-digest', u::text, k.win,
@@ -66,18 +66,18 @@ export async function seedHistory(url: string, rows: number, now = new Date()): 
     const insertMs = Date.now() - t;
     t = Date.now();
     const letters = await c.query(
-      `INSERT INTO dead_letters (idempotency_key, job_name, recipient_id, error_type, smtp_code, smtp_response, attempts, run_id, created_at)
+      `INSERT INTO sendonce.dead_letters (idempotency_key, job_name, recipient_id, error_type, smtp_code, smtp_response, attempts, run_id, created_at)
        SELECT idempotency_key, job_name, recipient_id, 'PermanentSmtpError', 550, last_smtp_response, 1, run_id, created_at
-         FROM email_sends WHERE state = 'dead' ORDER BY created_at`,
+         FROM sendonce.email_sends WHERE state = 'dead' ORDER BY created_at`,
     );
     const deadLettersMs = Date.now() - t;
     t = Date.now();
     // What autovacuum would have done to a table that grew over months: visibility map and statistics.
-    await c.query('VACUUM ANALYZE email_sends');
-    await c.query('VACUUM ANALYZE dead_letters');
+    await c.query('VACUUM ANALYZE sendonce.email_sends');
+    await c.query('VACUUM ANALYZE sendonce.dead_letters');
     const vacuumMs = Date.now() - t;
     const size = await c.query<{ table: string; indexes: string }>(
-      `SELECT pg_table_size('email_sends')::text AS table, pg_indexes_size('email_sends')::text AS indexes`,
+      `SELECT pg_table_size('sendonce.email_sends')::text AS table, pg_indexes_size('sendonce.email_sends')::text AS indexes`,
     );
     return {
       rows,

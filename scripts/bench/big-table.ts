@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { Pool } from 'pg';
 import { dropDatabase } from '../../devkit/databases';
 import { prune } from '../../src/pruning';
-import { dailyDigest } from '../../src/jobs/daily-digest';
+import { dailyDigest } from '../../devkit/demo/daily-digest';
 import { claimAndMark, claimsPool, forgetWindow, type ClaimsRep } from './claims-rate';
 import { freshWindow, historyDay, seedHistory, type BigTableSeed } from './big-table-seed';
 import { CLAIM_CONCURRENCY, CLAIM_KEYS, CLAIM_REPS, log, PRUNE_MAX_MS } from './config';

@@ -57,6 +57,6 @@ export async function claimAndMark(pool: Pool, window: string, keys: number, con
 
 /** Put the table back as it was: the measured window's rows go (the empty table is emptied). */
 export async function forgetWindow(pool: Pool, window: string, empty: boolean): Promise<void> {
-  if (empty) await pool.query('TRUNCATE email_sends, dead_letters, unknown_resolutions');
-  else await pool.query(`DELETE FROM email_sends WHERE job_name = 'daily-digest' AND window_key = $1`, [window]);
+  if (empty) await pool.query('TRUNCATE sendonce.email_sends, sendonce.dead_letters, sendonce.unknown_resolutions');
+  else await pool.query(`DELETE FROM sendonce.email_sends WHERE job_name = 'daily-digest' AND window_key = $1`, [window]);
 }

@@ -3,7 +3,7 @@
  * template) under its own name, with its page size and in-flight bound from the environment
  * (BENCH_PAGE_SIZE, BENCH_MAX_IN_FLIGHT, BENCH_CHUNK_SIZE; unset = sendonce's defaults).
  */
-import { dailyDigest } from '../../src/jobs/daily-digest';
+import { dailyDigest } from '../../devkit/demo/daily-digest';
 import type { JobDefinition } from '../../src/jobs';
 
 const num = (v: string | undefined) => (v ? Number(v) : undefined);

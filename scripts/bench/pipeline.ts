@@ -36,7 +36,7 @@ export async function claimSendMark(pool: Pool, transport: Transporter, r: Bench
   const key = idempotencyKey(TEMPLATE, r.id, BENCH_WINDOW);
   const messageId = messageIdFor(key, 'sendonce.bench');
   const claimed = await pool.query(
-    `INSERT INTO email_sends
+    `INSERT INTO sendonce.email_sends
        (idempotency_key, job_name, template, recipient_id, window_key, state, attempts, fence, run_id, message_id, lease_until)
      VALUES ($1, 'bench', $2, $3, $4, 'claimed', 1, 1, $5, $6, now() + interval '60 seconds')
      ON CONFLICT (idempotency_key) DO NOTHING RETURNING attempts`,
@@ -55,7 +55,7 @@ export async function claimSendMark(pool: Pool, transport: Transporter, r: Bench
     headers: { 'X-Sendonce-Key': key },
   });
   await pool.query(
-    `UPDATE email_sends SET state = 'sent', sent_at = now(), lease_until = NULL, last_smtp_response = $2, updated_at = now()
+    `UPDATE sendonce.email_sends SET state = 'sent', sent_at = now(), lease_until = NULL, last_smtp_response = $2, updated_at = now()
       WHERE idempotency_key = $1 AND attempts = 1 AND state = 'claimed'`,
     [key, String(info.response ?? '')],
   );

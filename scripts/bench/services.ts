@@ -62,7 +62,7 @@ export async function seedUsers(url: string, n: number): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query('TRUNCATE digest_items, users RESTART IDENTITY'); // digest_items (migration 0009) references users
+    await c.query('TRUNCATE digest_items, users RESTART IDENTITY'); // digest_items (devkit/demo/schema.sql) references users
     await c.query(`INSERT INTO users (email, name) SELECT 'user' || i || '@example.com', 'User ' || i FROM generate_series(1, $1::int) AS i ORDER BY i`, [n]);
     await c.query('VACUUM ANALYZE users');
   } finally {
@@ -75,8 +75,8 @@ export async function resetSends(url: string): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    await c.query('TRUNCATE email_sends, dead_letters, unknown_resolutions, job_runs');
-    await c.query('VACUUM ANALYZE email_sends');
+    await c.query('TRUNCATE sendonce.email_sends, sendonce.dead_letters, sendonce.unknown_resolutions, sendonce.job_runs');
+    await c.query('VACUUM ANALYZE sendonce.email_sends');
   } finally {
     await c.end();
   }

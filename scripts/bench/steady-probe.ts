@@ -27,11 +27,11 @@ async function main(): Promise<void> {
   await c.connect();
   try {
     await c.query(
-      `INSERT INTO email_sends (idempotency_key, job_name, template, recipient_id, window_key, state, attempts, fence, run_id, message_id)
+      `INSERT INTO sendonce.email_sends (idempotency_key, job_name, template, recipient_id, window_key, state, attempts, fence, run_id, message_id)
        SELECT 'email:daily-digest:' || id || ':' || $1, 'bench-digest', 'daily-digest', id::text, $1, 'sent', 1, 1, 'probe-prefill', 'm' || id FROM users`,
       [window],
     );
-    await c.query('VACUUM ANALYZE email_sends');
+    await c.query('VACUUM ANALYZE sendonce.email_sends');
   } finally {
     await c.end();
   }

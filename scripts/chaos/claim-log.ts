@@ -25,8 +25,8 @@ const INSTALL = `
     END IF;
     RETURN NEW;
   END $$;
-  DROP TRIGGER IF EXISTS chaos_claim_log ON email_sends;
-  CREATE TRIGGER chaos_claim_log AFTER INSERT OR UPDATE ON email_sends
+  DROP TRIGGER IF EXISTS chaos_claim_log ON sendonce.email_sends;
+  CREATE TRIGGER chaos_claim_log AFTER INSERT OR UPDATE ON sendonce.email_sends
     FOR EACH ROW EXECUTE FUNCTION chaos_log_claim();
 
   -- Every version of every row (for a failed soak's evidence: a key's story, step by step).
@@ -47,7 +47,7 @@ const INSTALL = `
     at              timestamptz NOT NULL DEFAULT clock_timestamp()
   );
   CREATE OR REPLACE FUNCTION chaos_log_send() RETURNS trigger LANGUAGE plpgsql AS $$
-  DECLARE r email_sends;
+  DECLARE r sendonce.email_sends;
   BEGIN
     r := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     INSERT INTO chaos_send_history (op, idempotency_key, job_name, state, attempts, resends, fence, run_id, lease_until,
@@ -56,8 +56,8 @@ const INSTALL = `
             r.last_error_type, r.last_smtp_code, r.reason);
     RETURN NULL;
   END $$;
-  DROP TRIGGER IF EXISTS chaos_send_history ON email_sends;
-  CREATE TRIGGER chaos_send_history AFTER INSERT OR UPDATE OR DELETE ON email_sends
+  DROP TRIGGER IF EXISTS chaos_send_history ON sendonce.email_sends;
+  CREATE TRIGGER chaos_send_history AFTER INSERT OR UPDATE OR DELETE ON sendonce.email_sends
     FOR EACH ROW EXECUTE FUNCTION chaos_log_send();`;
 
 export async function installClaimLog(pool: Pool): Promise<void> {

@@ -122,11 +122,11 @@ export async function readAround<T>(sink: SinkReader, readDatabase: () => Promis
 export async function readJobRecords(pool: Pool, jobName: string): Promise<JobRecords> {
   const { rows } = await pool.query<SendRow>(
     `SELECT idempotency_key AS key, state, attempts, resends, message_id, COALESCE(reason, last_error_type) AS reason
-       FROM email_sends WHERE job_name = $1`,
+       FROM sendonce.email_sends WHERE job_name = $1`,
     [jobName],
   );
   const { rows: letters } = await pool.query<{ key: string }>(
-    'SELECT DISTINCT idempotency_key AS key FROM dead_letters WHERE job_name = $1',
+    'SELECT DISTINCT idempotency_key AS key FROM sendonce.dead_letters WHERE job_name = $1',
     [jobName],
   );
   return { rows, letters: new Set(letters.map((l) => l.key)), claims: await claimEvents(pool, jobName) };

@@ -4,7 +4,7 @@
  * the way production's defaults ride out longer ones. Same shape as production: bounded attempts, backoff,
  * an attempt timeout above the SMTP socket timeout, a total bound.
  */
-import { dailyDigest } from '../../src/jobs/daily-digest';
+import { dailyDigest } from '../../devkit/demo/daily-digest';
 import type { JobDefinition, SendRetryOptions } from '../../src/jobs/types';
 import { templates as builtIn, type EmailTemplate } from '../../src/templates';
 

@@ -2,7 +2,7 @@
  * SENDONCE_JOBS_MODULE of the history recorder (record.ts): one job per workflow path worth replaying, each with
  * its own template copy (jobs may not share a template in same-granularity windows).
  */
-import { dailyDigest } from '../../src/jobs/daily-digest';
+import { dailyDigest } from '../../devkit/demo/daily-digest';
 import { oneOffJob, type JobDefinition } from '../../src/jobs';
 import { templates as builtIn, type EmailTemplate } from '../../src/templates';
 

@@ -59,7 +59,7 @@ export const SCENARIOS: Scenario[] = [
       w.sink.rejectRcpt((a) => (a === refused ? { code: 550, message: '5.1.1 no such user' } : undefined));
       await done(await start(w, 'replay-small', 5));
       w.sink.rejectRcpt(undefined);
-      const { rows } = await w.pool.query<{ id: number }>('SELECT id::int AS id FROM dead_letters WHERE redriven_at IS NULL');
+      const { rows } = await w.pool.query<{ id: number }>('SELECT id::int AS id FROM sendonce.dead_letters WHERE redriven_at IS NULL');
       const result = await redriveDeadLetters(w.client, w.pool, { ids: rows.map((r) => r.id), jobs: w.jobs, taskQueue: w.taskQueue, wait: true });
       const run = result.runs[0]!;
       const first = (await w.client.workflow.getHandle(run.workflowId).describe()).runId;

@@ -92,7 +92,7 @@ function keysOf(world: SoakWorld, ticker: Ticker, jobName: string, final: boolea
 }
 
 async function addressSuppressions(world: SoakWorld): Promise<Set<string>> {
-  const { rows } = await world.pool.query<{ h: string }>(`SELECT address_hash AS h FROM suppressions WHERE scope = 'address'`);
+  const { rows } = await world.pool.query<{ h: string }>(`SELECT address_hash AS h FROM sendonce.suppressions WHERE scope = 'address'`);
   return new Set(rows.map((r) => r.h));
 }
 
@@ -100,7 +100,7 @@ async function addressSuppressions(world: SoakWorld): Promise<Set<string>> {
 async function runsLeftRunning(world: SoakWorld, ticker: Ticker, final: boolean): Promise<string[]> {
   const ended = ticker.runs.filter((r) => r.workflowId && r.outcome !== 'stuck').map((r) => r.workflowId);
   const { rows } = await world.pool.query<{ workflow_id: string }>(
-    `SELECT workflow_id FROM job_runs WHERE outcome = 'running' AND ($2 OR workflow_id = ANY($1::text[]))`,
+    `SELECT workflow_id FROM sendonce.job_runs WHERE outcome = 'running' AND ($2 OR workflow_id = ANY($1::text[]))`,
     [ended, final],
   );
   return rows.map((r) => `run ${r.workflow_id} ended but job_runs still says running`);

@@ -155,7 +155,7 @@ function progress(ticker: Ticker, nemesis: Nemesis, world: SoakWorld, startedAt:
 async function waitForEndingsRecorded(world: SoakWorld): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const { rows } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_runs WHERE outcome = 'running'`);
+    const { rows } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sendonce.job_runs WHERE outcome = 'running'`);
     if (rows[0]!.n === 0) return;
     await sleep(1_000);
   }
@@ -172,10 +172,10 @@ main().then(
 /** What the workers' window keeper did (issue 29): follow-up runs by job and outcome, and the windows' final states. */
 async function followUpFigures(world: SoakWorld): Promise<string> {
   const runs = await world.pool.query<{ job_name: string; outcome: string; n: number }>(
-    `SELECT job_name, outcome, count(*)::int AS n FROM job_runs WHERE workflow_id LIKE '%-follow-up-%' GROUP BY 1, 2 ORDER BY 1, 2`,
+    `SELECT job_name, outcome, count(*)::int AS n FROM sendonce.job_runs WHERE workflow_id LIKE '%-follow-up-%' GROUP BY 1, 2 ORDER BY 1, 2`,
   );
   const windows = await world.pool.query<{ job_name: string; state: string; n: number }>(
-    `SELECT job_name, state, count(*)::int AS n FROM job_windows GROUP BY 1, 2 ORDER BY 1, 2`,
+    `SELECT job_name, state, count(*)::int AS n FROM sendonce.job_windows GROUP BY 1, 2 ORDER BY 1, 2`,
   );
   const list = (rows: Array<{ job_name: string; n: number } & Record<string, unknown>>, key: string) =>
     rows.map((r) => `${r.job_name} ${String(r[key])}: ${r.n}`).join(', ') || 'none';

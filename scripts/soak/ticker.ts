@@ -101,7 +101,7 @@ export class Ticker {
   /** One-tick jobs: the windows the ledger says are complete (finished by a tick's run or by follow-ups). */
   private async readLedger(): Promise<void> {
     for (const t of this.timelines.filter((x) => x.oneTick)) {
-      const { rows } = await retrying(() => this.pool.query<{ window_key: string }>(`SELECT window_key FROM job_windows WHERE job_name = $1 AND state = 'complete'`, [t.job.name]));
+      const { rows } = await retrying(() => this.pool.query<{ window_key: string }>(`SELECT window_key FROM sendonce.job_windows WHERE job_name = $1 AND state = 'complete'`, [t.job.name]));
       for (const r of rows) t.completed.add(r.window_key);
     }
   }
@@ -149,7 +149,7 @@ export class Ticker {
     }
     // Follow-up runs the keeper started (not the ticker's) end too before the final check reads job_runs.
     while (Date.now() < deadline) {
-      const { rows } = await retrying(() => this.pool.query(`SELECT 1 FROM job_runs WHERE outcome = 'running' LIMIT 1`));
+      const { rows } = await retrying(() => this.pool.query(`SELECT 1 FROM sendonce.job_runs WHERE outcome = 'running' LIMIT 1`));
       if (rows.length === 0) break;
       await sleep(1_000);
     }

@@ -32,7 +32,7 @@ export async function listDeadLetters(pool: Pool, opts: { job?: string; includeR
             run_id AS "runId",
             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "createdAt",
             to_char(redriven_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "redrivenAt"
-       FROM dead_letters
+       FROM sendonce.dead_letters
       WHERE ($1::text IS NULL OR job_name = $1) AND ($2 OR redriven_at IS NULL)
       ORDER BY id`,
     [opts.job ?? null, opts.includeRedriven ?? false],
@@ -100,7 +100,7 @@ interface LetterRow {
 async function markRedriven(db: PoolClient, req: RedriveRequest) {
   const { rows } = await db.query<LetterRow>(
     `SELECT d.id::int AS id, d.job_name, d.recipient_id, d.idempotency_key, d.redriven_at, s.state, s.window_key, r.scheduled_at
-       FROM dead_letters d JOIN email_sends s USING (idempotency_key) LEFT JOIN job_runs r ON r.run_id = d.run_id
+       FROM sendonce.dead_letters d JOIN sendonce.email_sends s USING (idempotency_key) LEFT JOIN sendonce.job_runs r ON r.run_id = d.run_id
       WHERE ${req.ids?.length ? 'd.id = ANY($1::bigint[])' : 'd.job_name = $1 AND d.redriven_at IS NULL'}
       ORDER BY d.id FOR UPDATE OF d, s`,
     [req.ids?.length ? req.ids : req.job],

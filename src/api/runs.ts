@@ -30,7 +30,7 @@ export async function listRuns(pool: Pool, opts: { job?: string; last?: number }
             to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "startedAt",
             to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "finishedAt",
             duration_ms AS "durationMs", outcome, reason, error, ${COUNT_COLUMNS}
-       FROM job_runs
+       FROM sendonce.job_runs
       WHERE ($1::text IS NULL OR job_name = $1)
       ORDER BY started_at DESC
       LIMIT $2`,

@@ -31,7 +31,7 @@ export async function scheduleEmail(pool: Pool, req: ScheduleEmailRequest, jobs:
   const job = oneOffJobFor(jobs, req.template);
   checkValues(req.values, templateVariables(jobs.template(job)).filter((v) => !BUILT_IN_VARIABLES.includes(v)), req.template);
   const { rows } = await pool.query<{ id: string; due_at: Date }>(
-    `INSERT INTO scheduled_emails (email, template, "values", due_at) VALUES ($1, $2, $3, $4) RETURNING id::text AS id, due_at`,
+    `INSERT INTO sendonce.scheduled_emails (email, template, "values", due_at) VALUES ($1, $2, $3, $4) RETURNING id::text AS id, due_at`,
     [req.to, req.template, JSON.stringify(req.values), req.at],
   );
   const row = rows[0]!;

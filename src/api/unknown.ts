@@ -28,7 +28,7 @@ export async function listUnknown(pool: Pool, opts: { job?: string; window?: str
     `SELECT id::int AS id, job_name AS "jobName", recipient_id AS "recipientId", window_key AS "window", reason,
             last_error_type AS "lastErrorType", attempts,
             to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "updatedAt"
-       FROM email_sends
+       FROM sendonce.email_sends
       WHERE state = 'unknown' AND ($1::text IS NULL OR job_name = $1) AND ($2::text IS NULL OR window_key = $2)
       ORDER BY id LIMIT $3`,
     [opts.job ?? null, opts.window ?? null, opts.limit ?? 1_000],
@@ -60,7 +60,7 @@ export async function resolveUnknown(client: Client, pool: Pool, req: ResolveUnk
   const by = req.by ?? process.env.USER ?? os.userInfo().username;
   const resolved = await withTransaction(pool, async (db) => {
     const { rows } = await db.query<{ id: number; state: string; job_name: string }>(
-      'SELECT id::int AS id, state, job_name FROM email_sends WHERE id = ANY($1::bigint[]) FOR UPDATE',
+      'SELECT id::int AS id, state, job_name FROM sendonce.email_sends WHERE id = ANY($1::bigint[]) FOR UPDATE',
       [req.ids],
     );
     const missing = req.ids.filter((id) => !rows.some((r) => r.id === id));
@@ -72,7 +72,7 @@ export async function resolveUnknown(client: Client, pool: Pool, req: ResolveUnk
   });
   if (req.as === 'sent') return { resolved: resolved.map((k) => k.id), as: req.as, runs: [] };
   const { rows: ticks } = await pool.query<{ run_id: string; scheduled_at: Date }>(
-    'SELECT run_id, scheduled_at FROM job_runs WHERE run_id = ANY($1::text[])',
+    'SELECT run_id, scheduled_at FROM sendonce.job_runs WHERE run_id = ANY($1::text[])',
     [resolved.map((k) => k.runId)],
   );
   const tickOf = new Map(ticks.map((t) => [t.run_id, t.scheduled_at]));

@@ -20,7 +20,7 @@ async function windowOrThrow(pool: Pool, jobName: string, window: string): Promi
 export async function expiredRecipients(pool: Pool, jobName: string, window: string): Promise<string[]> {
   await windowOrThrow(pool, jobName, window);
   const { rows } = await pool.query<{ recipient_id: string }>(
-    'SELECT recipient_id FROM window_expired_recipients WHERE job_name = $1 AND window_key = $2 ORDER BY recipient_id',
+    'SELECT recipient_id FROM sendonce.window_expired_recipients WHERE job_name = $1 AND window_key = $2 ORDER BY recipient_id',
     [jobName, window],
   );
   return rows.map((r) => r.recipient_id);
@@ -51,9 +51,9 @@ export async function finishWindow(pool: Pool, req: FinishRequest): Promise<Wind
   }
   if (!row.scheduledAt) throw new WindowCommandError(`window ${req.window} of '${req.jobName}' began before the window ledger: backfill its tick instead (sendonce backfill)`);
   await withTransaction(pool, async (tx) => {
-    await tx.query('DELETE FROM window_expired_recipients WHERE job_name = $1 AND window_key = $2', [req.jobName, req.window]);
+    await tx.query('DELETE FROM sendonce.window_expired_recipients WHERE job_name = $1 AND window_key = $2', [req.jobName, req.window]);
     await tx.query(
-      `UPDATE job_windows SET state = 'incomplete', reason = 'finish requested by an operator', deadline = $3, follow_ups = 0,
+      `UPDATE sendonce.job_windows SET state = 'incomplete', reason = 'finish requested by an operator', deadline = $3, follow_ups = 0,
               next_follow_up_at = now(), unsent = NULL, expired = NULL, updated_at = now()
         WHERE job_name = $1 AND window_key = $2`,
       [req.jobName, req.window, deadline],
@@ -69,7 +69,7 @@ export async function expireWindow(pool: Pool, req: { jobName: string; window: s
   if (settled.includes(row.state)) throw new WindowCommandError(`window ${req.window} of '${req.jobName}' is ${row.state}: nothing to expire`);
   if (!row.scheduledAt) throw new WindowCommandError(`window ${req.window} of '${req.jobName}' began before the window ledger: the keeper cannot walk it`);
   await pool.query(
-    `UPDATE job_windows SET deadline = LEAST(deadline, now()), next_follow_up_at = NULL, updated_at = now() WHERE job_name = $1 AND window_key = $2`,
+    `UPDATE sendonce.job_windows SET deadline = LEAST(deadline, now()), next_follow_up_at = NULL, updated_at = now() WHERE job_name = $1 AND window_key = $2`,
     [req.jobName, req.window],
   );
   return (await getWindow(pool, req.jobName, req.window))!;

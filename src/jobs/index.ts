@@ -2,7 +2,6 @@ import path from 'node:path';
 import { UnknownJobError, ConfigError } from '../errors';
 import { BUILT_IN_VARIABLES, getTemplate, validateTemplate, type EmailTemplate, templates as defaultTemplates } from '../templates';
 import { assertTimezone } from '../window';
-import { dailyDigest } from './daily-digest';
 import { oneOffJob } from './one-off';
 import type { JobDefinition } from './types';
 import { finishWithinProblems, rateLimitProblems, reservedNameProblems, sharedTemplateProblems, timeBudgetProblems, timezoneProblems } from './validate';
@@ -14,8 +13,12 @@ export { groupedLoader } from './grouped-loader';
 /** One-off emails with the `notice` template, looked for every minute (`sendonce email schedule`). */
 export const scheduledNotices: JobDefinition = oneOffJob({ name: 'scheduled-notices', template: defaultTemplates.notice! });
 
-/** The jobs this deployment runs. Add yours here (see src/jobs/daily-digest.ts for the shape). */
-export const defaultJobs: readonly JobDefinition[] = [dailyDigest, scheduledNotices];
+/**
+ * The jobs a worker runs without SENDONCE_JOBS_MODULE: the built-in one-off notices only. Your jobs go in your own
+ * module (docs/adding-a-job.md; examples/weekly-report.ts). The demo daily digest is the development kit's
+ * (devkit/demo/jobs.ts, what `npm start` runs): it reads demo tables a deployment does not have (issue 25).
+ */
+export const defaultJobs: readonly JobDefinition[] = [scheduledNotices];
 
 export interface JobRegistry {
   get(name: string): JobDefinition;

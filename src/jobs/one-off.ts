@@ -36,9 +36,9 @@ export function oneOffJob(options: OneOffJobOptions): JobDefinition {
     async recipientPage(db, { afterId, limit, scheduledAt }) {
       // Rows finished earlier (sent, dead, unknown) are left out, so each tick reads only what is still to do.
       const { rows } = await db.query<{ id: string }>(
-        `SELECT e.id::text AS id FROM scheduled_emails e
+        `SELECT e.id::text AS id FROM sendonce.scheduled_emails e
           WHERE e.template = $1 AND e.due_at <= $2 AND ($3::bigint IS NULL OR e.id > $3::bigint)
-            AND NOT EXISTS (SELECT 1 FROM email_sends s
+            AND NOT EXISTS (SELECT 1 FROM sendonce.email_sends s
                              WHERE s.idempotency_key = ${idempotencyKeySql('$1', 'e.id::text', "'once'")}
                                AND s.state IN ('sent', 'dead', 'unknown'))
           ORDER BY e.id LIMIT $4`,
@@ -48,7 +48,7 @@ export function oneOffJob(options: OneOffJobOptions): JobDefinition {
     },
     loadRecipient: groupedLoader(async (db, ids) => {
       const { rows } = await db.query<{ id: string; email: string; values: Record<string, string | number> }>(
-        `SELECT id::text AS id, email, "values" FROM scheduled_emails WHERE id = ANY($1::bigint[]) AND template = $2`,
+        `SELECT id::text AS id, email, "values" FROM sendonce.scheduled_emails WHERE id = ANY($1::bigint[]) AND template = $2`,
         [ids, template],
       );
       return rows.map((row) => ({ id: row.id, email: row.email, values: row.values }));

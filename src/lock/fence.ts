@@ -16,7 +16,7 @@ import { LockUnavailableError, type LockLease } from './types';
 export async function takeFence(pool: Pool, jobName: string): Promise<number> {
   try {
     const { rows } = await pool.query<{ current_fence: number }>(
-      `INSERT INTO job_fences (job_name, current_fence) VALUES ($1, 1)
+      `INSERT INTO sendonce.job_fences (job_name, current_fence) VALUES ($1, 1)
        ON CONFLICT (job_name) DO UPDATE SET current_fence = job_fences.current_fence + 1
        RETURNING current_fence`,
       [jobName],
@@ -30,7 +30,7 @@ export async function takeFence(pool: Pool, jobName: string): Promise<number> {
 /** The newest fence handed out for a job; 0 when none has been. */
 export async function currentFence(pool: Pool, jobName: string): Promise<number> {
   const { rows } = await pool.query<{ current_fence: number }>(
-    'SELECT current_fence FROM job_fences WHERE job_name = $1',
+    'SELECT current_fence FROM sendonce.job_fences WHERE job_name = $1',
     [jobName],
   );
   return rows[0]?.current_fence ?? 0;

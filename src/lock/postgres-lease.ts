@@ -24,7 +24,7 @@ export function createPostgresJobLock(pool: Pool): JobLock {
     // as Redis would: an expired lease was not ours any more.
     const rows = await query(
       `release lease ${jobName}`,
-      `DELETE FROM job_leases WHERE job_name = $1 AND holder_token = $2 RETURNING expires_at > now() AS was_held`,
+      `DELETE FROM sendonce.job_leases WHERE job_name = $1 AND holder_token = $2 RETURNING expires_at > now() AS was_held`,
       [jobName, token],
     );
     return rows[0]?.was_held === true;
@@ -39,7 +39,7 @@ export function createPostgresJobLock(pool: Pool): JobLock {
       // loser re-checks the WHERE against the winner's row and gets no row back.
       const rows = await query(
         `acquire lease ${jobName}`,
-        `INSERT INTO job_leases (job_name, holder_token, expires_at)
+        `INSERT INTO sendonce.job_leases (job_name, holder_token, expires_at)
          VALUES ($1, $2, now() + $3 * interval '1 millisecond')
          ON CONFLICT (job_name) DO UPDATE
            SET holder_token = EXCLUDED.holder_token, expires_at = EXCLUDED.expires_at
@@ -56,7 +56,7 @@ export function createPostgresJobLock(pool: Pool): JobLock {
       // Only a lease that is still ours and still live: once expired, someone else may already have taken it.
       const rows = await query(
         `extend lease ${jobName}`,
-        `UPDATE job_leases SET expires_at = now() + $3 * interval '1 millisecond'
+        `UPDATE sendonce.job_leases SET expires_at = now() + $3 * interval '1 millisecond'
          WHERE job_name = $1 AND holder_token = $2 AND expires_at >= now()
          RETURNING job_name`,
         [jobName, token, ttlMs],
@@ -71,7 +71,7 @@ export function createPostgresJobLock(pool: Pool): JobLock {
       const rows = await query(
         `inspect lease ${jobName}`,
         `SELECT holder_token, ceil(extract(epoch FROM expires_at - now()) * 1000)::bigint AS ttl_ms
-           FROM job_leases WHERE job_name = $1 AND expires_at >= now()`,
+           FROM sendonce.job_leases WHERE job_name = $1 AND expires_at >= now()`,
         [jobName],
       );
       const row = rows[0];

@@ -28,7 +28,7 @@ export async function runHoldingToken(pool: Pool, jobName: string, token: string
   const { rows } = await pool.query<HolderRun>(
     `SELECT run_id AS "runId", workflow_id AS "workflowId", outcome, fence::int AS fence,
             to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "startedAt"
-       FROM job_runs WHERE job_name = $1 AND lock_token = $2
+       FROM sendonce.job_runs WHERE job_name = $1 AND lock_token = $2
       ORDER BY started_at DESC LIMIT 1`,
     [jobName, token],
   );

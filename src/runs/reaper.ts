@@ -60,7 +60,7 @@ interface RunningRow {
 /** Close every `running` row (of `jobName`, or of all jobs) whose workflow chain has ended. */
 export async function reapEndedRuns(deps: ReaperDeps, client: Client, opts: { jobName?: string; exceptRunId?: string } = {}): Promise<ReapedRun[]> {
   const { rows } = await deps.pool.query<RunningRow>(
-    `SELECT run_id, workflow_id, job_name, window_key, lock_token, fence FROM job_runs
+    `SELECT run_id, workflow_id, job_name, window_key, lock_token, fence FROM sendonce.job_runs
       WHERE outcome = 'running' AND ($1::text IS NULL OR job_name = $1) AND run_id <> $2
       ORDER BY started_at LIMIT 100`,
     [opts.jobName ?? null, opts.exceptRunId ?? ''],

@@ -12,7 +12,7 @@ export interface RunStart {
 
 export async function recordRunStart(pool: Pool, run: RunStart): Promise<void> {
   await pool.query(
-    `INSERT INTO job_runs (run_id, workflow_id, job_name, scheduled_at, window_key)
+    `INSERT INTO sendonce.job_runs (run_id, workflow_id, job_name, scheduled_at, window_key)
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id) DO NOTHING`,
     [run.runId, run.workflowId, run.jobName, run.scheduledAt, run.window],
   );
@@ -36,7 +36,7 @@ const COUNT_ASSIGNMENTS = COUNT_NAMES.map((name, i) => `${columnOf(name)} = $${i
  */
 export async function recordRunFinish(pool: Pool, run: RunFinish, opts: { onlyIfRunning?: boolean } = {}): Promise<number | null> {
   const { rows } = await pool.query<{ duration_ms: number }>(
-    `UPDATE job_runs
+    `UPDATE sendonce.job_runs
         SET finished_at = now(), duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int,
             outcome = $2, fence = COALESCE($3, fence), error = $4, reason = $5, ${COUNT_ASSIGNMENTS}
       WHERE run_id = $1 ${opts.onlyIfRunning ? "AND outcome = 'running'" : ''}
@@ -48,7 +48,7 @@ export async function recordRunFinish(pool: Pool, run: RunFinish, opts: { onlyIf
 
 /** The lock a run took: its fence and token (for the reaper and `sendonce lock status`). */
 export async function recordLockTaken(pool: Pool, runId: string, lock: { token: string; fence: number }): Promise<void> {
-  await pool.query('UPDATE job_runs SET fence = $2, lock_token = $3 WHERE run_id = $1', [runId, lock.fence, lock.token]);
+  await pool.query('UPDATE sendonce.job_runs SET fence = $2, lock_token = $3 WHERE run_id = $1', [runId, lock.fence, lock.token]);
 }
 
 /**
@@ -58,7 +58,7 @@ export async function recordLockTaken(pool: Pool, runId: string, lock: { token: 
  */
 export async function countsFromSends(pool: Pool, runId: string): Promise<RunCounts> {
   const { rows } = await pool.query<{ state: string; n: number }>(
-    'SELECT state, count(*)::int AS n FROM email_sends WHERE run_id = $1 GROUP BY state',
+    'SELECT state, count(*)::int AS n FROM sendonce.email_sends WHERE run_id = $1 GROUP BY state',
     [runId],
   );
   const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;

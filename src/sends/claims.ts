@@ -65,12 +65,12 @@ const LOST_REASON = 'attempt lost after claim: the outcome was not recorded befo
  * deadlock on each other.
  */
 const INSERT_CLAIMS = `
-  INSERT INTO email_sends
+  INSERT INTO sendonce.email_sends
     (idempotency_key, job_name, template, recipient_id, window_key, state, attempts, fence, run_id, message_id, lease_until)
   SELECT r.key, r.job, r.template, r.recipient, r.win, 'claimed', 1, r.fence, r.run, r.msg, now() + r.lease * interval '1 millisecond'
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::float8[])
          AS r(key, job, template, recipient, win, fence, run, msg, lease)
-   WHERE r.fence >= COALESCE((SELECT f.current_fence FROM job_fences f WHERE f.job_name = r.job), 0)
+   WHERE r.fence >= COALESCE((SELECT f.current_fence FROM sendonce.job_fences f WHERE f.job_name = r.job), 0)
    ORDER BY r.key
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING idempotency_key, attempts, resends`;
@@ -117,14 +117,14 @@ interface ExistingRow {
 
 async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResult> {
   const fence = await client.query<{ current_fence: number }>(
-    'SELECT current_fence FROM job_fences WHERE job_name = $1',
+    'SELECT current_fence FROM sendonce.job_fences WHERE job_name = $1',
     [req.jobName],
   );
   const currentFence = fence.rows[0]?.current_fence;
   if (currentFence !== undefined && req.fence < currentFence) return { kind: 'fenced' };
   const { rows } = await client.query<ExistingRow>(
     `SELECT state, run_id, attempts, resends, (lease_until IS NULL OR lease_until < now()) AS lease_expired
-       FROM email_sends WHERE idempotency_key = $1 FOR UPDATE`,
+       FROM sendonce.email_sends WHERE idempotency_key = $1 FOR UPDATE`,
     [req.key],
   );
   const row = rows[0];
@@ -151,7 +151,7 @@ async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResul
       // or after the server accepted the message. We cannot tell, so it is ambiguous.
       if (req.resendUnknownOnce && row.resends === 0) return takeOver(client, req, { resend: true });
       await client.query(
-        `UPDATE email_sends SET state = 'unknown', lease_until = NULL, reason = $2, updated_at = now()
+        `UPDATE sendonce.email_sends SET state = 'unknown', lease_until = NULL, reason = $2, updated_at = now()
           WHERE idempotency_key = $1`,
         [req.key, LOST_REASON],
       );
@@ -161,7 +161,7 @@ async function decide(client: PoolClient, req: ClaimRequest): Promise<ClaimResul
 
 async function takeOver(client: PoolClient, req: ClaimRequest, opts: { resend: boolean }): Promise<ClaimResult> {
   const { rows } = await client.query<{ attempts: number; resends: number }>(
-    `UPDATE email_sends
+    `UPDATE sendonce.email_sends
         SET state = 'claimed', attempts = attempts + 1, resends = resends + $2::int, fence = $3, run_id = $4,
             lease_until = now() + $5 * interval '1 millisecond', updated_at = now()
       WHERE idempotency_key = $1
@@ -186,7 +186,7 @@ export interface FinishedKey {
 export async function finishedKeys(pool: Pool, keys: string[]): Promise<Map<string, FinishedKey>> {
   if (keys.length === 0) return new Map();
   const { rows } = await pool.query<{ idempotency_key: string; state: FinishedKey['state']; run_id: string }>(
-    `SELECT idempotency_key, state, run_id FROM email_sends
+    `SELECT idempotency_key, state, run_id FROM sendonce.email_sends
       WHERE idempotency_key = ANY($1::text[]) AND state IN ('sent', 'dead', 'unknown')`,
     [keys],
   );

@@ -31,7 +31,7 @@ export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Dea
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ state: SendState; last_error_type: string | null; resends: number; run_id: string; lease_live: boolean }>(
       `SELECT state, last_error_type, resends, run_id, (lease_until IS NOT NULL AND lease_until >= now()) AS lease_live
-         FROM email_sends WHERE idempotency_key = $1 FOR UPDATE`,
+         FROM sendonce.email_sends WHERE idempotency_key = $1 FOR UPDATE`,
       [req.key],
     );
     if (rows[0] && ownedByAnotherRun(rows[0], req.runId)) return 'deduped';
@@ -40,7 +40,7 @@ export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Dea
     if (state === undefined) {
       // Never claimed (e.g. every attempt failed before the claim): record it so the key is accounted for.
       await client.query(
-        `INSERT INTO email_sends (idempotency_key, job_name, template, recipient_id, window_key, state, attempts,
+        `INSERT INTO sendonce.email_sends (idempotency_key, job_name, template, recipient_id, window_key, state, attempts,
                                   fence, run_id, message_id, last_error_type, reason)
          VALUES ($1, $2, $3, $4, $5, 'dead', 0, $6, $7, $8, $9, $10)`,
         [req.key, req.jobName, req.template, req.recipientId, req.window, req.fence, req.runId, req.messageId,
@@ -49,7 +49,7 @@ export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Dea
       state = 'dead';
     } else if ((state === 'failed' || state === 'released') && rows[0]?.last_error_type !== SmtpAmbiguousError.name && !ambiguousBefore) {
       await client.query(
-        `UPDATE email_sends SET state = 'dead', reason = $2, last_error_type = COALESCE(last_error_type, $3),
+        `UPDATE sendonce.email_sends SET state = 'dead', reason = $2, last_error_type = COALESCE(last_error_type, $3),
                 lease_until = NULL, updated_at = now()
           WHERE idempotency_key = $1`,
         [req.key, req.message, req.errorType],
@@ -60,7 +60,7 @@ export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Dea
       // the server may have the message.
       const why = ambiguousBefore ? 'the resend of an ambiguous attempt failed (the first copy may have arrived): ' : 'attempts ended while the claim was open: ';
       await client.query(
-        `UPDATE email_sends SET state = 'unknown', lease_until = NULL, last_error_type = $3,
+        `UPDATE sendonce.email_sends SET state = 'unknown', lease_until = NULL, last_error_type = $3,
                 reason = $4 || $2, updated_at = now()
           WHERE idempotency_key = $1`,
         [req.key, req.message, req.errorType, why],
@@ -70,12 +70,12 @@ export function writeDeadLetter(pool: Pool, req: DeadLetterRequest): Promise<Dea
     if (state === 'dead') {
       // Idempotent under activity retries: one open dead letter per key.
       await client.query(
-        `INSERT INTO dead_letters (idempotency_key, job_name, recipient_id, error_type, smtp_code, smtp_response, attempts, run_id)
+        `INSERT INTO sendonce.dead_letters (idempotency_key, job_name, recipient_id, error_type, smtp_code, smtp_response, attempts, run_id)
          SELECT s.idempotency_key, s.job_name, s.recipient_id, COALESCE(s.last_error_type, $2), s.last_smtp_code,
                 s.last_smtp_response, s.attempts, $3
-           FROM email_sends s
+           FROM sendonce.email_sends s
           WHERE s.idempotency_key = $1
-            AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.idempotency_key = $1 AND d.redriven_at IS NULL)`,
+            AND NOT EXISTS (SELECT 1 FROM sendonce.dead_letters d WHERE d.idempotency_key = $1 AND d.redriven_at IS NULL)`,
         [req.key, req.errorType, req.runId],
       );
     }

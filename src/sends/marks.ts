@@ -36,7 +36,7 @@ interface SentMark {
 async function markSentMany(pool: Pool, marks: SentMark[]): Promise<boolean[]> {
   const sorted = [...marks].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const { rows } = await pool.query<{ idempotency_key: string; attempts: number }>(
-    `UPDATE email_sends e
+    `UPDATE sendonce.email_sends e
         SET state = 'sent', sent_at = now(), lease_until = NULL, last_smtp_code = u.code, last_smtp_response = u.resp,
             reason = u.reason, updated_at = now()
        FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[]) AS u(key, attempt, code, resp, reason)
@@ -63,7 +63,7 @@ export async function markFailed(
   opts: { consumeResend?: boolean } = {},
 ): Promise<boolean> {
   const { rowCount } = await pool.query(
-    `UPDATE email_sends
+    `UPDATE sendonce.email_sends
         SET state = 'failed', lease_until = NULL, last_error_type = $3, last_smtp_code = $4,
             last_smtp_response = $5, reason = $6, resends = resends + $7::int, updated_at = now()
       WHERE idempotency_key = $1 AND attempts = $2 AND state = 'claimed'`,
@@ -75,7 +75,7 @@ export async function markFailed(
 
 export async function markUnknown(pool: Pool, key: string, attempt: number, details: SmtpDetails): Promise<boolean> {
   const { rowCount } = await pool.query(
-    `UPDATE email_sends
+    `UPDATE sendonce.email_sends
         SET state = 'unknown', lease_until = NULL, last_error_type = $3, last_smtp_code = $4,
             last_smtp_response = $5, reason = $6, updated_at = now()
       WHERE idempotency_key = $1 AND attempts = $2 AND state = 'claimed'`,
@@ -121,19 +121,19 @@ const GIVE_BACK = `
   WITH mine AS (
     SELECT s.idempotency_key,
            s.attempts = 1 AND s.resends = 0 AND s.last_error_type IS NULL AND s.reason IS NULL
-             AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.idempotency_key = s.idempotency_key)
-             AND NOT EXISTS (SELECT 1 FROM unknown_resolutions r WHERE r.idempotency_key = s.idempotency_key) AS fresh,
+             AND NOT EXISTS (SELECT 1 FROM sendonce.dead_letters d WHERE d.idempotency_key = s.idempotency_key)
+             AND NOT EXISTS (SELECT 1 FROM sendonce.unknown_resolutions r WHERE r.idempotency_key = s.idempotency_key) AS fresh,
            s.resends > 0 OR s.last_error_type IS NOT DISTINCT FROM $4
-             OR EXISTS (SELECT 1 FROM unknown_resolutions r WHERE r.idempotency_key = s.idempotency_key) AS maybe_sent
-      FROM email_sends s
+             OR EXISTS (SELECT 1 FROM sendonce.unknown_resolutions r WHERE r.idempotency_key = s.idempotency_key) AS maybe_sent
+      FROM sendonce.email_sends s
      WHERE s.idempotency_key = $1 AND s.attempts = $2 AND s.state = 'claimed'
        FOR UPDATE
   ), deleted AS (
-    DELETE FROM email_sends s USING mine m
+    DELETE FROM sendonce.email_sends s USING mine m
      WHERE s.idempotency_key = m.idempotency_key AND m.fresh
     RETURNING 'deleted'::text AS became
   ), kept AS (
-    UPDATE email_sends s
+    UPDATE sendonce.email_sends s
        SET state = CASE WHEN m.maybe_sent THEN 'unknown' ELSE 'released' END,
            attempts = s.attempts - 1, lease_until = NULL, updated_at = now(),
            reason = 'claim given back by attempt ' || s.attempts || ' (recipient ' || $3::text || '), nothing sent by it' ||

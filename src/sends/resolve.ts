@@ -26,7 +26,7 @@ const STATE_AFTER: Record<UnknownResolution, string> = {
 
 export async function resolveUnknownKeys(db: PoolClient, ids: number[], as: UnknownResolution, note: string, by: string): Promise<ResolvedKey[]> {
   const { rows } = await db.query<ResolvedKey>(
-    `UPDATE email_sends
+    `UPDATE sendonce.email_sends
         SET ${STATE_AFTER[as]}, lease_until = NULL, updated_at = now(),
             reason = 'resolved as ' || $2 || ' by ' || $3 || ': ' || $4
       WHERE id = ANY($1::bigint[]) AND state = 'unknown'
@@ -35,7 +35,7 @@ export async function resolveUnknownKeys(db: PoolClient, ids: number[], as: Unkn
     [ids, as, by, note],
   );
   await db.query(
-    `INSERT INTO unknown_resolutions (idempotency_key, resolution, note, resolved_by)
+    `INSERT INTO sendonce.unknown_resolutions (idempotency_key, resolution, note, resolved_by)
      SELECT k, $2, $3, $4 FROM unnest($1::text[]) AS k`,
     [rows.map((r) => r.key), as, note, by],
   );

@@ -12,13 +12,13 @@ import type { Pool } from 'pg';
  */
 const RECORD_OR_READ = `
   WITH recorded AS (
-    SELECT template FROM job_windows WHERE job_name = $1 AND window_key = $2
+    SELECT template FROM sendonce.job_windows WHERE job_name = $1 AND window_key = $2
   ), from_keys AS (
-    SELECT template FROM email_sends
+    SELECT template FROM sendonce.email_sends
      WHERE job_name = $1 AND window_key = $2 AND NOT EXISTS (SELECT 1 FROM recorded)
      LIMIT 1
   ), inserted AS (
-    INSERT INTO job_windows (job_name, window_key, template)
+    INSERT INTO sendonce.job_windows (job_name, window_key, template)
     SELECT $1, $2, COALESCE((SELECT template FROM from_keys), $3) WHERE NOT EXISTS (SELECT 1 FROM recorded)
     ON CONFLICT (job_name, window_key) DO NOTHING
     RETURNING template

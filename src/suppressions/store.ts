@@ -38,7 +38,7 @@ export type SuppressionRequest =
 export async function recordSuppression(db: Pool | PoolClient, req: SuppressionRequest): Promise<boolean> {
   const target = req.scope === 'job' ? "(job_name, recipient_id, reason) WHERE scope = 'job'" : "(address_hash, reason) WHERE scope = 'address'";
   const { rowCount } = await db.query(
-    `INSERT INTO suppressions (scope, job_name, recipient_id, address_hash, address, reason, detail)
+    `INSERT INTO sendonce.suppressions (scope, job_name, recipient_id, address_hash, address, reason, detail)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT ${target} DO NOTHING`,
     [
@@ -58,7 +58,7 @@ export async function recordSuppression(db: Pool | PoolClient, req: SuppressionR
 export async function unsubscribedFromJob(pool: Pool, jobName: string, recipientIds: readonly string[]): Promise<Set<string>> {
   if (recipientIds.length === 0) return new Set();
   const { rows } = await pool.query<{ recipient_id: string }>(
-    `SELECT recipient_id FROM suppressions WHERE scope = 'job' AND job_name = $1 AND recipient_id = ANY($2::text[])`,
+    `SELECT recipient_id FROM sendonce.suppressions WHERE scope = 'job' AND job_name = $1 AND recipient_id = ANY($2::text[])`,
     [jobName, recipientIds],
   );
   return new Set(rows.map((r) => r.recipient_id));
@@ -84,8 +84,8 @@ const checkers = perPool((pool) => new Coalescer((checks: SuppressionCheck[]) =>
 async function checkMany(pool: Pool, checks: SuppressionCheck[]): Promise<boolean[]> {
   const { rows } = await pool.query<{ i: string }>(
     `SELECT q.i FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS q(job, recipient, hash, i)
-      WHERE EXISTS (SELECT 1 FROM suppressions s WHERE s.scope = 'address' AND s.address_hash = q.hash)
-         OR EXISTS (SELECT 1 FROM suppressions s WHERE s.scope = 'job' AND s.job_name = q.job AND s.recipient_id = q.recipient)`,
+      WHERE EXISTS (SELECT 1 FROM sendonce.suppressions s WHERE s.scope = 'address' AND s.address_hash = q.hash)
+         OR EXISTS (SELECT 1 FROM sendonce.suppressions s WHERE s.scope = 'job' AND s.job_name = q.job AND s.recipient_id = q.recipient)`,
     [checks.map((c) => c.jobName), checks.map((c) => c.recipientId), checks.map((c) => c.addressHash)],
   );
   const hit = new Set(rows.map((r) => Number(r.i) - 1));
@@ -106,7 +106,7 @@ export async function liftHardBounces(
   if (keys.length === 0) return 0;
   const { rowCount } = await db.query(
     `WITH gone AS (
-       DELETE FROM suppressions s USING unnest($1::text[], $2::text[], $3::bigint[]) AS k(job, recipient, letter)
+       DELETE FROM sendonce.suppressions s USING unnest($1::text[], $2::text[], $3::bigint[]) AS k(job, recipient, letter)
         WHERE s.scope = 'address' AND s.reason = 'hard_bounce' AND s.job_name = k.job AND s.recipient_id = k.recipient
        RETURNING s.*, k.letter)
      ${KEEP_REMOVED} SELECT ${REMOVED_COLUMNS}, $4, 'lifted by the redrive of dead letter ' || letter FROM gone`,
@@ -116,7 +116,7 @@ export async function liftHardBounces(
 }
 
 const REMOVED_COLUMNS = 'id, scope, job_name, recipient_id, address_hash, address, reason, detail, created_at';
-const KEEP_REMOVED = `INSERT INTO suppression_removals
+const KEEP_REMOVED = `INSERT INTO sendonce.suppression_removals
   (suppression_id, scope, job_name, recipient_id, address_hash, address, reason, detail, created_at, removed_by, note)`;
 
 export interface SuppressionRow {
@@ -137,7 +137,7 @@ export async function listSuppressionRows(pool: Pool, opts: { job?: string; reas
     `SELECT id::int AS id, scope, job_name AS "jobName", recipient_id AS "recipientId", address,
             address_hash AS "addressHash", reason, detail,
             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "createdAt"
-       FROM suppressions
+       FROM sendonce.suppressions
       WHERE ($1::text IS NULL OR job_name = $1) AND ($2::text IS NULL OR reason = $2)
       ORDER BY id LIMIT $3`,
     [opts.job ?? null, opts.reason ?? null, opts.limit ?? 1_000],
@@ -148,7 +148,7 @@ export async function listSuppressionRows(pool: Pool, opts: { job?: string; reas
 /** The rows of these ids that exist, locked until the caller's transaction ends. */
 export async function lockSuppressionRows(db: PoolClient, ids: readonly number[]): Promise<Array<{ id: number; reason: SuppressionReason }>> {
   const { rows } = await db.query<{ id: number; reason: SuppressionReason }>(
-    'SELECT id::int AS id, reason FROM suppressions WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
+    'SELECT id::int AS id, reason FROM sendonce.suppressions WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE',
     [ids],
   );
   return rows;
@@ -157,7 +157,7 @@ export async function lockSuppressionRows(db: PoolClient, ids: readonly number[]
 /** Delete by id, keeping each removed row in suppression_removals with who and why; returns the ids gone now. */
 export async function deleteSuppressions(db: Pool | PoolClient, ids: readonly number[], by: string, note: string | null): Promise<number[]> {
   const { rows } = await db.query<{ id: number }>(
-    `WITH gone AS (DELETE FROM suppressions WHERE id = ANY($1::bigint[]) RETURNING *)
+    `WITH gone AS (DELETE FROM sendonce.suppressions WHERE id = ANY($1::bigint[]) RETURNING *)
      ${KEEP_REMOVED} SELECT ${REMOVED_COLUMNS}, $2, $3 FROM gone
      RETURNING suppression_id::int AS id`,
     [ids, by, note],
@@ -180,7 +180,7 @@ export async function listSuppressionRemovals(pool: Pool, opts: { job?: string; 
             to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "createdAt",
             to_char(removed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "removedAt",
             removed_by AS "removedBy", note
-       FROM suppression_removals
+       FROM sendonce.suppression_removals
       WHERE ($1::text IS NULL OR job_name = $1) AND ($2::text IS NULL OR reason = $2)
       ORDER BY id LIMIT $3`,
     [opts.job ?? null, opts.reason ?? null, opts.limit ?? 1_000],

@@ -43,7 +43,7 @@ export interface KeeperRound {
 }
 
 /** Not a running run of the job (a row in job_runs written by its startRun and closed by its end or the reaper). */
-const NO_RUN_OF_JOB = `NOT EXISTS (SELECT 1 FROM job_runs r WHERE r.job_name = w.job_name AND r.outcome = 'running')`;
+const NO_RUN_OF_JOB = `NOT EXISTS (SELECT 1 FROM sendonce.job_runs r WHERE r.job_name = w.job_name AND r.outcome = 'running')`;
 
 export async function keepWindows(deps: KeeperDeps): Promise<KeeperRound> {
   const round: KeeperRound = { expired: [], followUps: [] };
@@ -77,9 +77,9 @@ async function expireDue(deps: KeeperDeps, round: KeeperRound): Promise<void> {
   // nothing (startRun), and one already running keeps it from expiring here (NO_RUN_OF_JOB, in the same statement).
   // So no lock is taken, and no run of the job is ever skipped because the keeper is at work.
   await deps.pool.query(
-    `UPDATE job_windows SET state = 'expired', next_follow_up_at = NULL, unsent = 0, expired = NULL, updated_at = now()
+    `UPDATE sendonce.job_windows SET state = 'expired', next_follow_up_at = NULL, unsent = 0, expired = NULL, updated_at = now()
       WHERE (job_name, window_key) IN (
-        SELECT job_name, window_key FROM job_windows w
+        SELECT job_name, window_key FROM sendonce.job_windows w
          WHERE state IN ('open', 'incomplete') AND deadline <= now() AND scheduled_at IS NOT NULL AND ${NO_RUN_OF_JOB}
            AND job_name = ANY($1::text[])
          ORDER BY deadline LIMIT 20 FOR UPDATE SKIP LOCKED)`,
@@ -87,7 +87,7 @@ async function expireDue(deps: KeeperDeps, round: KeeperRound): Promise<void> {
   );
   // Expired windows whose recipients are not recorded yet: these, and any a keeper stopped in the middle of.
   const { rows } = await deps.pool.query<DueRow>(
-    `SELECT job_name, window_key, scheduled_at FROM job_windows
+    `SELECT job_name, window_key, scheduled_at FROM sendonce.job_windows
       WHERE state = 'expired' AND expired IS NULL AND scheduled_at IS NOT NULL AND job_name = ANY($1::text[]) LIMIT 20`,
     [jobNames(deps)],
   );
@@ -105,14 +105,14 @@ async function expireDue(deps: KeeperDeps, round: KeeperRound): Promise<void> {
 async function recordExpired(pool: Pool, job: JobDefinition, row: DueRow): Promise<number | null> {
   await walkUnsent(pool, job, { window: row.window_key, scheduledAt: row.scheduled_at }, async (ids) => {
     await pool.query(
-      `INSERT INTO window_expired_recipients (job_name, window_key, recipient_id)
+      `INSERT INTO sendonce.window_expired_recipients (job_name, window_key, recipient_id)
        SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
       [row.job_name, row.window_key, ids],
     );
   });
   const { rows } = await pool.query<{ expired: number }>(
-    `UPDATE job_windows SET updated_at = now(),
-            expired = (SELECT count(*)::int FROM window_expired_recipients x WHERE x.job_name = $1 AND x.window_key = $2)
+    `UPDATE sendonce.job_windows SET updated_at = now(),
+            expired = (SELECT count(*)::int FROM sendonce.window_expired_recipients x WHERE x.job_name = $1 AND x.window_key = $2)
       WHERE job_name = $1 AND window_key = $2 AND state = 'expired' AND expired IS NULL
       RETURNING expired`,
     [row.job_name, row.window_key],
@@ -122,7 +122,7 @@ async function recordExpired(pool: Pool, job: JobDefinition, row: DueRow): Promi
 
 async function countUnsent(deps: KeeperDeps): Promise<void> {
   const { rows } = await deps.pool.query<DueRow>(
-    `SELECT job_name, window_key, scheduled_at FROM job_windows w
+    `SELECT job_name, window_key, scheduled_at FROM sendonce.job_windows w
       WHERE state = 'incomplete' AND unsent IS NULL AND scheduled_at IS NOT NULL AND ${NO_RUN_OF_JOB}
         AND job_name = ANY($1::text[]) LIMIT 20`,
     [jobNames(deps)],
@@ -130,17 +130,17 @@ async function countUnsent(deps: KeeperDeps): Promise<void> {
   for (const row of rows) {
     const job = deps.jobs.get(row.job_name);
     const unsent = await walkUnsent(deps.pool, job, { window: row.window_key, scheduledAt: row.scheduled_at });
-    await deps.pool.query(`UPDATE job_windows SET unsent = $3 WHERE job_name = $1 AND window_key = $2 AND state = 'incomplete'`, [row.job_name, row.window_key, unsent]);
+    await deps.pool.query(`UPDATE sendonce.job_windows SET unsent = $3 WHERE job_name = $1 AND window_key = $2 AND state = 'incomplete'`, [row.job_name, row.window_key, unsent]);
   }
 }
 
 async function startDueFollowUps(deps: KeeperDeps, round: KeeperRound): Promise<void> {
   // Claimed here, by one keeper: the next due time moves on by the start lease before the run is started.
   const { rows } = await deps.pool.query<DueRow & { follow_ups: number }>(
-    `UPDATE job_windows SET follow_ups = follow_ups + 1, state = 'open', updated_at = now(),
+    `UPDATE sendonce.job_windows SET follow_ups = follow_ups + 1, state = 'open', updated_at = now(),
             next_follow_up_at = now() + make_interval(secs => $2::float8 / 1000)
       WHERE (job_name, window_key) IN (
-        SELECT job_name, window_key FROM job_windows w
+        SELECT job_name, window_key FROM sendonce.job_windows w
          WHERE state IN ('incomplete', 'open') AND next_follow_up_at <= now() AND deadline > now()
            AND scheduled_at IS NOT NULL AND follow_ups < $1 AND ${NO_RUN_OF_JOB} AND job_name = ANY($3::text[])
          ORDER BY next_follow_up_at LIMIT 10 FOR UPDATE SKIP LOCKED)
@@ -169,7 +169,7 @@ async function startDueFollowUps(deps: KeeperDeps, round: KeeperRound): Promise<
 
 async function reportIncomplete(deps: KeeperDeps): Promise<void> {
   const { rows } = await deps.pool.query<{ job_name: string; n: number }>(
-    `SELECT job_name, count(*)::int AS n FROM job_windows WHERE state = 'incomplete' GROUP BY job_name`,
+    `SELECT job_name, count(*)::int AS n FROM sendonce.job_windows WHERE state = 'incomplete' GROUP BY job_name`,
   );
   const counts = new Map(rows.map((r) => [r.job_name, r.n]));
   for (const job of deps.jobs.all()) deps.metrics.windowsIncomplete(job.name, counts.get(job.name) ?? 0);

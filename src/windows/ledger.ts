@@ -38,7 +38,7 @@ export async function openWindow(
   w: { jobName: string; window: string; scheduledAt: Date; deadline: Date | null; runId: string; redrive: boolean },
 ): Promise<WindowAtStart> {
   const { rows } = await pool.query<{ state: WindowState; deadline: Date | null }>(
-    `UPDATE job_windows
+    `UPDATE sendonce.job_windows
         SET scheduled_at = COALESCE(scheduled_at, $3), deadline = COALESCE(deadline, $4),
             state = CASE WHEN state = 'incomplete' AND NOT $6::boolean THEN 'open' ELSE state END,
             last_run_id = CASE WHEN $6::boolean THEN last_run_id ELSE $5 END, updated_at = now()
@@ -74,7 +74,7 @@ export async function recordRunEnding(pool: Pool, end: RunEnding, policy: Follow
   if (end.redrive) return null;
   if (end.outcome === 'completed') {
     const { rowCount } = await pool.query(
-      `UPDATE job_windows SET state = 'complete', reason = NULL, unsent = 0, next_follow_up_at = NULL, last_run_id = $3, updated_at = now()
+      `UPDATE sendonce.job_windows SET state = 'complete', reason = NULL, unsent = 0, next_follow_up_at = NULL, last_run_id = $3, updated_at = now()
         WHERE job_name = $1 AND window_key = $2 AND state <> 'expired'`,
       [end.jobName, end.window, end.runId],
     );
@@ -83,13 +83,13 @@ export async function recordRunEnding(pool: Pool, end: RunEnding, policy: Follow
   const skipped = end.outcome === 'skipped';
   if (skipped && !PASSING_SKIPS.includes(end.reason ?? '')) return null;
   const { rowCount } = await pool.query(
-    `UPDATE job_windows
+    `UPDATE sendonce.job_windows
         SET state = 'incomplete', reason = $4, last_run_id = $3, unsent = NULL, updated_at = now(),
             next_follow_up_at = CASE WHEN $5::boolean THEN NULL
               ELSE now() + make_interval(secs => LEAST($6::float8 * power(2, follow_ups), $7::float8) / 1000) END
       WHERE job_name = $1 AND window_key = $2 AND state IN ('open', 'incomplete', 'complete')
         AND (NOT $8::boolean OR (state = 'open' AND NOT EXISTS (
-              SELECT 1 FROM job_runs r WHERE r.job_name = $1 AND r.window_key = $2 AND r.outcome = 'running' AND r.run_id <> $3)))`,
+              SELECT 1 FROM sendonce.job_runs r WHERE r.job_name = $1 AND r.window_key = $2 AND r.outcome = 'running' AND r.run_id <> $3)))`,
     [end.jobName, end.window, end.runId, end.reason ? `${end.outcome}: ${end.reason}` : end.outcome, Boolean(end.needsPerson), policy.firstDelayMs, policy.maxDelayMs, skipped],
   );
   return rowCount ? 'incomplete' : null;
@@ -115,7 +115,7 @@ const ROW_COLUMNS = `job_name AS "jobName", window_key AS "window", state, sched
 
 export async function listWindows(pool: Pool, filter: { jobName?: string; state?: WindowState; limit?: number } = {}): Promise<WindowRow[]> {
   const { rows } = await pool.query<WindowRow>(
-    `SELECT ${ROW_COLUMNS} FROM job_windows
+    `SELECT ${ROW_COLUMNS} FROM sendonce.job_windows
       WHERE ($1::text IS NULL OR job_name = $1) AND ($2::text IS NULL OR state = $2)
       ORDER BY COALESCE(scheduled_at, created_at) DESC, job_name LIMIT $3`,
     [filter.jobName ?? null, filter.state ?? null, filter.limit ?? 100],
@@ -124,6 +124,6 @@ export async function listWindows(pool: Pool, filter: { jobName?: string; state?
 }
 
 export async function getWindow(pool: Pool, jobName: string, window: string): Promise<WindowRow | undefined> {
-  const { rows } = await pool.query<WindowRow>(`SELECT ${ROW_COLUMNS} FROM job_windows WHERE job_name = $1 AND window_key = $2`, [jobName, window]);
+  const { rows } = await pool.query<WindowRow>(`SELECT ${ROW_COLUMNS} FROM sendonce.job_windows WHERE job_name = $1 AND window_key = $2`, [jobName, window]);
   return rows[0];
 }

@@ -42,7 +42,7 @@ async function withoutOpenClaims(pool: Pool, job: JobDefinition, window: string,
   if (ids.length === 0) return ids;
   const keys = ids.map((id) => keyFor(job, id, window));
   const { rows } = await pool.query<{ recipient_id: string }>(
-    `SELECT recipient_id FROM email_sends WHERE idempotency_key = ANY($1::text[]) AND state = 'claimed'`,
+    `SELECT recipient_id FROM sendonce.email_sends WHERE idempotency_key = ANY($1::text[]) AND state = 'claimed'`,
     [keys],
   );
   const open = new Set(rows.map((r) => r.recipient_id));

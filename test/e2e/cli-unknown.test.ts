@@ -49,7 +49,7 @@ test('unknown list, resolve as sent, resolve as resend (one more copy, same Mess
   assert.equal(rows.get(ids[1]!)?.state, 'sent');
   assert.equal(rows.get(ids[2]!)?.state, 'sent');
   const { rows: decisions } = await w.h.db.pool.query<{ resolution: string; note: string; resolved_by: string }>(
-    'SELECT resolution, note, resolved_by FROM unknown_resolutions ORDER BY id',
+    'SELECT resolution, note, resolved_by FROM sendonce.unknown_resolutions ORDER BY id',
   );
   assert.deepEqual(decisions, [
     { resolution: 'sent', note: 'customer confirmed receipt', resolved_by: 'operator-ann' },

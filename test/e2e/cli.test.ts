@@ -83,7 +83,7 @@ test('pausing with the temporal CLI shows in sendonce describe and stops ticks',
 test('trigger runs once even while paused; backfill of three past days runs three windows once', async () => {
   const sentBefore = h.sink.count;
   await sendonce('schedule', 'trigger', '--job', cliDigest.name);
-  await eventually(async () => (await h.db.pool.query(`SELECT 1 FROM job_runs WHERE outcome <> 'running' AND started_at > now() - interval '30 seconds'`)).rowCount, 'the triggered run');
+  await eventually(async () => (await h.db.pool.query(`SELECT 1 FROM sendonce.job_runs WHERE outcome <> 'running' AND started_at > now() - interval '30 seconds'`)).rowCount, 'the triggered run');
 
   const days = ['2026-11-01', '2026-11-02', '2026-11-03'];
   const backfillAll = async () => {
@@ -91,7 +91,7 @@ test('trigger runs once even while paused; backfill of three past days runs thre
   };
   const finishedRuns = async (n: number) => {
     const { rows } = await h.db.pool.query<{ window_key: string; sent: number; deduped: number }>(
-      `SELECT window_key, sent, deduped FROM job_runs
+      `SELECT window_key, sent, deduped FROM sendonce.job_runs
         WHERE window_key = ANY($1) AND outcome = 'completed' ORDER BY started_at`, [days]);
     return rows.length >= n ? rows : undefined;
   };

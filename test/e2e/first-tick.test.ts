@@ -53,7 +53,7 @@ test('a triggered tick emails every seeded recipient exactly once, and the count
   }
   // The workflow result carries ids and counts only, never an address.
   assert.doesNotMatch(JSON.stringify(summary), /@example\.com/);
-  const run = await h.db.pool.query('SELECT outcome, sent FROM job_runs WHERE run_id = $1', [summary.runId]);
+  const run = await h.db.pool.query('SELECT outcome, sent FROM sendonce.job_runs WHERE run_id = $1', [summary.runId]);
   assert.deepEqual(run.rows[0], { outcome: 'completed', sent: addresses.length });
 });
 

@@ -43,7 +43,7 @@ test('one-off email a few ticks ahead: sent once by the first tick at or after i
   assert.equal(cli.code, 0, cli.stderr);
   const rowId = /scheduled email (\d+) \(job one-off-notices\) due /.exec(cli.stdout)?.[1];
   assert.ok(rowId, cli.stdout);
-  const { rows: [row] } = await h.db.pool.query<{ created_at: Date }>('SELECT created_at FROM scheduled_emails WHERE id = $1', [rowId]);
+  const { rows: [row] } = await h.db.pool.query<{ created_at: Date }>('SELECT created_at FROM sendonce.scheduled_emails WHERE id = $1', [rowId]);
   assert.ok(row!.created_at < due, 'scheduled before it was due');
 
   await h.stopWorker(); // the worker goes away between scheduling and sending …
@@ -61,12 +61,12 @@ test('one-off email a few ticks ahead: sent once by the first tick at or after i
   // The sink has the message before it answers 250, and the row is marked `sent` only after that answer: wait for it.
   const send = await eventually(async () => {
     const { rows: [r] } = await h.db.pool.query<{ state: string; run_id: string; idempotency_key: string }>(
-      `SELECT state, run_id, idempotency_key FROM email_sends WHERE job_name = $1`, [job.name]);
+      `SELECT state, run_id, idempotency_key FROM sendonce.email_sends WHERE job_name = $1`, [job.name]);
     return r?.state === 'sent' ? r : undefined;
   }, 'the key marked sent');
   assert.equal(send.idempotency_key, `email:notice:${rowId}:once`);
   const runs = async () => (await h.db.pool.query<RunRow>(
-    `SELECT run_id, scheduled_at, started_at, outcome, sent FROM job_runs WHERE job_name = $1 ORDER BY scheduled_at, started_at`, [job.name])).rows;
+    `SELECT run_id, scheduled_at, started_at, outcome, sent FROM sendonce.job_runs WHERE job_name = $1 ORDER BY scheduled_at, started_at`, [job.name])).rows;
   const sender = (await runs()).find((r) => r.run_id === send.run_id)!;
   assert.ok(sender.scheduled_at.getTime() >= due.getTime(), `sent by a tick at or after its time (${sender.scheduled_at.toISOString()} ≥ ${due.toISOString()})`);
   // The first tick at or after the due time that ran once the row existed (a tick that started before the CLI

@@ -61,13 +61,13 @@ test('a backfill across both Europe/Berlin DST changes sends each hourly window 
   ]);
 
   const diagnose = async () => {
-    const { rows } = await h.db.pool.query(`SELECT scheduled_at, window_key, outcome, reason, sent, deduped FROM job_runs WHERE job_name = $1 ORDER BY scheduled_at`, [job.name]);
+    const { rows } = await h.db.pool.query(`SELECT scheduled_at, window_key, outcome, reason, sent, deduped FROM sendonce.job_runs WHERE job_name = $1 ORDER BY scheduled_at`, [job.name]);
     t.diagnostic(JSON.stringify(rows));
     t.diagnostic(JSON.stringify((await handle.describe()).info).slice(0, 3000));
   };
   const runs = await eventually(async () => {
     const { rows } = await h.db.pool.query<{ window_key: string; sent: number; deduped: number }>(
-      `SELECT window_key, sent, deduped FROM job_runs WHERE job_name = $1 AND outcome = 'completed' ORDER BY scheduled_at`,
+      `SELECT window_key, sent, deduped FROM sendonce.job_runs WHERE job_name = $1 AND outcome = 'completed' ORDER BY scheduled_at`,
       [job.name],
     );
     return rows.length === 12 ? rows : undefined;

@@ -44,14 +44,14 @@ interface Row {
 async function rowOf(pool: Pool, key: string): Promise<Row | undefined> {
   const { rows } = await pool.query<Row>(
     `SELECT id::int AS id, state, attempts, resends, last_error_type, last_smtp_code, reason
-       FROM email_sends WHERE idempotency_key = $1`,
+       FROM sendonce.email_sends WHERE idempotency_key = $1`,
     [key],
   );
   return rows[0];
 }
 
 async function countOf(pool: Pool, table: 'dead_letters' | 'unknown_resolutions', key: string): Promise<number> {
-  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE idempotency_key = $1`, [key]);
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sendonce.${table} WHERE idempotency_key = $1`, [key]);
   return rows[0]!.n;
 }
 
@@ -108,7 +108,7 @@ test('after a dead letter and its redrive: the give-back keeps the dead letter a
   await claimed(db.pool, request(key));
   await markFailed(db.pool, key, 1, { errorType: 'SmtpPermanentError', smtpCode: 550, reason: '550 policy' });
   assert.equal(await writeDeadLetter(db.pool, deadLetterRequest(key, 'SmtpPermanentError')), 'dead');
-  const { rows: letters } = await db.pool.query<{ id: number }>('SELECT id::int AS id FROM dead_letters WHERE idempotency_key = $1', [key]);
+  const { rows: letters } = await db.pool.query<{ id: number }>('SELECT id::int AS id FROM sendonce.dead_letters WHERE idempotency_key = $1', [key]);
   await withTransaction(db.pool, (client) => reopenDeadLetter(client, letters[0]!.id, key));
 
   // The redrive run claims the key; the recipient is suppressed by now. Deleting the row here broke the foreign key
@@ -117,7 +117,7 @@ test('after a dead letter and its redrive: the give-back keeps the dead letter a
   const gaveBack = await abandon(db.pool, key, redrive.attempt, 'suppressed');
 
   const { rows: kept } = await db.pool.query<{ redriven: boolean }>(
-    'SELECT redriven_at IS NOT NULL AS redriven FROM dead_letters WHERE idempotency_key = $1',
+    'SELECT redriven_at IS NOT NULL AS redriven FROM sendonce.dead_letters WHERE idempotency_key = $1',
     [key],
   );
   assert.deepEqual(kept, [{ redriven: true }], 'the dead letter is kept, marked redriven');
@@ -203,7 +203,7 @@ test('through a real redrive run: the recipient opted out meanwhile — nothing 
   const day = await runBatch(h, job);
   assert.deepEqual([day.counts.sent, day.counts.dead], [1, 1], JSON.stringify(day.counts));
   h.sink.rejectRcpt(undefined);
-  const letterId = (await h.db.pool.query<{ id: number }>('SELECT id::int AS id FROM dead_letters')).rows[0]!.id;
+  const letterId = (await h.db.pool.query<{ id: number }>('SELECT id::int AS id FROM sendonce.dead_letters')).rows[0]!.id;
   const redrive = () => redriveDeadLetters(h.client, h.db.pool, { ids: [letterId], jobs: h.deps.jobs, taskQueue: h.taskQueue, wait: true });
 
   // Opted out before the redrive: its run claims the key, finds the recipient ineligible and gives the claim back.

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import { upsertSchedule } from '../../src/schedule';
-import { dailyDigest } from '../../src/jobs/daily-digest';
+import { dailyDigest } from '../../devkit/demo/daily-digest';
 import { freePort } from '../../devkit/services/ports';
 import { startWorkerProcess } from '../../devkit/worker-process';
 import { redisUrl, temporalAddress } from '../../devkit/shared-services';

@@ -1,7 +1,8 @@
 /**
  * The image's runtime without Docker: deploy/build.sh (what the Dockerfile's build stage runs) compiles into a
  * temporary folder, and `node dist/src/worker.js` — no tsx, no --import, the prebuilt workflow bundle — delivers a
- * real batch against the test services. Every module the process loads is recorded, and none may come from a
+ * real batch against the test services: its default registry, the built-in one-off `scheduled-notices` (the demo
+ * digest is the devkit's, and the image has no demo tables). Every module the process loads is recorded, and none may come from a
  * package that package-lock.json marks dev-only: the image prunes those (`npm prune --omit=dev`), so a compiled
  * file that needs one would crash there. `node dist/src/schedule.js` (the compose `schedules` service) is held to
  * the same rule.
@@ -15,7 +16,8 @@ import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import { uniqueName } from '../../devkit/databases';
 import { startBatchRun } from '../../devkit/runs';
-import { seedUsers, userEmails } from '../../devkit/seed';
+import { userEmails } from '../../devkit/seed';
+import { scheduleEmail } from '../../src/api/scheduled-emails';
 import { freePort } from '../../devkit/services/ports';
 import { stopChild } from '../../devkit/services/processes';
 import { testTmpDir } from '../../devkit/shared-services';
@@ -95,15 +97,17 @@ function assertProductionOnly(packages: Map<string, { dev?: boolean }>, what: st
 
 test('node dist/src/worker.js (compiled, prebuilt bundle) sends a batch and loads production packages only', async () => {
   const addresses = userEmails(5, 'compiled.example');
-  await seedUsers(db.pool, addresses);
+  const due = new Date(Date.now() - 60_000);
+  for (const to of addresses) await scheduleEmail(db.pool, { to, template: 'notice', values: { subject: 'Compiled', body: 'From dist/' }, at: due });
   const taskQueue = uniqueName('tq-compiled');
   const env = await workerEnv({ databaseUrl: db.url, smtpPort: sink.port, taskQueue, lockKeyPrefix: `${uniqueName('compiled')}:` });
   env.WORKFLOW_BUNDLE_PATH = path.join(DIST, 'workflow-bundle.js');
+  delete env.SENDONCE_JOBS_MODULE; // the image's own registry: no TypeScript jobs module, no tsx
   const modulesFile = path.join(OUT, 'worker-modules.json');
   const worker = runCompiled('src/worker.js', env, modulesFile);
   try {
     await worker.logged('worker_started');
-    const summary = await (await startBatchRun(client, { taskQueue, jobName: 'daily-digest' })).result();
+    const summary = await (await startBatchRun(client, { taskQueue, jobName: 'scheduled-notices' })).result();
     assert.equal(summary.outcome, 'completed');
     assert.equal(summary.counts.sent, addresses.length);
     for (const address of addresses) assert.equal(sink.messagesTo(address).length, 1, address);

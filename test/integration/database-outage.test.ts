@@ -56,7 +56,7 @@ test('Postgres down 60 s mid-run: the run stops, nobody is dead-lettered, a foll
     // not dead-lettered. Counted here so the figure is seen.
     const offered = new Set(h.sink.messages().flatMap((m) => m.envelopeRcpt));
     const { rows: open } = await pool.query<{ email: string }>(
-      `SELECT u.email FROM email_sends e JOIN users u ON u.id::text = e.recipient_id WHERE e.state = 'claimed'`,
+      `SELECT u.email FROM sendonce.email_sends e JOIN users u ON u.id::text = e.recipient_id WHERE e.state = 'claimed'`,
     );
     t.diagnostic(`claims left open by the outage: ${open.length}, of them never offered to the mail server: ${open.filter((r) => !offered.has(r.email)).length}`);
 
@@ -70,9 +70,9 @@ test('Postgres down 60 s mid-run: the run stops, nobody is dead-lettered, a foll
     const rest = await h.client.workflow.getHandle(round.followUps[0]!.workflowId).result();
     assert.equal(rest.outcome, 'completed');
     assert.equal((await getWindow(pool, job.name, stopped.window))?.state, 'complete');
-    assert.equal((await pool.query('SELECT 1 FROM dead_letters')).rowCount, 0, 'no dead letter');
+    assert.equal((await pool.query('SELECT 1 FROM sendonce.dead_letters')).rowCount, 0, 'no dead letter');
     const { rows } = await pool.query<{ state: string; email: string }>(
-      'SELECT e.state, u.email FROM email_sends e JOIN users u ON u.id::text = e.recipient_id',
+      'SELECT e.state, u.email FROM sendonce.email_sends e JOIN users u ON u.id::text = e.recipient_id',
     );
     assert.equal(rows.length, RECIPIENTS, 'every recipient has a finished key');
     for (const { state, email } of rows) {

@@ -22,9 +22,9 @@ test("the failure branch leaves another run's keys alone and reports them dedupe
   const db = await createTestDatabase('owners');
   t.after(() => db.drop());
   const row = async (key: string) =>
-    (await db.pool.query<{ state: string; run_id: string }>('SELECT state, run_id FROM email_sends WHERE idempotency_key = $1', [key])).rows[0];
+    (await db.pool.query<{ state: string; run_id: string }>('SELECT state, run_id FROM sendonce.email_sends WHERE idempotency_key = $1', [key])).rows[0];
   const deadLetters = async (key: string) =>
-    Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM dead_letters WHERE idempotency_key = $1', [key])).rows[0]!.n);
+    Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM sendonce.dead_letters WHERE idempotency_key = $1', [key])).rows[0]!.n);
 
   // Sent by run B: run A's failure branch must not count it as its own `sent`.
   const sent = await claim(db.pool, claimBy('run-B', 'sent-by-B'));

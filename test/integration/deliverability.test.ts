@@ -45,7 +45,7 @@ const oneClick = (url: string, body = 'List-Unsubscribe=One-Click') =>
 
 async function suppressionRows(h: Harness) {
   const { rows } = await h.db.pool.query<{ scope: string; job_name: string | null; recipient_id: string | null; address: string | null; address_hash: string | null; reason: string }>(
-    'SELECT scope, job_name, recipient_id, address, address_hash, reason FROM suppressions ORDER BY id',
+    'SELECT scope, job_name, recipient_id, address, address_hash, reason FROM sendonce.suppressions ORDER BY id',
   );
   return rows;
 }
@@ -102,9 +102,9 @@ test('one-click unsubscribe: headers and both parts at the sink; a bad token cha
   assertCountsAddUp(day2, 3);
   assert.equal(h.sink.messagesTo(addresses[0]!).length, 1, 'no digest after the opt-out');
   assert.equal(h.sink.rcptAttempts(addresses[0]!), 1, 'not even offered to the server');
-  const keys = await h.db.pool.query<{ recipient_id: string }>('SELECT recipient_id FROM email_sends WHERE job_name = $1 AND window_key = $2 ORDER BY id', [job.name, day2.window]);
+  const keys = await h.db.pool.query<{ recipient_id: string }>('SELECT recipient_id FROM sendonce.email_sends WHERE job_name = $1 AND window_key = $2 ORDER BY id', [job.name, day2.window]);
   assert.deepEqual(keys.rows.map((r) => r.recipient_id).sort(), [ids[1], ids[2]].sort(), 'no key for the suppressed recipient in the new window');
-  const { rows } = await h.db.pool.query<{ suppressed: number }>('SELECT suppressed FROM job_runs WHERE run_id = $1', [day2.runId]);
+  const { rows } = await h.db.pool.query<{ suppressed: number }>('SELECT suppressed FROM sendonce.job_runs WHERE run_id = $1', [day2.runId]);
   assert.equal(rows[0]?.suppressed, 1, 'job_runs keeps the count');
 });
 
@@ -168,11 +168,11 @@ test('hard bounce, then one-click unsubscribe: both reasons kept, the answer tru
 
   // Recording fails: the answer does not claim success (a real trigger refuses the insert).
   await h.db.pool.query(`CREATE FUNCTION refuse_suppression() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$`);
-  await h.db.pool.query('CREATE TRIGGER refuse BEFORE INSERT ON suppressions FOR EACH ROW EXECUTE FUNCTION refuse_suppression()');
+  await h.db.pool.query('CREATE TRIGGER refuse BEFORE INSERT ON sendonce.suppressions FOR EACH ROW EXECUTE FUNCTION refuse_suppression()');
   const failed = await oneClick(url);
   assert.equal(failed.status, 500);
   assert.doesNotMatch(await failed.text(), /You are unsubscribed|already unsubscribed/, 'no success claimed when nothing was recorded');
-  await h.db.pool.query('DROP TRIGGER refuse ON suppressions');
+  await h.db.pool.query('DROP TRIGGER refuse ON sendonce.suppressions');
 
   // The person unsubscribes (the day-1 link) on top of the bounce: recorded as its own reason, and the answer says so.
   const first = await oneClick(url);
@@ -186,14 +186,14 @@ test('hard bounce, then one-click unsubscribe: both reasons kept, the answer tru
   assert.match(await again.text(), /You were already unsubscribed\./, 'a second click is answered as what it is');
 
   // Redrive the bounce's dead letter: the bounce is lifted (and recorded as lifted), the unsubscribe stays.
-  const { rows: letters } = await h.db.pool.query<{ id: number }>('SELECT id::int AS id FROM dead_letters WHERE job_name = $1', [job.name]);
+  const { rows: letters } = await h.db.pool.query<{ id: number }>('SELECT id::int AS id FROM sendonce.dead_letters WHERE job_name = $1', [job.name]);
   assert.equal(letters.length, 1);
   const redrive = await redriveDeadLetters(h.client, h.db.pool, { ids: [letters[0]!.id], jobs: h.deps.jobs, taskQueue: h.taskQueue, wait: true });
   // Nothing sent. (How the redrive run counts the key is issue 29's point 7: giving back a claim whose key has a
   // dead letter fails on its foreign key today, so the key ends `unknown` rather than `suppressed`.)
   assert.equal(redrive.runs[0]?.summary?.counts.sent, 0, JSON.stringify(redrive.runs[0]?.summary?.counts));
   assert.deepEqual((await suppressionRows(h)).map((r) => [r.scope, r.reason, r.recipient_id]), [['address', 'unsubscribe', ids[0]]], 'only the bounce was lifted');
-  const { rows: lifted } = await h.db.pool.query<{ reason: string; note: string }>('SELECT reason, note FROM suppression_removals ORDER BY id');
+  const { rows: lifted } = await h.db.pool.query<{ reason: string; note: string }>('SELECT reason, note FROM sendonce.suppression_removals ORDER BY id');
   assert.deepEqual(lifted.map((r) => r.reason), ['hard_bounce']);
   assert.match(lifted[0]!.note, new RegExp(`redrive of dead letter ${letters[0]!.id}`));
 

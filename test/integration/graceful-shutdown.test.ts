@@ -39,7 +39,7 @@ after(async () => {
 });
 
 const sendStates = async () => {
-  const { rows } = await db.pool.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM email_sends GROUP BY state');
+  const { rows } = await db.pool.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM sendonce.email_sends GROUP BY state');
   return Object.fromEntries(rows.map((r) => [r.state, r.n])) as Record<string, number>;
 };
 

@@ -65,14 +65,14 @@ const lockKey = (h: Harness) => `${h.keyPrefix}job:${JOB}:lock`;
 const lockGone = async (h: Harness) => (await h.redis.exists(lockKey(h))) === 0;
 /** Claims some attempt still holds (a dead or paused worker's claims keep their lease until it ends). */
 const liveClaims = async (h: Harness) =>
-  Number((await h.db.pool.query(`SELECT count(*) FROM email_sends WHERE state = 'claimed' AND lease_until > now()`)).rows[0].count);
+  Number((await h.db.pool.query(`SELECT count(*) FROM sendonce.email_sends WHERE state = 'claimed' AND lease_until > now()`)).rows[0].count);
 
 /** At most once: nobody has two messages, and every key recorded `sent` has exactly one at the sink. */
 async function assertAtMostOnce(h: Harness, addresses: string[]): Promise<Map<string, string | null>> {
   for (const address of addresses) assert.ok(h.sink.messagesTo(address).length <= 1, `${address} got at most one email`);
   for (const [id, n] of h.sink.countByMessageId()) assert.equal(n, 1, `Message-ID ${id} accepted once`);
   const { rows } = await h.db.pool.query<{ email: string; state: string | null }>(
-    'SELECT u.email, s.state FROM users u LEFT JOIN email_sends s ON s.recipient_id = u.id::text',
+    'SELECT u.email, s.state FROM users u LEFT JOIN sendonce.email_sends s ON s.recipient_id = u.id::text',
   );
   for (const row of rows) if (row.state === 'sent') assert.equal(h.sink.messagesTo(row.email).length, 1, `${row.email} is sent`);
   return new Map(rows.map((r) => [r.email, r.state]));
@@ -147,13 +147,13 @@ test('a worker paused past its TTL: a newer holder sends, and when it resumes it
   // A's sends after the pause carried its old fence and were refused; none was claimed.
   await a.waitForLog('claim_refused_stale_fence', (l) => l.fence === fenceA, 10_000);
   const { rows } = await h.db.pool.query(
-    'SELECT count(*)::int AS n FROM email_sends WHERE fence = $1 AND (created_at > $2 OR (attempts > 1 AND updated_at > $2))',
+    'SELECT count(*)::int AS n FROM sendonce.email_sends WHERE fence = $1 AND (created_at > $2 OR (attempts > 1 AND updated_at > $2))',
     [fenceA, resumedAt],
   );
   assert.equal(rows[0].n, 0, 'no claim with A’s fence after it resumed');
   const states = await assertAtMostOnce(h, addresses);
   t.diagnostic(`A fence ${fenceA}: ${summaryA.counts.sent} sent; B fence ${b.fence}: ${JSON.stringify(b.counts)}; sink ${sinkBeforeResume} before A resumed, ${h.sink.count} after`);
-  const sentRowsB = await h.db.pool.query(`SELECT count(*)::int AS n FROM email_sends WHERE fence = $1 AND state = 'sent'`, [b.fence]);
+  const sentRowsB = await h.db.pool.query(`SELECT count(*)::int AS n FROM sendonce.email_sends WHERE fence = $1 AND state = 'sent'`, [b.fence]);
   assert.equal(sentRowsB.rows[0].n, b.counts.sent);
   // Recipients without an email are exactly the claims A held when it was paused (B recorded them `unknown`).
   for (const [email, state] of states) {

@@ -48,7 +48,7 @@ const runToEnd = async (h: Harness, jobName: string): Promise<RunSummary> => (aw
 /** Is the lock held at all (by anyone)? The Redis key, or the lease row. */
 async function lockExists(h: Harness, backend: LockBackend, jobName: string): Promise<boolean> {
   if (backend === 'redis') return (await h.redis.exists(`${h.keyPrefix}job:${jobName}:lock`)) === 1;
-  return (await h.db.pool.query('SELECT 1 FROM job_leases WHERE job_name = $1', [jobName])).rowCount === 1;
+  return (await h.db.pool.query('SELECT 1 FROM sendonce.job_leases WHERE job_name = $1', [jobName])).rowCount === 1;
 }
 
 function assertEachGotOne(h: Harness, addresses: string[]): void {
@@ -123,7 +123,7 @@ for (const backend of ['redis', 'postgres'] as const) {
         const summary = (await first.result()) as RunSummary;
         assert.equal(summary.outcome, 'completed', 'every renewal succeeded (a failed one ends the run as lock_lost)');
         assert.equal(summary.counts.sent, addresses.length);
-        const { rows } = await h.db.pool.query<{ duration_ms: number }>('SELECT duration_ms FROM job_runs WHERE run_id = $1', [summary.runId]);
+        const { rows } = await h.db.pool.query<{ duration_ms: number }>('SELECT duration_ms FROM sendonce.job_runs WHERE run_id = $1', [summary.runId]);
         assert.ok(rows[0]!.duration_ms >= 3 * RENEWAL_TTL_MS, `the run took ${rows[0]!.duration_ms} ms, at least three TTLs`);
         assertEachGotOne(h, addresses);
         assert.equal(await lockExists(h, backend, job.name), false, 'released at the end');
@@ -176,7 +176,7 @@ for (const backend of ['redis', 'postgres'] as const) {
         assert.deepEqual(await claim(h.db.pool, request('k1', old.fence)), { kind: 'fenced' }, 'a new key, stale fence');
         assert.equal((await claim(h.db.pool, request('k1', current.fence))).kind, 'claimed');
         assert.deepEqual(await claim(h.db.pool, request('k1', old.fence)), { kind: 'fenced' }, 'an existing key, stale fence');
-        const { rows } = await h.db.pool.query('SELECT fence::int AS fence FROM email_sends');
+        const { rows } = await h.db.pool.query('SELECT fence::int AS fence FROM sendonce.email_sends');
         assert.deepEqual(rows, [{ fence: current.fence }], 'no row was written with the stale fence');
         await h.deps.lock.release(job.name, current.token);
       });
@@ -200,7 +200,7 @@ test('redis down at tick time: the run is skipped as lock_unavailable and sends 
       assert.equal(skipped.reason, 'lock_unavailable');
       assert.equal(skipped.counts.sent, 0);
       assert.equal(h.sink.count, 0, 'nothing was sent');
-      assert.equal((await h.db.pool.query('SELECT 1 FROM email_sends')).rowCount, 0, 'nothing was claimed');
+      assert.equal((await h.db.pool.query('SELECT 1 FROM sendonce.email_sends')).rowCount, 0, 'nothing was claimed');
       assert.ok(logs.some((l) => l.msg === 'job_skipped_lock_unavailable' && l.runId === skipped.runId));
 
       redis = await startRedisServer(port);

@@ -42,7 +42,7 @@ test(`cap ${CAP} per bucket, ${2 * CAP} recipients: ${CAP} in the first bucket, 
   assert.deepEqual(rows.map((r) => [r.state, r.attempts]), rows.map(() => ['sent', 1]));
   const { rows: buckets } = await h.db.pool.query<{ bucket: string; n: number }>(
     `SELECT floor(extract(epoch FROM sent_at) * 1000 / $2)::text AS bucket, count(*)::int AS n
-       FROM email_sends WHERE job_name = $1 GROUP BY 1 ORDER BY 1`,
+       FROM sendonce.email_sends WHERE job_name = $1 GROUP BY 1 ORDER BY 1`,
     [job.name, BUCKET_MS],
   );
   assert.deepEqual(buckets.map((b) => b.n), [CAP, CAP], `sends per bucket: ${JSON.stringify(buckets)}`);
@@ -61,7 +61,7 @@ test('minimum gap: sends of the job are spaced by at least minGapMs', async (t) 
   assert.equal(summary.counts.retries, 0);
   assertOneEach(h, addresses);
   const { rows } = await h.db.pool.query<{ ms: number }>(
-    `SELECT (extract(epoch FROM sent_at) * 1000)::float8 AS ms FROM email_sends WHERE job_name = $1 ORDER BY sent_at`,
+    `SELECT (extract(epoch FROM sent_at) * 1000)::float8 AS ms FROM sendonce.email_sends WHERE job_name = $1 ORDER BY sent_at`,
     [job.name],
   );
   for (let i = 1; i < rows.length; i++) {

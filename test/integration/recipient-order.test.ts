@@ -32,7 +32,7 @@ test('a text-ordered keyset query over numeric ids fails the run (recipient_page
   const error = await handle.result().then(() => undefined, (err: unknown) => err);
   assert.ok(error instanceof WorkflowFailedError, `the run failed: ${String(error)}`);
   const { rows } = await h.db.pool.query<{ outcome: string; reason: string; error: string }>(
-    'SELECT outcome, reason, error FROM job_runs WHERE run_id = $1',
+    'SELECT outcome, reason, error FROM sendonce.job_runs WHERE run_id = $1',
     [handle.firstExecutionRunId],
   );
   assert.equal(rows[0]?.outcome, 'failed');

@@ -24,15 +24,15 @@ const OLD_TICK = '2026-08-01T10:00:00Z';
 
 /** Every row so far is 100 days old, then pruned at 90 days. */
 async function ageAndPrune(h: Harness, jobs: Parameters<typeof prune>[1]): Promise<number> {
-  await h.db.pool.query(`UPDATE email_sends SET created_at = now() - interval '100 days'`);
-  await h.db.pool.query(`UPDATE job_runs SET started_at = now() - interval '100 days'`);
+  await h.db.pool.query(`UPDATE sendonce.email_sends SET created_at = now() - interval '100 days'`);
+  await h.db.pool.query(`UPDATE sendonce.job_runs SET started_at = now() - interval '100 days'`);
   return (await prune(h.db.pool, jobs, { olderThanMs: 90 * DAY })).emailSends;
 }
 
 /** The finished runs of the old window, newest last, once there are `n` of them. */
 async function oldWindowRuns(h: Harness, jobName: string, n: number) {
   const { rows } = await h.db.pool.query<{ outcome: string; reason: string | null; sent: number }>(
-    `SELECT outcome, reason, sent FROM job_runs WHERE job_name = $1 AND window_key = '2026-08-01' AND outcome <> 'running' ORDER BY started_at`,
+    `SELECT outcome, reason, sent FROM sendonce.job_runs WHERE job_name = $1 AND window_key = '2026-08-01' AND outcome <> 'running' ORDER BY started_at`,
     [jobName],
   );
   return rows.length >= n ? rows : undefined;
@@ -63,7 +63,7 @@ test('after a prune, a direct start, an SDK backfill and a temporal CLI backfill
   // The first run's row went with the prune: these are the direct start and the two backfills.
   assert.deepEqual(runs.map((r) => [r.outcome, r.reason, r.sent]), Array(3).fill(['skipped', 'window_past_retention', 0]));
   assert.equal(h.sink.count, sentBefore, 'no route sent a pruned window again');
-  assert.equal((await h.db.pool.query('SELECT 1 FROM email_sends')).rowCount, 0, 'nothing was claimed');
+  assert.equal((await h.db.pool.query('SELECT 1 FROM sendonce.email_sends')).rowCount, 0, 'nothing was claimed');
 });
 
 test("a recurring job's once-ever keys outlive a prune: its next tick sends nobody a second time", async (t) => {

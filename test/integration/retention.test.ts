@@ -32,12 +32,12 @@ test('prune deletes what closed windows no longer need, in batches, and nothing 
   assert.deepEqual([old.counts.sent, old.counts.dead, old.counts.unknown], [4, 1, 1]);
   await scheduleEmail(h.db.pool, { to: 'someone@retention.test', template: 'notice', values: { subject: 'Hi', body: 'old' }, at: new Date('2026-08-01T09:00:00Z') }, createJobRegistry([digest, notices]));
   assert.equal((await runBatch(h, notices, { scheduledAt: '2026-08-01T10:00:00Z' })).counts.sent, 1);
-  await h.db.pool.query(`INSERT INTO unknown_resolutions (idempotency_key, resolution, note, resolved_by) SELECT idempotency_key, 'sent', 'x', 'y' FROM email_sends WHERE state = 'unknown'`);
+  await h.db.pool.query(`INSERT INTO sendonce.unknown_resolutions (idempotency_key, resolution, note, resolved_by) SELECT idempotency_key, 'sent', 'x', 'y' FROM sendonce.email_sends WHERE state = 'unknown'`);
   // Everything so far is "old": created 100 days ago.
-  await h.db.pool.query(`UPDATE email_sends SET created_at = now() - interval '100 days'`);
-  await h.db.pool.query(`UPDATE job_runs SET started_at = now() - interval '100 days'`);
+  await h.db.pool.query(`UPDATE sendonce.email_sends SET created_at = now() - interval '100 days'`);
+  await h.db.pool.query(`UPDATE sendonce.job_runs SET started_at = now() - interval '100 days'`);
   // Still open though old (a failed key waits for its retry), and recent: both must stay.
-  await h.db.pool.query(`UPDATE email_sends SET state = 'failed' WHERE idempotency_key = (SELECT min(idempotency_key) FROM email_sends WHERE state = 'sent' AND window_key = '2026-08-01')`);
+  await h.db.pool.query(`UPDATE sendonce.email_sends SET state = 'failed' WHERE idempotency_key = (SELECT min(idempotency_key) FROM sendonce.email_sends WHERE state = 'sent' AND window_key = '2026-08-01')`);
   const recent = await runBatch(h, digest, { scheduledAt: '2026-11-29T10:00:00Z' });
   assert.equal(recent.counts.sent, 4);
 
@@ -46,12 +46,12 @@ test('prune deletes what closed windows no longer need, in batches, and nothing 
   const result = await prune(h.db.pool, jobs, { olderThanMs: 90 * DAY, batchSize: 2, onBatch: (n) => batches.push(n) });
   assert.deepEqual({ sends: result.emailSends, letters: result.deadLetters, scheduled: result.scheduledEmails, runs: result.jobRuns }, { sends: 6, letters: 1, scheduled: 1, runs: 2 });
   assert.ok(batches.length >= 4, `small batches: ${batches.join(', ')}`);
-  const left = await h.db.pool.query<{ state: string; window_key: string }>('SELECT state, window_key FROM email_sends ORDER BY window_key, state');
+  const left = await h.db.pool.query<{ state: string; window_key: string }>('SELECT state, window_key FROM sendonce.email_sends ORDER BY window_key, state');
   assert.deepEqual(left.rows.map((r) => `${r.window_key} ${r.state}`), ['2026-08-01 failed', ...Array(4).fill('2026-11-29 sent'), '2026-11-29 dead', '2026-11-29 unknown'].sort());
-  assert.equal((await h.db.pool.query('SELECT 1 FROM dead_letters')).rowCount, 1, "the recent run's dead letter stays");
-  assert.equal((await h.db.pool.query('SELECT 1 FROM unknown_resolutions')).rowCount, 0, 'resolutions follow their keys');
-  assert.equal((await h.db.pool.query('SELECT 1 FROM scheduled_emails')).rowCount, 0, 'the sent one-off email went with its key');
-  assert.equal((await h.db.pool.query(`SELECT 1 FROM job_runs`)).rowCount, 1, 'only the recent run stays');
+  assert.equal((await h.db.pool.query('SELECT 1 FROM sendonce.dead_letters')).rowCount, 1, "the recent run's dead letter stays");
+  assert.equal((await h.db.pool.query('SELECT 1 FROM sendonce.unknown_resolutions')).rowCount, 0, 'resolutions follow their keys');
+  assert.equal((await h.db.pool.query('SELECT 1 FROM sendonce.scheduled_emails')).rowCount, 0, 'the sent one-off email went with its key');
+  assert.equal((await h.db.pool.query(`SELECT 1 FROM sendonce.job_runs`)).rowCount, 1, 'only the recent run stays');
   const horizon = await retentionHorizon(h.db.pool);
   assert.ok(horizon && Math.abs(horizon.getTime() - (Date.now() - 90 * DAY)) < 60_000);
 
@@ -71,7 +71,7 @@ test('prune deletes what closed windows no longer need, in batches, and nothing 
   await backfill(h.client, { ...ref, from: allowed, to: allowed });
 
   // The built-in prune job: the same through the pruneWorkflow and its activity.
-  await h.db.pool.query(`UPDATE email_sends SET created_at = now() - interval '100 days' WHERE window_key = '2026-11-29'`);
+  await h.db.pool.query(`UPDATE sendonce.email_sends SET created_at = now() - interval '100 days' WHERE window_key = '2026-11-29'`);
   const handle = await h.client.workflow.start('pruneWorkflow', { taskQueue: h.taskQueue, workflowId: uniqueName('prune'), args: [{ olderThanMs: 90 * DAY }] });
   const viaWorkflow = (await handle.result()) as { emailSends: number };
   assert.equal(viaWorkflow.emailSends, 6, 'the recent run’s finished keys, now old');

@@ -62,7 +62,7 @@ interface RunRow {
 }
 
 async function runRow(w: World, runId: string): Promise<RunRow> {
-  const { rows } = await w.h.db.pool.query<RunRow>('SELECT outcome, finished_at, sent, unknown, processed, error FROM job_runs WHERE run_id = $1', [runId]);
+  const { rows } = await w.h.db.pool.query<RunRow>('SELECT outcome, finished_at, sent, unknown, processed, error FROM sendonce.job_runs WHERE run_id = $1', [runId]);
   return rows[0]!;
 }
 
@@ -101,7 +101,7 @@ test('terminated mid-run: sends stop within seconds; the reaper records `termina
   assert.equal(row.outcome, 'terminated');
   assert.ok(row.finished_at);
   assert.match(row.error ?? '', /workflow terminated; closed by the reaper/);
-  const sentRows = await w.h.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_sends WHERE run_id = $1 AND state = 'sent'`, [runId]);
+  const sentRows = await w.h.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sendonce.email_sends WHERE run_id = $1 AND state = 'sent'`, [runId]);
   assert.equal(row.sent, sentRows.rows[0]!.n, 'the counts are what its claims left');
   assert.ok(row.sent + row.unknown >= w.h.sink.count, `every message at the server is counted sent or unknown (${row.sent} + ${row.unknown} vs ${w.h.sink.count})`);
   assert.equal(finishedLine(w, runId)?.outcome, 'terminated', 'job_run_finished logged');

@@ -29,7 +29,7 @@ test('a second tick of a window: one page activity for four pages, the one reope
   assert.equal(await pageActivities(steady), 1, 'pages of 3, 3, 3 and 1 recipients read in one activity');
 
   // A key in the second page reopened (its row gone): read on past page 1, stop at page 2 to send it.
-  await h.db.pool.query('DELETE FROM email_sends WHERE job_name = $1 AND recipient_id = $2', [job.name, ids[4]]);
+  await h.db.pool.query('DELETE FROM sendonce.email_sends WHERE job_name = $1 AND recipient_id = $2', [job.name, ids[4]]);
   const partial = await startBatch(h, job);
   const after = await partial.result();
   assert.equal(after.counts.sent, 1);

@@ -9,26 +9,34 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import { migrate, MIGRATIONS_DIR } from '../../src/db/migrate';
+import { migrate, MIGRATIONS_DIR, MIGRATIONS_TABLE, SCHEMA } from '../../src/db/migrate';
 import { createDatabase, dropDatabase, uniqueName } from '../../devkit/databases';
 import { pgAdminUrl } from '../../devkit/shared-services';
 
 const migrations = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
 const BEFORE = migrations.indexOf('0010_dead_letters_key.sql') + 1;
 
-const run = (url: string, direction: 'up' | 'down', count: number) =>
-  runner({ databaseUrl: url, dir: MIGRATIONS_DIR, direction, count, migrationsTable: 'sendonce_migrations', log: () => undefined });
+// Up to 0010 as a release of then did (every table and the migrations table in `public`): a deployment that
+// upgrades from there. Down as this release does: its migrations table is in the `sendonce` schema (src/db/migrate.ts).
+const upAsBefore = (url: string, count: number) =>
+  runner({ databaseUrl: url, dir: MIGRATIONS_DIR, direction: 'up', count, migrationsTable: MIGRATIONS_TABLE, log: () => undefined });
+const downNow = (url: string, count: number) =>
+  runner({
+    databaseUrl: url, dir: MIGRATIONS_DIR, direction: 'down', count, schema: [SCHEMA, 'public'], migrationsSchema: SCHEMA,
+    migrationsTable: MIGRATIONS_TABLE, log: () => undefined,
+  });
 
 test('0011 keeps every existing suppression (operator → manual); then each reason is its own row; down keeps the hardest to lift', async (t) => {
   const name = uniqueName('supp_migration');
   const url = await createDatabase(pgAdminUrl(), name, { migrate: false });
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  // `suppressions` is in `public` before 0015 and after going down past it, in `sendonce` in between.
+  const pool = new pg.Pool({ connectionString: url, max: 2, options: '-c search_path=sendonce,public' });
   t.after(async () => {
     await pool.end();
     await dropDatabase(pgAdminUrl(), name);
   });
   assert.equal(BEFORE, 10, 'migration 0010 is found');
-  await run(url, 'up', BEFORE);
+  await upAsBefore(url, BEFORE);
   await pool.query(
     `INSERT INTO suppressions (scope, job_name, recipient_id, address_hash, address, reason, detail, created_at) VALUES
        ('job',     'digest', '1', NULL, NULL,          'unsubscribe', NULL,               '2026-01-01T00:00:00Z'),
@@ -61,7 +69,7 @@ test('0011 keeps every existing suppression (operator → manual); then each rea
     'an unsubscribe is never removed without a note',
   );
 
-  await run(url, 'down', migrations.length - BEFORE);
+  await downNow(url, migrations.length - BEFORE);
   const down = await read();
   assert.deepEqual(down.map((r) => [r.id, r.scope, r.address_hash ?? r.recipient_id, r.reason]), [
     [1, 'job', '1', 'unsubscribe'],

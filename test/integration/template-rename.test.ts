@@ -39,14 +39,14 @@ test('a template renamed mid-window sends nothing more in that window, and the n
     const again = await runBatch(h, after, { scheduledAt: TODAY });
     assert.deepEqual([again.outcome, again.reason, again.counts.sent], ['skipped', 'template_renamed', 0]);
     // A window that began before its template was recorded (the first run after an upgrade): read from its keys.
-    await db.pool.query('DELETE FROM job_windows');
+    await db.pool.query('DELETE FROM sendonce.job_windows');
     const older = await runBatch(h, after, { scheduledAt: TODAY });
     assert.deepEqual([older.outcome, older.reason], ['skipped', 'template_renamed']);
     assert.equal(sink.count, 5, 'nobody got the window twice');
 
     const next = await runBatch(h, after, { scheduledAt: TOMORROW });
     assert.deepEqual([next.outcome, next.counts.sent], ['completed', 5]);
-    const { rows } = await db.pool.query<{ window_key: string; template: string }>('SELECT window_key, template FROM job_windows ORDER BY window_key');
+    const { rows } = await db.pool.query<{ window_key: string; template: string }>('SELECT window_key, template FROM sendonce.job_windows ORDER BY window_key');
     assert.deepEqual(rows.map((r) => [r.window_key, r.template]), [['2026-11-20', 'daily-digest'], ['2026-11-21', RENAMED]]);
   } finally {
     await h?.close();

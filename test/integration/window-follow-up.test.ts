@@ -108,7 +108,7 @@ test('daily job, lock lost at ~30 %: a follow-up run sends the rest, with no oth
   const row = await ledger('daily', window);
   assert.ok(row.followUps >= 1, `follow-ups: ${row.followUps}`);
   const { rows } = await db.pool.query<{ workflow_id: string; outcome: string; sent: number }>(
-    `SELECT workflow_id, outcome, sent FROM job_runs WHERE job_name = 'daily' AND window_key = $1 ORDER BY started_at`,
+    `SELECT workflow_id, outcome, sent FROM sendonce.job_runs WHERE job_name = 'daily' AND window_key = $1 ORDER BY started_at`,
     [window],
   );
   assert.equal(rows[0]!.outcome, 'lock_lost');
@@ -140,7 +140,7 @@ test('deadline passed mid-run: the run stops at it, the rest is recorded expired
   const who = await cli(['windows', 'expired', '--job', 'short-lived', '--window', window, '--json']);
   assert.equal((JSON.parse(who.stdout) as string[]).length, N - sent);
   const { rows } = await db.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM window_expired_recipients x JOIN email_sends s
+    `SELECT count(*)::int AS n FROM sendonce.window_expired_recipients x JOIN sendonce.email_sends s
         ON s.job_name = x.job_name AND s.window_key = x.window_key AND s.recipient_id = x.recipient_id
       WHERE x.job_name = 'short-lived' AND s.state IN ('sent', 'claimed', 'unknown', 'dead')`,
   );

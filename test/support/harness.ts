@@ -13,7 +13,7 @@ import { createJobLock, createLockRedisClient, type LockBackend } from '../../sr
 import { createSmtpTransport } from '../../src/delivery';
 import type { UnsubscribeSettings } from '../../src/suppressions';
 import { templates as defaultTemplates, type EmailTemplate } from '../../src/templates';
-import { dailyDigest } from '../../src/jobs/daily-digest';
+import { dailyDigest } from '../../devkit/demo/daily-digest';
 import { createWorker, type SendonceWorker } from '../../src/worker';
 import { bundleWorkflows } from '../../src/workflow-bundle';
 import { uniqueName } from '../../devkit/databases';

@@ -63,7 +63,7 @@ export interface SendRow {
 export async function sendRows(h: { db: Db }, job: Pick<JobDefinition, 'name'>): Promise<Map<string, SendRow>> {
   const { rows } = await h.db.pool.query<SendRow>(
     `SELECT recipient_id, state, attempts, resends, message_id, last_error_type, last_smtp_code, last_smtp_response, reason
-       FROM email_sends WHERE job_name = $1`,
+       FROM sendonce.email_sends WHERE job_name = $1`,
     [job.name],
   );
   return new Map(rows.map((r) => [r.recipient_id, r]));
@@ -79,7 +79,7 @@ export interface DeadLetterRow {
 
 export async function deadLetters(h: { db: Db }, job: Pick<JobDefinition, 'name'>): Promise<DeadLetterRow[]> {
   const { rows } = await h.db.pool.query<DeadLetterRow>(
-    `SELECT recipient_id, error_type, smtp_code, smtp_response, attempts FROM dead_letters WHERE job_name = $1 ORDER BY id`,
+    `SELECT recipient_id, error_type, smtp_code, smtp_response, attempts FROM sendonce.dead_letters WHERE job_name = $1 ORDER BY id`,
     [job.name],
   );
   return rows;
@@ -89,7 +89,7 @@ export async function deadLetters(h: { db: Db }, job: Pick<JobDefinition, 'name'
 export async function usersWithoutRow(h: { db: Db }, job: Pick<JobDefinition, 'name'>): Promise<string[]> {
   const { rows } = await h.db.pool.query<{ id: string }>(
     `SELECT u.id::text AS id FROM users u
-      WHERE NOT EXISTS (SELECT 1 FROM email_sends s WHERE s.job_name = $1 AND s.recipient_id = u.id::text)
+      WHERE NOT EXISTS (SELECT 1 FROM sendonce.email_sends s WHERE s.job_name = $1 AND s.recipient_id = u.id::text)
       ORDER BY u.id`,
     [job.name],
   );

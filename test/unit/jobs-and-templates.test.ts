@@ -3,14 +3,18 @@ import assert from 'node:assert/strict';
 import { createJobRegistry, defaultJobs } from '../../src/jobs';
 import { renderTemplate, templateVariables } from '../../src/templates';
 import { ConfigError, TemplateError, UnknownJobError } from '../../src/errors';
-import { dailyDigest } from '../../src/jobs/daily-digest';
+import { dailyDigest } from '../../devkit/demo/daily-digest';
+import { jobs as demoJobs } from '../../devkit/demo/jobs';
 
-test('the default jobs are valid', () => {
-  assert.equal(createJobRegistry(defaultJobs).get('daily-digest').name, 'daily-digest');
+test('the default jobs are the built-in one-off notices only; the demo jobs module is valid', () => {
+  // The daily digest reads the demo's tables, which a deployment does not have (issue 25): it is the devkit's.
+  assert.deepEqual(createJobRegistry().all().map((j) => j.name), ['scheduled-notices']);
+  assert.deepEqual(defaultJobs.map((j) => j.name), ['scheduled-notices']);
+  assert.equal(createJobRegistry(demoJobs).get('daily-digest').name, 'daily-digest');
 });
 
 test('an unknown job is a clear error', () => {
-  assert.throws(() => createJobRegistry(defaultJobs).get('weekly'), (e: Error) => e instanceof UnknownJobError && /unknown job 'weekly' \(known: daily-digest, scheduled-notices\)/.test(e.message));
+  assert.throws(() => createJobRegistry(demoJobs).get('weekly'), (e: Error) => e instanceof UnknownJobError && /unknown job 'weekly' \(known: daily-digest, scheduled-notices\)/.test(e.message));
 });
 
 test('an unknown template is refused at start-up, naming job and template', () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createJobRegistry } from '../../src/jobs';
-import { dailyDigest } from '../../src/jobs/daily-digest';
+import { dailyDigest } from '../../devkit/demo/daily-digest';
 import { ConfigError, TemplateError } from '../../src/errors';
 import { loadTemplateDir, renderTemplate, templates, templateVariables, type EmailTemplate } from '../../src/templates';
 

@@ -32,11 +32,11 @@ async function windowFinishedByItself(world: World, result: Promise<RunSummary>,
     return undefined;
   });
   await until(async () => {
-    const { rows } = await world.pool.query<{ state: string }>('SELECT state FROM job_windows WHERE job_name = $1 AND window_key = $2', [chaosDaily.name, window]);
+    const { rows } = await world.pool.query<{ state: string }>('SELECT state FROM sendonce.job_windows WHERE job_name = $1 AND window_key = $2', [chaosDaily.name, window]);
     return rows[0]?.state === 'complete';
   }, `window ${window} to be completed by follow-up runs`, 180_000);
   const { rows } = await world.pool.query<{ workflow_id: string; outcome: string; reason: string | null }>(
-    'SELECT workflow_id, outcome, reason FROM job_runs WHERE job_name = $1 AND window_key = $2 ORDER BY started_at',
+    'SELECT workflow_id, outcome, reason FROM sendonce.job_runs WHERE job_name = $1 AND window_key = $2 ORDER BY started_at',
     [chaosDaily.name, window],
   );
   const followUps = rows.filter((r) => r.workflow_id.includes('-follow-up-'));

@@ -128,7 +128,7 @@ async function waitForLockAndLeasesToExpire(world: World): Promise<void> {
     redis.disconnect();
   }
   await until(async () => {
-    const { rows } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_sends WHERE state = 'claimed' AND lease_until > now()`);
+    const { rows } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sendonce.email_sends WHERE state = 'claimed' AND lease_until > now()`);
     return rows[0]!.n === 0;
   }, "A's claims to expire", 20_000);
 }

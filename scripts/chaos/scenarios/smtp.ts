@@ -57,7 +57,7 @@ export const smtp550: Scenario = {
 /** Exactly the refused recipients are dead (with the 550 recorded); nobody else is. */
 async function refusedAreDead(world: World, refused: Set<string>): Promise<string[]> {
   const { rows } = await world.pool.query<{ recipient_id: string; last_smtp_code: number | null }>(
-    `SELECT recipient_id, last_smtp_code FROM email_sends WHERE job_name = $1 AND state = 'dead'`,
+    `SELECT recipient_id, last_smtp_code FROM sendonce.email_sends WHERE job_name = $1 AND state = 'dead'`,
     [world.job.name],
   );
   const deadIds = new Map(rows.map((r) => [r.recipient_id, r.last_smtp_code]));
@@ -96,7 +96,7 @@ export const smtpDropAfterData: Scenario = {
 /** Under resend-once every cut message was resent once (resends = 1) — and only those. */
 async function droppedAreResent(world: World, dropped: Set<string>): Promise<string[]> {
   const { rows } = await world.pool.query<{ recipient_id: string; resends: number }>(
-    'SELECT recipient_id, resends FROM email_sends WHERE job_name = $1 AND resends > 0',
+    'SELECT recipient_id, resends FROM sendonce.email_sends WHERE job_name = $1 AND resends > 0',
     [world.job.name],
   );
   const resent = new Set(rows.map((r) => r.recipient_id));
@@ -120,7 +120,7 @@ export const smtpDownThenBack: Scenario = {
     await world.sink.stop();
     const handle = await world.startRun();
     await until(async () => {
-      const { rows } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM email_sends WHERE state = 'failed'`);
+      const { rows } = await world.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sendonce.email_sends WHERE state = 'failed'`);
       return rows[0]!.n > 0;
     }, 'the first failed attempts');
     await sleep(DOWN_MS);

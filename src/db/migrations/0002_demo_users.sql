@@ -1,13 +1,11 @@
 -- Up Migration
 
--- The demo job's recipients (src/jobs/daily-digest.ts). Your own jobs read your own tables.
-CREATE TABLE users (
-  id            bigserial   PRIMARY KEY,
-  email         text        NOT NULL,
-  name          text        NOT NULL,
-  digest_opt_in boolean     NOT NULL DEFAULT true,
-  created_at    timestamptz NOT NULL DEFAULT now()
-);
+-- Nothing any more. This made the demo job's `users` table in the application's database, where it did not belong
+-- (issue 25): a database with a `users` table of its own stopped every worker. The demo's tables are now made by
+-- the development kit only (devkit/demo/schema.sql, for `npm start` and the tests). The file stays, empty, because
+-- node-pg-migrate checks the migrations applied against these files by name and order. A deployment that ran it
+-- keeps its `users` table: drop it by hand if it was only the demo's (docs/deploying.md).
+SELECT 1;
 
 -- Down Migration
-DROP TABLE users;
+SELECT 1;

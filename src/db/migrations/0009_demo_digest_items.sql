@@ -1,13 +1,10 @@
 -- Up Migration
 
--- The demo digest's items (src/jobs/daily-digest.ts lists them per user; the template loops over them).
-CREATE TABLE digest_items (
-  id         bigserial   PRIMARY KEY,
-  user_id    bigint      NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-  title      text        NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX digest_items_user ON digest_items (user_id, id);
+-- Nothing any more: this made the demo digest's `digest_items` table in the application's database (issue 25); the
+-- development kit makes it now (devkit/demo/schema.sql). Kept, empty, for node-pg-migrate's check of the migrations
+-- applied by name and order. A deployment that ran it keeps the table: drop it by hand if it was only the demo's
+-- (docs/deploying.md).
+SELECT 1;
 
 -- Down Migration
-DROP TABLE digest_items;
+SELECT 1;

@@ -1,10 +1,12 @@
 import type { Pool } from 'pg';
-import { groupedLoader } from './grouped-loader';
-import type { JobDefinition, Recipient } from './types';
+import { groupedLoader } from '../../src/jobs/grouped-loader';
+import type { JobDefinition, Recipient } from '../../src/jobs/types';
 
 /**
  * The demo job: every 5 minutes, each opted-in user gets at most one digest per UTC day, listing their items
- * (digest_items, migration 0009; the template loops over them: src/templates/builtin/daily-digest/).
+ * (digest_items; the template loops over them: src/templates/builtin/daily-digest/). It reads the demo's own tables
+ * (devkit/demo/schema.sql), which play an application's: unqualified names, the database's search_path — as a job of
+ * yours reads your tables. sendonce's tables are in the `sendonce` schema and never in the way (docs/adding-a-job.md).
  */
 export const dailyDigest: JobDefinition = {
   name: 'daily-digest',
