@@ -54,14 +54,14 @@ async function sinkMessages(inbox: MailInboxHandle): Promise<SinkMessage[]> {
   return (await (await fetch(`${inbox.webUrl}/api/email`)).json()) as SinkMessage[];
 }
 
-/** The application's own table the example job reads (examples/weekly-report.ts), with `n` people in it. */
+/** The application's own table the example job reads (examples/weekly-report.ts), with `n` people in it: in public, named in full (for a role named sendonce, "$user" in the default search_path is sendonce's own schema). */
 async function seedApplicationUsers(databaseUrl: string, n: number): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query(`CREATE TABLE IF NOT EXISTS users (
+    await client.query(`CREATE TABLE IF NOT EXISTS public.users (
       id bigserial PRIMARY KEY, email text NOT NULL, name text NOT NULL, digest_opt_in boolean NOT NULL DEFAULT true)`);
-    await client.query(`INSERT INTO users (email, name) SELECT 'release-' || i || '@example.test', 'Person ' || i FROM generate_series(1, $1) i`, [n]);
+    await client.query(`INSERT INTO public.users (email, name) SELECT 'release-' || i || '@example.test', 'Person ' || i FROM generate_series(1, $1) i`, [n]);
   } finally {
     await client.end();
   }
