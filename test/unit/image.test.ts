@@ -37,6 +37,16 @@ test('the tests run on the image\'s Node major (scripts/node.sh; scripts/bootstr
   assert.match(requirements, new RegExp(`^Node\\.js ${imageMajor}\\b`), 'README Requirements start with the image\'s Node major');
 });
 
+test('every npm script that runs node, tsc or eslint runs it through scripts/node.sh (the image\'s Node major)', () => {
+  for (const [name, script] of Object.entries(packageJson.scripts)) {
+    for (const step of script.split(/&&|\|\||;/)) {
+      const words = step.trim().split(/\s+/).filter((w) => !/^[A-Z_]+=/.test(w));
+      assert.ok(!['node', 'tsx', 'tsc', 'eslint', 'npx'].includes(words[0] ?? ''), `npm run ${name}: "${step.trim()}" runs on the machine's node: use bash scripts/node.sh`);
+    }
+  }
+  assert.match(packageJson.scripts.test!, /bash scripts\/node\.sh --import tsx scripts\/run-tests\.ts/);
+});
+
 test('the build stage compiles with deploy/build.sh, then drops dev dependencies; the runtime has compiled JavaScript only', () => {
   assert.match(stages[0]!, /^RUN npm ci\b/m);
   assert.match(stages[0]!, /sh deploy\/build\.sh dist/);
