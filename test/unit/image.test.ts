@@ -18,15 +18,33 @@ const stages = dockerfile.split(/^FROM\s/m).slice(1);
 const runtime = stages[stages.length - 1]!;
 const major = (version: string) => Number(/(\d+)/.exec(version)?.[1]);
 
-test('the image runs a supported Node LTS, the same in both stages, and package.json engines do not claim an older one', () => {
-  const bases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+const bases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
+/** The Node major of the Dockerfile's `FROM node:<major.minor>-…`: the one runtime of the image, the tests, the rehearsal. */
+const imageMajor = major(bases[0]?.split(':')[1] ?? '');
+
+test('the image runs a supported Node LTS, the same in both stages, and package.json engines name exactly its major', () => {
   assert.ok(bases.length >= 2, 'at least two stages');
   for (const base of bases) assert.match(base, /^node:\d+\.\d+-[a-z]+-slim$/, `FROM ${base}: node, pinned to major.minor, slim`);
   assert.equal(new Set(bases).size, 1, 'build and runtime share the base (native modules match)');
-  assert.ok(SUPPORTED_NODE_MAJORS.includes(major(bases[0]!.split(':')[1]!)), `${bases[0]} is a supported LTS line`);
-  const minimum = major(/>=\s*(\d+)/.exec(packageJson.engines.node)?.[1] ?? '0');
-  assert.ok(SUPPORTED_NODE_MAJORS.includes(minimum), `engines.node ${packageJson.engines.node} starts at a supported line`);
-  assert.ok(minimum <= major(bases[0]!.split(':')[1]!), 'the image satisfies engines');
+  assert.ok(SUPPORTED_NODE_MAJORS.includes(imageMajor), `${bases[0]} is a supported LTS line`);
+  assert.equal(packageJson.engines.node, `>=${imageMajor} <${imageMajor + 1}`, 'engines.node is the image\'s major, no other');
+  assert.equal(major(packageJson.devDependencies['@types/node']!), imageMajor, '@types/node describes the image\'s Node');
+});
+
+test('the tests run on the image\'s Node major (scripts/node.sh; scripts/bootstrap.sh fetches it when the machine\'s node is another)', () => {
+  assert.equal(major(process.versions.node), imageMajor, `this test runs on Node ${process.version}, the Dockerfile says node:${bases[0]?.split(':')[1]}`);
+  const requirements = /^## Requirements\n\n([^\n]+)/m.exec(read('README.md'))?.[1] ?? '';
+  assert.match(requirements, new RegExp(`^Node\\.js ${imageMajor}\\b`), 'README Requirements start with the image\'s Node major');
+});
+
+test('every npm script that runs node, tsc or eslint runs it through scripts/node.sh (the image\'s Node major)', () => {
+  for (const [name, script] of Object.entries(packageJson.scripts)) {
+    for (const step of script.split(/&&|\|\||;/)) {
+      const words = step.trim().split(/\s+/).filter((w) => !/^[A-Z_]+=/.test(w));
+      assert.ok(!['node', 'tsx', 'tsc', 'eslint', 'npx'].includes(words[0] ?? ''), `npm run ${name}: "${step.trim()}" runs on the machine's node: use bash scripts/node.sh`);
+    }
+  }
+  assert.match(packageJson.scripts.test!, /bash scripts\/node\.sh --import tsx scripts\/run-tests\.ts/);
 });
 
 test('the build stage compiles with deploy/build.sh, then drops dev dependencies; the runtime has compiled JavaScript only', () => {
