@@ -38,7 +38,7 @@ test('the services a deployment needs are all there', () => {
 test('Temporal as documented for self-hosting: admin-tools applies the schema, then temporalio/server, then the namespace', () => {
   const server = services.temporal!;
   assert.match(server.image!, /^temporalio\/server:\d+\.\d+\.\d+$/, 'temporalio/auto-setup is deprecated');
-  const version = server.image!.split(':')[1];
+  const version = server.image!.split('@')[0]!.split(':')[1];
   for (const name of ['temporal-schema', 'temporal-namespace']) {
     assert.equal(services[name]!.image, `temporalio/admin-tools:${version}`, `${name}: admin-tools of the server's version`);
   }
