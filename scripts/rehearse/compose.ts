@@ -85,6 +85,19 @@ export interface ImageRuntime {
   workdir: string;
   /** The build arguments it was read with (ARG defaults, then `buildArgs`): the build stage gets the same. */
   buildArgs: Record<string, string>;
+  /** Its USER as uid/gid; undefined = root. */
+  user?: { uid: number; gid: number };
+}
+
+/** Users of the base images the Dockerfile may name (the official node images' `node` is 1000:1000). */
+const BASE_IMAGE_USERS: Record<string, { uid: number; gid: number }> = { node: { uid: 1000, gid: 1000 }, root: { uid: 0, gid: 0 } };
+
+function userOf(spec: string | undefined): { uid: number; gid: number } | undefined {
+  if (!spec) return undefined;
+  const [name, group] = spec.split(':') as [string, string | undefined];
+  const known = /^\d+$/.test(name) ? { uid: Number(name), gid: Number(group ?? name) } : BASE_IMAGE_USERS[name];
+  if (!known) throw new Error(`the Dockerfile's USER ${spec} is not a user the rehearsal knows (numeric, or one of ${Object.keys(BASE_IMAGE_USERS).join(', ')})`);
+  return known;
 }
 
 /** Docker's substitution in ENV: $NAME, ${NAME}, ${NAME:-word}, ${NAME:+word}. */
@@ -118,7 +131,8 @@ export function loadImageRuntime(buildArgs: Record<string, string> = {}, file = 
   const cmdLine = /^CMD\s+(\[.*\])\s*$/m.exec(runtime)?.[1];
   if (!cmdLine) throw new Error('the Dockerfile has no exec-form CMD');
   const workdir = /^WORKDIR\s+(\S+)/m.exec(runtime)?.[1] ?? '/';
-  return { nodeTag, env, cmd: JSON.parse(cmdLine) as string[], workdir, buildArgs: args };
+  const user = userOf([...runtime.matchAll(/^USER\s+(\S+)/gm)].at(-1)?.[1]);
+  return { nodeTag, env, cmd: JSON.parse(cmdLine) as string[], workdir, buildArgs: args, ...(user ? { user } : {}) };
 }
 
 /** Compose durations (`45s`, `2m`, `1m30s`) in milliseconds. */

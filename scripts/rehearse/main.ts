@@ -66,6 +66,7 @@ async function main(): Promise<number> {
   if (!composeArgs.includes('JOBS_MODULE')) throw new Error('docker-compose.yml no longer passes JOBS_MODULE to the worker build');
   const image = loadImageRuntime(buildArgs);
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sendonce-rehearse-'));
+  fs.chmodSync(runDir, 0o755); // readable by the image's user; writable by root only (the worker writes nothing)
   fs.mkdirSync(path.join(runDir, 'logs'));
   const ctx: stack.Context = {
     compose,
@@ -74,7 +75,7 @@ async function main(): Promise<number> {
     endpoints: new Endpoints(Object.keys(compose.services)),
     gaps: new Set([
       'the container engine itself: images, layers, the compose network and DNS, named volumes, healthcheck-gated `depends_on` (followed here in order), `docker compose up --build`',
-      'the processes run as root here (the image runs the worker as the `node` user, read-only code)',
+      'the image\'s root filesystem: the worker runs as the image\'s USER (uid 1000) with the code and its home owned by root, so it cannot write there, but the rest of this machine\'s filesystem is not read-only as in a container with a read-only root (Kubernetes: readOnlyRootFilesystem)',
       'temporal-ui and grafana are not started (no native UI server / Grafana binary here); their configuration is checked by test/unit',
     ]),
     stops: [],
@@ -106,7 +107,10 @@ async function main(): Promise<number> {
       const t = temporalServerDir(compose);
       const n = imageNode(image.nodeTag);
       ctx.serverDir = t.dir;
-      ctx.imageNode = n.node;
+      // A hard link in the run directory: the image's user (not root) runs it, and the cache is in root's home.
+      ctx.imageNode = path.join(runDir, 'node/bin/node');
+      fs.mkdirSync(path.dirname(ctx.imageNode), { recursive: true });
+      fs.linkSync(n.node, ctx.imageNode);
       return { server: t.version, node: n.version };
     }, (v) => `temporal server ${v.server}, node ${v.node} (image tag node:${image.nodeTag}; this machine ${process.version})`);
     await step('image /app: deploy/build.sh + production dependencies only', () => buildImageApp(ctx.appDir, image.buildArgs), (v) => (v.cached ? 'production node_modules cached' : 'production node_modules installed'));
@@ -138,8 +142,12 @@ async function main(): Promise<number> {
         const logs = rs.map((r) => `--- ${r.name}\n${scenario.readLog(ctx, r.name).split('\n').slice(-6).join('\n')}`).join('\n');
         throw new Error(`${err.message}\n${logs}`);
       });
+      // As the image's USER: the uid the kernel reports for each replica's PID 1.
+      const uids = rs.map((r) => /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${r.program.pid()}/status`, 'utf8'))?.[1]);
+      const expected = String(process.getuid?.() === 0 ? image.user?.uid ?? 0 : process.getuid?.());
+      if (uids.some((u) => u !== expected)) throw new Error(`worker replicas run as uid ${uids.join(',')}, the image's USER is uid ${expected}`);
       return rs;
-    });
+    }, () => `uid ${image.user?.uid ?? 0} (the image's USER)`);
 
     const schedules = service(compose, 'schedules');
     await step('schedules one-shot', async () => {

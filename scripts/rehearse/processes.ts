@@ -19,6 +19,8 @@ export interface ProgramSpec {
   logFile: string;
   container?: boolean;
   init?: boolean;
+  /** The image's USER, as uid/gid (only when the rehearsal runs as root: it can switch; otherwise it runs as itself). */
+  user?: { uid: number; gid: number };
   restart?: string;
   stopGraceMs?: number;
 }
@@ -37,6 +39,8 @@ export interface Program {
   start(): void;
   /** Send a signal to PID 1 (the container's main process). */
   signal(sig: NodeJS.Signals): void;
+  /** The host pid of its PID 1 while running. */
+  pid(): number | undefined;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -66,6 +70,8 @@ export function startProgram(spec: ProgramSpec): Program {
     const log = fs.openSync(spec.logFile, 'a');
     let argv = spec.argv;
     if (spec.init) argv = ['tini', '-s', '--', ...argv];
+    // setpriv execs what follows, so PID 1 is still tini (or the program), now as the image's user.
+    if (spec.user && asRoot) argv = ['setpriv', '--reuid', String(spec.user.uid), '--regid', String(spec.user.gid), '--clear-groups', '--', ...argv];
     // --kill-child: when unshare itself dies, so does the namespace (nothing outlives the rehearsal).
     if (spec.container) argv = ['unshare', ...(asRoot ? [] : ['--user', '--map-root-user']), '--pid', '--fork', '--kill-child', '--', ...argv];
     const c = spawn(argv[0]!, argv.slice(1), { cwd: spec.cwd, env: spec.env, stdio: ['ignore', log, log], detached: true });
@@ -95,6 +101,7 @@ export function startProgram(spec: ProgramSpec): Program {
   const program: Program = {
     spec,
     lastExit: () => exitCode,
+    pid: () => pid1(),
     restarts: () => restarts,
     running: () => child !== undefined && exitCode === undefined,
     exited: () => (exitCode !== undefined && child ? Promise.resolve(exitCode) : new Promise((r) => exitWaiters.push(r))),

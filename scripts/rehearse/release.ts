@@ -10,6 +10,7 @@
  *    version has no poller, and SendonceCurrentVersionNoPollers must fire in the real Prometheus; `deploy promote`
  *    resolves it and ticks run again.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -24,8 +25,10 @@ import { poll, replicaHealthy, startReplica, type Context, type Replica } from '
 /** `docker build -t sendonce-worker:next .` after a workflow change: the same /app with the changed bundle. */
 export async function buildNextImage(ctx: Context, name: string, patches: readonly SourcePatch[]): Promise<string> {
   const dir = path.join(ctx.runDir, name);
-  fs.cpSync(ctx.appDir, dir, { recursive: true, verbatimSymlinks: true });
-  await writeVariantBundle(path.join(dir, 'dist/workflow-bundle.js'), patches);
+  execFileSync('cp', ['-al', ctx.appDir, dir]); // hard links: the same files, no second copy of node_modules
+  const bundle = path.join(dir, 'dist/workflow-bundle.js');
+  fs.unlinkSync(bundle); // a new file, not a write through the link into the current image's bundle
+  await writeVariantBundle(bundle, patches);
   return dir;
 }
 

@@ -254,6 +254,7 @@ export async function startReplica(
     cwd: appDir,
     logFile: path.join(ctx.runDir, `logs/${replica}.log`),
     container: true,
+    ...(ctx.image.user ? { user: ctx.image.user } : {}),
     init: override.init ?? s.init === true,
     ...(override.restart ?? s.restart ? { restart: override.restart ?? s.restart } : {}),
     stopGraceMs: durationMs(s.stop_grace_period ?? '10s'),

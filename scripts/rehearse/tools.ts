@@ -70,6 +70,7 @@ export function buildImageApp(appDir: string, buildArgs: Record<string, string>)
     fs.rmSync(prod, { recursive: true, force: true });
     fs.renameSync(tmp, prod);
   }
-  fs.symlinkSync(path.join(prod, 'node_modules'), path.join(appDir, 'node_modules'));
+  // Hard links, not a symlink: the image's user (not root) must read them, and the cache sits in root's home (0700).
+  execFileSync('cp', ['-al', path.join(prod, 'node_modules'), path.join(appDir, 'node_modules')]);
   return { prodModules: path.join(prod, 'node_modules'), cached };
 }

@@ -82,7 +82,7 @@ test('first SIGTERM: in-flight sends finish and are recorded, resources close in
   assert.ok(Date.now() - signalledAt < 20_000, 'drained within the grace time');
 
   const steps = worker.lines.filter((l) => l.msg === 'worker_closed').map((l) => l.step);
-  assert.deepEqual(steps, ['worker', 'reaper', 'temporal_connection', 'health_server', 'delivery', 'redis', 'postgres_pool']);
+  assert.deepEqual(steps, ['worker', 'deployment_watch', 'reaper', 'temporal_connection', 'health_server', 'delivery', 'redis', 'postgres_pool']);
   assert.ok(worker.lines.some((l) => l.msg === 'worker_stopped'));
   assert.ok(!worker.lines.some((l) => l.msg === 'worker_close_failed'), 'every step closed cleanly');
 
