@@ -65,6 +65,8 @@ before(async () => {
       // lock are expired (SendonceWindowExpired); no follow-up run starts during the test (each run is counted).
       WINDOW_KEEPER_INTERVAL_MS: '1000',
       WINDOW_FOLLOW_UP_DELAY_MS: '600000',
+      // Whether each worker's version is current, every second (SendonceCurrentVersionNoPollers' gauge).
+      DEPLOY_WATCH_INTERVAL_MS: '1000',
     };
     const env = await workerEnv({ databaseUrl: db.url, smtpPort: sink.port, taskQueue, lockKeyPrefix, extra });
     workers.push({ proc: await startWorkerProcess(env), target: `127.0.0.1:${env.METRICS_PORT}` });
@@ -168,6 +170,18 @@ test('every dashboard query and every alert expression returns series from the s
   assert.deepEqual([...new Set(scraped.map((s) => s.metric.sendonce_job))].sort(), ['blocked', 'digest', 'limited']);
   assert.ok(scraped.every((s) => !('exported_job' in s.metric)), 'no exported_job');
   const workerAlerts = new Set(['SendonceWorkerDown', 'SendonceNoWorkerUp']);
+  // These workers run the current version, so its alert's condition is false here: its expression without the
+  // comparison must find both workers' gauge at 1 (the alert firing is npm run rehearse's scenario, and promtool's).
+  const versionAlert = alertExpressions().find((a) => a.alert === 'SendonceCurrentVersionNoPollers')!;
+  const versionGauge = versionAlert.expr.replace(/\s*==\s*0\s*$/, '');
+  assert.notEqual(versionGauge, versionAlert.expr, 'the alert compares the gauge with 0');
+  const served = await eventually(async () => {
+    const r = await prometheus!.query(versionGauge);
+    return r.length > 0 ? r : undefined;
+  }, versionGauge, 10_000);
+  assert.deepEqual(served.map((s) => s.value[1]), ['1'], 'the deployment\'s current version is served');
+  assert.equal((await prometheus!.query('sendonce_worker_version_current')).length, workers.length, 'each worker says whether its version is current');
+  workerAlerts.add(versionAlert.alert);
   const expressions = [...dashboardExpressions(), ...alertExpressions().filter((a) => !workerAlerts.has(a.alert))];
   const empty: string[] = [];
   for (const { source, expr } of expressions) {

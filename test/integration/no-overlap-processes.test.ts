@@ -16,9 +16,10 @@ import { uniqueName } from '../../devkit/databases';
 import { startWorkerProcess, type WorkerProcess } from '../../devkit/worker-process';
 import { startHarness, testJob, type Harness } from '../support/harness';
 import { eventually } from '../support/eventually';
+import { DEMO_JOBS_MODULE } from '../../devkit/demo/jobs';
 
 type LogLine = Record<string, unknown>;
-const JOB = 'daily-digest'; // the worker process runs the default jobs
+const JOB = 'daily-digest'; // the worker process runs the demo's jobs (SENDONCE_JOBS_MODULE below)
 const SCHEDULED_AT = '2026-05-04T09:00:00.000Z';
 const LOCK_TTL_MS = 3_000;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -44,6 +45,8 @@ async function setUp(): Promise<{ h: Harness; logs: LogLine[]; a: WorkerProcess;
     SMTP_PORT: String(h.sink.port),
     LOCK_BACKEND: 'redis',
     LOCK_KEY_PREFIX: h.keyPrefix,
+    // The demo's daily digest (devkit/demo): the image's built-in registry has only the one-off notices.
+    SENDONCE_JOBS_MODULE: DEMO_JOBS_MODULE,
     LOCK_TTL_MS: String(LOCK_TTL_MS),
     SEND_ATTEMPT_TIMEOUT_MS: '5000',
     SMTP_SOCKET_TIMEOUT_MS: '4000',

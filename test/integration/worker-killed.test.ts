@@ -15,6 +15,7 @@ import { startSmtpSink } from '../../devkit/smtp-sink';
 import { createTestDatabase } from '../../devkit/test-database';
 import { startWorkerProcess, type WorkerProcess } from '../../devkit/worker-process';
 import { assertCountsAddUp, assertNoneSkipped, SCHEDULED_AT, sendRows } from '../support/never-twice';
+import { DEMO_JOBS_MODULE } from '../../devkit/demo/jobs';
 
 const JOB = { name: 'daily-digest' };
 /** One page (the default page size is 200). */
@@ -43,6 +44,8 @@ test('worker SIGKILLed mid-batch: a new worker finishes the run, nobody gets two
     DATABASE_URL: db.url,
     REDIS_URL: redisUrl(),
     LOCK_KEY_PREFIX: `${uniqueName('killed')}:`,
+    // The demo's daily digest (devkit/demo): the image's built-in registry has only the one-off notices.
+    SENDONCE_JOBS_MODULE: DEMO_JOBS_MODULE,
     TASK_QUEUE: taskQueue,
     TEMPORAL_ADDRESS: temporalAddress(),
     SMTP_HOST: sink.host,
