@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { parse } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -52,17 +53,12 @@ export function parseImage(text: string): ImageRef {
   return { text, registry, repository, tag, ...(digest ? { digest } : {}) };
 }
 
-/** Every pulled image reference in the two files: compose `image:` lines and Dockerfile `FROM` lines. */
+/** Every pulled image reference in the two files: compose services' `image:` and Dockerfile `FROM` lines. */
 export function findImages(composeText: string, dockerfileText: string): string[] {
-  const built = new Set<string>();
+  const services = Object.values((parse(composeText) as { services: Record<string, { image?: string; build?: unknown }> }).services);
   // Images compose builds itself: a service with `build:` names it with `image:`; other services reuse that name.
-  for (const block of composeText.split(/\n(?= {2}\S)/)) {
-    if (/\n {4}build:/.test(block)) {
-      const m = /\n {4}image:\s*(\S+)/.exec(block);
-      if (m) built.add(m[1]!.split(':')[0]!);
-    }
-  }
-  const fromCompose = [...composeText.matchAll(/^\s+image:\s*(\S+)\s*$/gm)].map((m) => m[1]!).filter((i) => !built.has(i.split(/[:@]/)[0]!));
+  const built = new Set(services.filter((svc) => svc.build && svc.image).map((svc) => parseImage(svc.image!).repository));
+  const fromCompose = services.map((svc) => svc.image).filter((i): i is string => !!i && !built.has(parseImage(i).repository));
   const fromDockerfile = [...dockerfileText.matchAll(/^FROM\s+(?:--\S+\s+)*(\S+)/gm)].map((m) => m[1]!);
   return [...new Set([...fromCompose, ...fromDockerfile])];
 }

@@ -20,7 +20,7 @@ import { ONE_MORE_ACTIVITY_PER_PAGE, writeVariantBundle, type SourcePatch } from
 import type { DeployStatus } from '../../src/api';
 import { alertState } from './prometheus';
 import { sendonceCli, type Figures } from './scenarios';
-import { poll, replicaHealthy, startReplica, type Context, type Replica } from './stack';
+import { poll, replicaHealthy, sinkMessages, startReplica, type Context, type Replica } from './stack';
 
 /** `docker build -t sendonce-worker:next .` after a workflow change: the same /app with the changed bundle. */
 export async function buildNextImage(ctx: Context, name: string, patches: readonly SourcePatch[]): Promise<string> {
@@ -51,11 +51,6 @@ async function temporalClient(ctx: Context): Promise<Client> {
 
 const buildOf = async (client: Client, workflowId: string) =>
   (await client.workflow.getHandle(workflowId).describe()).raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId ?? 'unversioned';
-
-interface SinkMessage { to: Array<{ address: string }>; subject: string }
-async function sinkMessages(inbox: MailInboxHandle): Promise<SinkMessage[]> {
-  return (await (await fetch(`${inbox.webUrl}/api/email`)).json()) as SinkMessage[];
-}
 
 /** The application's own table the example job reads (examples/weekly-report.ts), with `n` people in it: in public, named in full (for a role named sendonce, "$user" in the default search_path is sendonce's own schema). */
 async function seedApplicationUsers(databaseUrl: string, n: number): Promise<void> {

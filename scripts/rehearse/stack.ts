@@ -207,10 +207,14 @@ export async function startMail(ctx: Context): Promise<MailInboxHandle> {
   return inbox;
 }
 
-export async function mailCount(inbox: MailInboxHandle): Promise<number> {
-  const res = await fetch(`${inbox.webUrl}/api/email`); // MailDev 3's REST API
-  return ((await res.json()) as unknown[]).length;
+export interface SinkMessage { to: Array<{ address: string }>; subject: string }
+
+/** The messages MailDev holds (its REST API). */
+export async function sinkMessages(inbox: MailInboxHandle): Promise<SinkMessage[]> {
+  return (await (await fetch(`${inbox.webUrl}/api/email`)).json()) as SinkMessage[];
 }
+
+export const mailCount = async (inbox: MailInboxHandle): Promise<number> => (await sinkMessages(inbox)).length;
 
 // --- worker replicas, one-shots from the worker image --------------------------------------------------------------
 export interface Replica {

@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { temporalCliPath, toolCacheDir } from '../../devkit/services/tool-paths';
+import { parseImage } from '../pin-images';
 import { ROOT, type Compose } from './compose';
 
 const cacheDir = () => toolCacheDir();
@@ -22,7 +23,8 @@ export function temporalServerDir(compose: Compose): { dir: string; version: str
   const version = /^TEMPORAL_SERVER_VERSION=(\S+)/m.exec(bootstrap)?.[1];
   if (!version) throw new Error('scripts/bootstrap.sh has no TEMPORAL_SERVER_VERSION');
   for (const name of ['temporal-schema', 'temporal', 'temporal-namespace']) {
-    const tag = compose.services[name]?.image?.split('@')[0]?.split(':')[1]; // name:tag or name:tag@digest (npm run pin-images)
+    const image = compose.services[name]?.image;
+    const tag = image ? parseImage(image).tag : undefined; // also name:tag@digest (npm run pin-images)
     if (tag !== version) throw new Error(`docker-compose.yml runs ${name} at ${tag}, scripts/bootstrap.sh builds the Temporal server ${version}: keep them in step`);
   }
   const dir = path.join(cacheDir(), `temporal-server-${version}`);
